@@ -1,0 +1,40 @@
+/**
+ * One Temporal dev server (in memory, free ports) and one workflow bundle for the whole jest run.
+ * Test files read where they are from the environment (see test/helpers/temporal.ts).
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { startDevServer, type DevServer } from '../scripts/temporal-cli';
+
+declare global {
+  var __TEMPORAL_DEV_SERVER__: DevServer | undefined;
+}
+
+export default async function globalSetup(): Promise<void> {
+  const [server, bundle] = await Promise.all([
+    startDevServer({ ui: true }),
+    bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: quietLogger }),
+  ]);
+  globalThis.__TEMPORAL_DEV_SERVER__ = server;
+  const dir = mkdtempSync(path.join(tmpdir(), 'kdb-test-'));
+  const bundlePath = path.join(dir, 'workflow-bundle.js');
+  writeFileSync(bundlePath, bundle.code);
+  process.env.TEST_TEMPORAL_ADDRESS = server.address;
+  process.env.TEST_TEMPORAL_NAMESPACE = server.namespace;
+  process.env.TEST_TEMPORAL_UI_URL = server.uiUrl ?? '';
+  process.env.TEST_WORKFLOW_BUNDLE = bundlePath;
+  console.log(
+    `\nTemporal dev server ${server.address} (UI ${server.uiUrl}), CLI from ${server.cli.source}: ${server.cli.path}`,
+  );
+}
+
+const quietLogger = {
+  log: () => undefined,
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (message: string) => console.warn(message),
+  error: (message: string) => console.error(message),
+};

@@ -1,0 +1,67 @@
+/**
+ * Test access to the run's shared Temporal dev server: a client, and a Worker on a unique task queue that uses the
+ * pre-built workflow bundle, so no test file pays for bundling.
+ */
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
+import { createWorker } from '../../workers/worker';
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run tests through jest so test/global-setup.ts starts Temporal`);
+  return value;
+}
+
+let runtimeInstalled = false;
+function quietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+}
+
+export const temporalAddress = (): string => required('TEST_TEMPORAL_ADDRESS');
+export const temporalNamespace = (): string => required('TEST_TEMPORAL_NAMESPACE');
+export const uniqueTaskQueue = (prefix = 'test'): string => `${prefix}-${randomUUID()}`;
+
+export interface TestTemporal {
+  client: Client;
+  connection: Connection;
+  close(): Promise<void>;
+}
+
+export async function connectClient(): Promise<TestTemporal> {
+  const connection = await Connection.connect({ address: temporalAddress() });
+  const client = new Client({ connection, namespace: temporalNamespace() });
+  return { client, connection, close: () => connection.close() };
+}
+
+export interface TestWorker {
+  worker: Worker;
+  taskQueue: string;
+  /** Stop the worker and wait until it has shut down. */
+  stop(): Promise<void>;
+}
+
+/** Start a Worker on its own task queue (or the given one) with the shared bundle; it runs until stop(). */
+export async function startTestWorker(activities: object = {}, taskQueue = uniqueTaskQueue()): Promise<TestWorker> {
+  quietRuntime();
+  const connection = await NativeConnection.connect({ address: temporalAddress() });
+  const worker = await createWorker({
+    connection,
+    namespace: temporalNamespace(),
+    taskQueue,
+    activities,
+    workflowBundlePath: required('TEST_WORKFLOW_BUNDLE'),
+  });
+  const running = worker.run();
+  return {
+    worker,
+    taskQueue,
+    stop: async () => {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+      await connection.close();
+    },
+  };
+}
