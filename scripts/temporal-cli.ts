@@ -6,7 +6,7 @@
  * go.sum, so the build is verified against known hashes even where Go's checksum database cannot be reached.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, accessSync, constants as fsConstants } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, accessSync, constants as fsConstants } from 'node:fs';
 import { homedir } from 'node:os';
 import net from 'node:net';
 import path from 'node:path';
