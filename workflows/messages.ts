@@ -4,8 +4,8 @@
  * back to Kingdee, the robot's text replies and the Temporal UI summary line. Code calls these; no other module
  * writes Chinese sentences.
  *
- * Pure and deterministic (runs in the Temporal workflow sandbox): times are passed in as epoch ms and shown in the
- * calendar's fixed UTC offset. Notices are `{ title, text }` with markdown text, the shape both a group robot's
+ * Pure and deterministic (runs in the Temporal workflow sandbox): times are passed in (epoch ms or ISO text, as
+ * workflow state keeps them) and shown in the calendar's fixed UTC offset. Notices are `{ title, text }` with markdown text, the shape both a group robot's
  * markdown message and a work notification take. Names are display names (张三), resolved by activities.
  */
 import type { Calendar } from '../config/rules';
