@@ -1,22 +1,146 @@
 /**
- * Every signal, update and query of our workflows, defined once and imported by both the workflows and the
- * callers (API, ingestion, tests) so no name is ever repeated as a string.
+ * Every signal, update and query of our workflows, defined once and imported by both the workflows and their
+ * callers (API, ingestion, tests), so no name is ever repeated as a string. Also the ids derived from documents.
  */
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { DocumentRef, DocumentStatus, DocumentSummary } from './types';
+import type { ChainPlan, ResolvedTarget, RobotTarget } from './chain';
+import type { DecisionLogEntry } from './decision-log';
 
 export const defaultTaskQueue = 'kingdee-dingtalk-bridge';
 
+/** One workflow id per document: starting twice for the same document is a no-op (idempotent start). */
+export function approvalWorkflowId(ref: Pick<DocumentRef, 'acctId' | 'formId' | 'billNo'>): string {
+  return `approval:${ref.acctId}:${ref.formId}:${ref.billNo}`;
+}
+
+export type DecisionAction = 'approve' | 'reject' | 'transfer' | 'addApprover';
+export type DecisionChannel = 'card' | 'text' | 'admin' | 'api';
+
+/** A person's decision, from a card button (Update) or a text reply to the bot (Signal or Update). */
 export interface DecisionInput {
   /** DingTalk userId of the person deciding. */
   userId: string;
-  action: 'approve' | 'reject';
+  action: DecisionAction;
+  /** Required for reject; shown to the applicant and written back to Kingdee. */
+  comment?: string;
+  /** The step the card was for; a card from an earlier step is stale and refused. Omit for text replies. */
+  stepId?: string;
+  /** transfer / addApprover: the DingTalk userId brought in. */
+  targetUserId?: string;
+  channel: DecisionChannel;
+}
+
+/** What the caller (card callback, bot reply) learns right away. */
+export interface DecisionResult {
+  accepted: true;
+  /** The stage after the decision. */
+  stage: ApprovalStage;
+  /** The clicking approver's card as it should look now (sent back in the card-callback response). */
+  cardParams: Record<string, string>;
+  /** A one-line answer for the person, in Chinese. */
+  message: string;
+}
+
+export type ApprovalStage =
+  | 'starting'
+  | 'awaiting-approval'
+  | 'writing-back'
+  | 'needs-attention'
+  | 'approved'
+  | 'rejected'
+  | 'closed-in-kingdee'
+  | 'not-applicable';
+
+/** A person the workflow deals with (DingTalk). */
+export interface Person {
+  userId: string;
+  name: string;
+}
+
+/** What the workflow captures at its start: the document as Kingdee has it and the plan from the rules file, kept in
+ * history so later edits to the rules never change a running approval. */
+export type ApprovalPlan =
+  | { applicable: true; document: DocumentSummary; plan: ChainPlan }
+  /** Nothing to approve (the document is not awaiting approval, or is gone). */
+  | { applicable: false; reason: string; document?: DocumentSummary }
+  /** The rules cannot plan this document (form not configured, no step applies): a person must look. */
+  | { applicable: 'misconfigured'; reason: string; type: string; document: DocumentSummary };
+
+export type { ResolvedTarget, RobotTarget };
+export type { Notice } from './messages';
+
+/** One seat on a step: the assignee decides, or a delegate on their behalf (configured, or a manager brought in by escalation). */
+export interface ApprovalSlot {
+  assignee: string;
+  delegates: string[];
+  /** People who handed this seat on (转交), oldest first. */
+  transferredFrom?: string[];
+  /** Who added this seat (加签). */
+  addedBy?: string;
+  decision?: { by: string; action: 'approve' | 'reject'; at: string; comment?: string };
+}
+
+export interface StepState {
+  id: string;
+  name: string;
+  /** any: one approval decides the step; all: every seat must approve. A rejection always decides it. */
+  mode: 'any' | 'all';
+  slots: ApprovalSlot[];
+  /** Everyone who has been asked on this step (userIds), for search and display. */
+  approvers: string[];
+  /** userId → display name, for messages. */
+  names: Record<string, string>;
+  approvedBy: string[];
+  startedAt: string;
+  decidedAt?: string;
+  outcome?: 'approved' | 'rejected';
+  rejectReason?: string;
+  remindersSent: number;
+  escalated: boolean;
+}
+
+export interface ApprovalState {
+  workflowId: string;
+  document?: DocumentSummary;
+  stage: ApprovalStage;
+  currentStepIndex: number;
+  steps: StepState[];
+  /** Outcome of the write-back to Kingdee, once done. */
+  writeBack?: { operation: string; alreadyInState: boolean; at: string };
+  /** Why the workflow needs an administrator, while stage is needs-attention. */
+  attention?: { reason: string; errorType: string; since: string };
+  escalated: boolean;
+  /** Tamper-evident log of everything that happened (see decision-log.ts). */
+  log: DecisionLogEntry[];
+}
+
+/** Ingestion tells a running workflow that the document changed in Kingdee. */
+export interface DocumentChange {
+  status: DocumentStatus | 'deleted';
+  modifyDate?: string;
+  /** Where the change was seen: polling or the push webhook. */
+  source: 'poll' | 'push';
+}
+
+export interface AdminAction {
+  action: 'retry' | 'resolve';
+  /** Who did it (an admin's name, from the admin API). */
+  by: string;
   comment?: string;
 }
 
-export interface ApprovalStatus {
-  stage: string;
-  decisions: DecisionInput[];
+export const decideUpdate = defineUpdate<DecisionResult, [DecisionInput]>('decide');
+/** The same decision for asynchronous channels: processed when the workflow runs, invalid ones are ignored. */
+export const decideSignal = defineSignal<[DecisionInput]>('decideAsync');
+export const documentChangedSignal = defineSignal<[DocumentChange]>('documentChanged');
+export const adminUpdate = defineUpdate<ApprovalStage, [AdminAction]>('admin');
+export const statusQuery = defineQuery<ApprovalState>('status');
+
+/** One change-detection poller per Kingdee account and form. */
+export function pollerWorkflowId(acctId: string, formId: string): string {
+  return `poller:${acctId}:${formId}`;
 }
 
-export const decideSignal = defineSignal<[DecisionInput]>('decide');
-export const statusQuery = defineQuery<ApprovalStatus>('status');
+/** Kingdee pushed "something changed" (the webhook): the poller polls at once instead of waiting. */
+export const pollNowSignal = defineSignal<[{ reason: string }]>('pollNow');

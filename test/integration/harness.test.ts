@@ -1,14 +1,56 @@
+/**
+ * Proves the test harness: the shared dev server, a worker on its own task queue with the pre-built bundle, and the
+ * client — start, signal, query, result, and a visibility query on our search attributes. Activities are in-memory
+ * stand-ins here; the lifecycle tests use the real ones against the emulators.
+ */
 import { randomUUID } from 'node:crypto';
-import { approvalWorkflow } from '../../workflows/approval';
-import { decideSignal, statusQuery } from '../../workflows/definitions';
+import { resolveChain } from '../../workflows/chain';
+import { approvalWorkflowId, decideSignal, statusQuery } from '../../workflows/definitions';
+import type { approvalWorkflow } from '../../workflows/approval';
+import type { DocumentSummary } from '../../workflows/types';
+import { singleStepRules, testRules } from '../helpers/rules';
 import { connectClient, startTestWorker, type TestTemporal, type TestWorker } from '../helpers/temporal';
 
 describe('the shared Temporal dev server', () => {
   let temporal: TestTemporal;
   let worker: TestWorker;
+  const writtenBack: string[] = [];
+  const rules = testRules(singleStepRules);
+
   beforeAll(async () => {
     temporal = await connectClient();
-    worker = await startTestWorker();
+    worker = await startTestWorker({
+      planApproval: async ({ document }: { document: { billNo: string } }) => {
+        const summary: DocumentSummary = {
+          acctId: 'acct',
+          formId: 'ER_ExpReimbursement',
+          billNo: document.billNo,
+          billId: '1',
+          formName: '费用报销单',
+          status: 'B',
+          applicant: { name: '张三' },
+          amount: 12_800,
+          currency: 'CNY',
+          purpose: '差旅费',
+          lines: [],
+          link: 'http://example.invalid',
+          modifyDate: '2026-11-24T10:00:00',
+          personMobiles: {},
+        };
+        return { applicable: true, document: summary, plan: resolveChain(rules, summary) };
+      },
+      resolveApprovers: async () => [{ userId: 'lisi', name: '李四' }],
+      deliverApprovalCards: async ({ userIds }: { userIds: string[] }) =>
+        userIds.map((userId) => ({ outTrackId: `card-${userId}`, userId })),
+      updateApprovalCards: async () => undefined,
+      notifyUsers: async () => undefined,
+      notifyGroup: async () => undefined,
+      findApplicant: async () => null,
+      writeBack: async ({ document }: { document: DocumentSummary }) => {
+        writtenBack.push(document.billNo);
+        return { operation: 'audit', alreadyInState: false };
+      },
+    });
   });
   afterAll(async () => {
     await worker?.stop();
@@ -16,29 +58,30 @@ describe('the shared Temporal dev server', () => {
   });
 
   it('runs a workflow: start, signal, query, result, and a visibility query on a search attribute', async () => {
-    const billNo = `FYBX-${randomUUID().slice(0, 8)}`;
-    const handle = await temporal.client.workflow.start(approvalWorkflow, {
+    const billNo = `FYBX${randomUUID().slice(0, 8)}`;
+    const ref = { acctId: 'acct', formId: 'ER_ExpReimbursement', billNo };
+    const handle = await temporal.client.workflow.start<typeof approvalWorkflow>('approvalWorkflow', {
       taskQueue: worker.taskQueue,
-      workflowId: `harness-${billNo}`,
-      args: [{ formId: 'ER_ExpenseReimburse', billNo, approvers: ['zhangsan'] }],
+      workflowId: `${approvalWorkflowId(ref)}:${randomUUID()}`,
+      args: [{ document: ref }],
     });
-    expect(await handle.query(statusQuery)).toEqual({ stage: 'pending', decisions: [] });
+    await eventually(async () => ((await handle.query(statusQuery)).stage === 'awaiting-approval' ? true : undefined));
 
-    await handle.signal(decideSignal, { userId: 'lisi', action: 'approve' }); // not an approver: ignored
-    await handle.signal(decideSignal, { userId: 'zhangsan', action: 'approve', comment: '同意' });
+    await handle.signal(decideSignal, { userId: 'wangwu', action: 'approve', channel: 'text' }); // not an approver
+    await handle.signal(decideSignal, { userId: 'lisi', action: 'approve', comment: '同意', channel: 'text' });
     const result = await handle.result();
     expect(result.stage).toBe('approved');
-    expect(result.decisions).toEqual([{ userId: 'zhangsan', action: 'approve', comment: '同意' }]);
+    expect(result.steps[0]?.slots[0]?.decision).toMatchObject({ by: 'lisi', action: 'approve', comment: '同意' });
+    expect(writtenBack).toEqual([billNo]);
     expect((await handle.query(statusQuery)).stage).toBe('approved');
 
-    // Visibility is eventually consistent: poll until the index has caught up.
     const query = `KingdeeBillNo = "${billNo}" AND ApprovalStage = "approved"`;
     const found = await eventually(async () => {
       const ids: string[] = [];
       for await (const execution of temporal.client.workflow.list({ query })) ids.push(execution.workflowId);
       return ids.length > 0 ? ids : undefined;
     });
-    expect(found).toEqual([`harness-${billNo}`]);
+    expect(found).toEqual([handle.workflowId]);
   });
 });
 
