@@ -1,0 +1,98 @@
+/**
+ * A document as an approval shows it, read with View and the form's profile: bill number, status, applicant (with
+ * mobile, for mapping to DingTalk), amount and currency, purpose, organisation, department, lines.
+ */
+import { z } from 'zod';
+import type { KingdeeClient } from './client';
+import { KingdeeProtocolError, KingdeeValidationError } from './errors';
+import { currencyCodes, formProfiles } from './forms';
+
+export interface KingdeeDocument {
+  formId: string;
+  formName: string;
+  billId: string;
+  billNo: string;
+  status: 'Z' | 'A' | 'B' | 'C' | 'D';
+  modifyDate: string;
+  applicant: { name: string; mobile?: string; kingdeeId?: number };
+  amount: number;
+  currency: string;
+  purpose: string;
+  orgName?: string;
+  deptName?: string;
+  lines: Array<{ name: string; amount: number }>;
+  /** Person fields by field key → mobile. */
+  personMobiles: Record<string, string>;
+}
+
+const localised = z.union([z.string(), z.array(z.object({ Key: z.number(), Value: z.string().nullish() }))]);
+const reference = z
+  .object({ Id: z.union([z.number(), z.string()]).optional(), Number: z.string().nullish(), Name: localised.nullish() })
+  .passthrough();
+const viewSchema = z
+  .object({
+    Id: z.union([z.number(), z.string()]),
+    BillNo: z.string(),
+    DocumentStatus: z.enum(['Z', 'A', 'B', 'C', 'D']),
+    ModifyDate: z.string().optional(),
+    FModifyDate: z.string().optional(),
+  })
+  .passthrough();
+
+const nameOf = (value: unknown): string | undefined => {
+  const parsed = reference.safeParse(value);
+  if (!parsed.success) return typeof value === 'string' ? value : undefined;
+  const name = parsed.data.Name;
+  if (typeof name === 'string') return name;
+  return (name?.find((n) => n.Key === 2052) ?? name?.[0])?.Value ?? undefined;
+};
+const prop = (key: string) => (key.startsWith('F') ? key.slice(1) : key);
+
+export async function readDocument(
+  client: KingdeeClient,
+  formId: string,
+  target: { number: string } | { id: string },
+): Promise<KingdeeDocument> {
+  const profile = formProfiles[formId];
+  if (!profile) throw new KingdeeValidationError(`表单 ${formId} 没有配置字段映射（integrations/kingdee/forms.ts）`);
+  const raw = await client.view(formId, target);
+  const parsed = viewSchema.safeParse(raw);
+  if (!parsed.success)
+    throw new KingdeeProtocolError(
+      `View of ${formId} lacks Id, BillNo or DocumentStatus: ${parsed.error.issues[0]?.message ?? ''}`,
+    );
+  const view = parsed.data as Record<string, unknown> & z.infer<typeof viewSchema>;
+  const applicantRef = reference.safeParse(view[prop(profile.applicantField)]);
+  const applicantId = applicantRef.success ? Number(applicantRef.data.Id) : undefined;
+  const mobiles = applicantId
+    ? await client.mobilesOf(profile.applicantKind, [applicantId])
+    : new Map<number, string>();
+  const applicantMobile = applicantId ? mobiles.get(applicantId) : undefined;
+  const currencyNumber = reference.safeParse(view[prop(profile.currencyField)]).data?.Number ?? '';
+  const entries = z.array(z.record(z.string(), z.unknown())).safeParse(view[profile.entryEntity]);
+  return {
+    formId,
+    formName: profile.name,
+    billId: String(view.Id),
+    billNo: view.BillNo,
+    status: view.DocumentStatus,
+    modifyDate: view.ModifyDate ?? view.FModifyDate ?? '',
+    applicant: {
+      name: nameOf(view[prop(profile.applicantField)]) ?? '（未知）',
+      ...(applicantMobile ? { mobile: applicantMobile } : {}),
+      ...(applicantId ? { kingdeeId: applicantId } : {}),
+    },
+    amount: Number(view[prop(profile.amountField)] ?? 0),
+    currency: currencyCodes[currencyNumber] ?? (currencyNumber || 'CNY'),
+    purpose: String(view[prop(profile.purposeField)] ?? '').trim(),
+    ...(nameOf(view[prop(profile.orgField)]) ? { orgName: nameOf(view[prop(profile.orgField)]) } : {}),
+    ...(profile.deptField && nameOf(view[prop(profile.deptField)])
+      ? { deptName: nameOf(view[prop(profile.deptField)]) }
+      : {}),
+    lines: (entries.success ? entries.data : []).map((entry) => ({
+      name: nameOf(entry[prop(profile.lineNameField)]) ?? '',
+      amount: Number(entry[prop(profile.lineAmountField)] ?? 0),
+    })),
+    personMobiles: applicantMobile ? { [profile.applicantField]: applicantMobile } : {},
+  };
+}
