@@ -1,0 +1,5 @@
+export * from './callbacks';
+export * from './client';
+export * from './errors';
+export * from './limiter';
+export * from './stream';

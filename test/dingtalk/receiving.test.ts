@@ -1,0 +1,168 @@
+/** Receiving: Stream mode with the official dingtalk-stream client, and signed HTTP callbacks. */
+import { createHmac } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import axios from 'axios';
+import express from 'express';
+import {
+  createDingTalkCallbackRouter,
+  startStreamListener,
+  type BotTextMessage,
+  type CardClickPayload,
+  type StreamListener,
+} from '../../integrations/dingtalk';
+import type { DingTalkEmulator } from '../../emulators/dingtalk/server';
+import { demoDingTalk, dingtalkClientFor, startTestDingTalk } from '../helpers/dingtalk';
+import { eventually } from '../helpers/eventually';
+
+let emulator: DingTalkEmulator;
+let listener: StreamListener | undefined;
+afterEach(async () => {
+  await listener?.stop();
+  listener = undefined;
+  await emulator?.close();
+});
+
+const pendingCard = (outTrackId: string, callbackType: 'STREAM' | 'HTTP') => ({
+  outTrackId,
+  cardTemplateId: 'kdb-approval-card',
+  cardParamMap: {
+    title: '费用报销单审批',
+    billNo: 'FYBX000123',
+    status: 'pending',
+    workflowId: 'wf-1',
+    stepId: 'manager',
+  },
+  to: { userId: 'lisi' },
+  callbackType,
+  ...(callbackType === 'HTTP' ? { callbackRouteKey: 'kdb-approval' } : {}),
+});
+
+it('Stream: connects, receives a card click and a bot message, answers in the ACK, and reconnects after a drop', async () => {
+  emulator = await startTestDingTalk();
+  const clicks: CardClickPayload[] = [];
+  const texts: BotTextMessage[] = [];
+  listener = await startStreamListener({
+    ...demoDingTalk,
+    openConnectionUrl: `${emulator.baseUrl}/v1.0/gateway/connections/open`,
+    onCardCallback: async (click) => {
+      clicks.push(click);
+      return {
+        cardData: { cardParamMap: { status: 'approved', result: '李四 已同意' } },
+        cardUpdateOptions: { updateCardDataByKey: true },
+      };
+    },
+    onBotMessage: async (message) => {
+      texts.push(message);
+    },
+  });
+  await eventually(() => emulator.isStreamConnected());
+  await dingtalkClientFor(emulator).deliverCard(pendingCard('kdb-stream-1', 'STREAM'));
+  const card = await emulator.click('kdb-stream-1', {
+    userId: 'lisi',
+    actionId: 'approve',
+    params: { workflowId: 'wf-1', stepId: 'manager' },
+  });
+  expect(clicks).toEqual([
+    {
+      outTrackId: 'kdb-stream-1',
+      userId: 'lisi',
+      actionIds: ['approve'],
+      params: { workflowId: 'wf-1', stepId: 'manager' },
+    },
+  ]);
+  expect(card.cardParamMap).toMatchObject({ status: 'approved', result: '李四 已同意', billNo: 'FYBX000123' });
+
+  emulator.dropStreamConnections();
+  await eventually(() => !emulator.isStreamConnected());
+  await eventually(() => emulator.isStreamConnected(), 10_000);
+  await emulator.sendBotMessage({ userId: 'wangwu', text: '同意 FYBX000123' });
+  await eventually(() => texts.length === 1);
+  expect(texts[0]).toMatchObject({ senderStaffId: 'wangwu', text: '同意 FYBX000123' });
+  await dingtalkClientFor(emulator).replyToSessionWebhook(texts[0]!.sessionWebhook, { text: '已同意 FYBX000123' });
+  expect(emulator.messagesFor({ userId: 'wangwu' }).map((m) => [m.kind, m.text])).toEqual([
+    ['sessionReply', '已同意 FYBX000123'],
+  ]);
+});
+
+describe('HTTP callbacks', () => {
+  let server: http.Server;
+  let url: string;
+  const clicks: CardClickPayload[] = [];
+  beforeEach(async () => {
+    const app = express();
+    app.use(express.json());
+    app.use(
+      '/dingtalk',
+      createDingTalkCallbackRouter({
+        cardCallbackSecret: 'route-secret',
+        appSecret: demoDingTalk.clientSecret,
+        onCardCallback: async (click) => {
+          clicks.push(click);
+          return {
+            cardData: { cardParamMap: { status: 'rejected', result: '李四 已驳回' } },
+            cardUpdateOptions: { updateCardDataByKey: true },
+          };
+        },
+        onBotMessage: async () => undefined,
+      }),
+    );
+    server = http.createServer(app);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/dingtalk/card-callback`;
+  });
+  afterEach(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it('accepts a validly signed card callback and applies the answer; refuses forged, replayed and malformed ones', async () => {
+    emulator = await startTestDingTalk();
+    emulator.setCallbackUrl('kdb-approval', url, 'route-secret');
+    await dingtalkClientFor(emulator).deliverCard(pendingCard('kdb-http-1', 'HTTP'));
+    const card = await emulator.click('kdb-http-1', {
+      userId: 'lisi',
+      actionId: 'reject',
+      params: { comment: '发票缺失' },
+    });
+    expect(card.cardParamMap.status).toBe('rejected');
+    expect(clicks.at(-1)).toMatchObject({ userId: 'lisi', actionIds: ['reject'], params: { comment: '发票缺失' } });
+
+    const body = {
+      outTrackId: 'kdb-http-1',
+      userId: 'lisi',
+      content: JSON.stringify({ cardPrivateData: { actionIds: ['approve'], params: {} } }),
+    };
+    const timestamp = String(Date.now());
+    const signature = createHmac('sha256', 'route-secret').update(timestamp).digest('base64');
+    const send = (headers: Record<string, string>, data: unknown = body) =>
+      axios.post(url, data, { headers, validateStatus: () => true });
+    const before = clicks.length;
+    const forged = await send({ 'x-ddpaas-signature-timestamp': timestamp, 'x-ddpaas-signature': 'Zm9yZ2Vk' });
+    expect([forged.status, forged.data.error.message]).toEqual([
+      401,
+      'card callback refused: signature does not match',
+    ]);
+    const stale = String(Date.now() - 2 * 3600_000);
+    const old = await send({
+      'x-ddpaas-signature-timestamp': stale,
+      'x-ddpaas-signature': createHmac('sha256', 'route-secret').update(stale).digest('base64'),
+    });
+    expect(old.status).toBe(401);
+    expect((await send({ 'x-ddpaas-signature-timestamp': timestamp, 'x-ddpaas-signature': signature })).status).toBe(
+      200,
+    );
+    const replay = await send({ 'x-ddpaas-signature-timestamp': timestamp, 'x-ddpaas-signature': signature });
+    expect([replay.status, replay.data.error.message]).toEqual([
+      401,
+      'card callback refused: this request was already received (replay)',
+    ]);
+    const ts2 = String(Date.now() + 1);
+    const malformed = await send(
+      {
+        'x-ddpaas-signature-timestamp': ts2,
+        'x-ddpaas-signature': createHmac('sha256', 'route-secret').update(ts2).digest('base64'),
+      },
+      { outTrackId: 'x' },
+    );
+    expect(malformed.status).toBe(400);
+    expect(clicks.length).toBe(before + 1);
+  });
+});

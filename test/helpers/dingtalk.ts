@@ -1,0 +1,40 @@
+/** A DingTalk emulator with the demo seed and a client for it. */
+import { DingTalkClient } from '../../integrations/dingtalk';
+import { loadDingTalkSeed } from '../../emulators/dingtalk/seed';
+import {
+  startDingTalkEmulator,
+  type DingTalkEmulator,
+  type DingTalkEmulatorOptions,
+} from '../../emulators/dingtalk/server';
+
+export const demoDingTalk = {
+  clientId: 'dingdemoappkey',
+  clientSecret: 'demo-app-secret-not-real',
+  agentId: '3000001',
+};
+
+export function startTestDingTalk(options: DingTalkEmulatorOptions = {}): Promise<DingTalkEmulator> {
+  return startDingTalkEmulator({ seed: loadDingTalkSeed(), ...options });
+}
+
+export function demoRobots(emulator: DingTalkEmulator): Record<string, { webhookUrl: string; secret: string }> {
+  const robot = (name: string) => ({
+    webhookUrl: `${emulator.baseUrl}/robot/send?access_token=robot-${name}`,
+    secret: `SEC-${name}-demo`,
+  });
+  return { finance: robot('finance'), cashier: robot('cashier'), ops: robot('ops') };
+}
+
+export function dingtalkClientFor(
+  emulator: DingTalkEmulator,
+  overrides: Partial<ConstructorParameters<typeof DingTalkClient>[0]> = {},
+): DingTalkClient {
+  return new DingTalkClient({
+    apiBaseUrl: emulator.baseUrl,
+    oapiBaseUrl: emulator.baseUrl,
+    ...demoDingTalk,
+    robots: demoRobots(emulator),
+    robotLimit: emulator.robotLimit,
+    ...overrides,
+  });
+}
