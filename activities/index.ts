@@ -7,8 +7,8 @@ import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Logger } from '../common/logger';
 import type { Rules } from '../config/rules';
-import type { DingTalkClient } from '../integrations/dingtalk';
-import { KingdeeError, type KingdeeClient } from '../integrations/kingdee';
+import { DingTalkError, type DingTalkClient } from '../integrations/dingtalk';
+import { KingdeeError, KingdeeNotFoundError, readDocument, type KingdeeClient } from '../integrations/kingdee';
 import { tryResolveChain, type ApproverSpec, type RobotTarget } from '../workflows/chain';
 import type { ApprovalPlan, Notice, Person } from '../workflows/definitions';
 import { approvalCardTemplateId } from '../workflows/messages';
@@ -40,29 +40,21 @@ export function createActivities(deps: ActivityDeps) {
 
   /** Kingdee errors become ApplicationFailures whose type is the error class, retryable or not as classified. */
   const asFailure = (err: unknown): never => {
-    if (err instanceof KingdeeError) {
-      throw ApplicationFailure.create({
-        type: err.name,
-        message: err.message,
-        nonRetryable: !err.retryable,
-        cause: err,
-      });
+    if (err instanceof KingdeeError || err instanceof DingTalkError) {
+      throw ApplicationFailure.create({ type: err.name, message: err.message, nonRetryable: !err.retryable });
     }
     throw err;
   };
 
   async function loadDocument(ref: DocumentRef): Promise<DocumentSummary | undefined> {
-    const view = await deps.kingdee
-      .view(ref.formId, ref.billId ? { id: ref.billId } : { number: ref.billNo })
-      .catch((err: unknown) => {
-        if (err instanceof KingdeeError && err.name === 'KingdeeNotFoundError') return undefined;
-        return asFailure(err);
-      });
-    if (!view) return undefined;
-    return toDocumentSummary(ref, view, { rules: deps.rules, linkTemplate: deps.documentLinkTemplate });
+    const doc = await readDocument(deps.kingdee, ref.formId, { number: ref.billNo }).catch((err: unknown) => {
+      if (err instanceof KingdeeNotFoundError) return undefined;
+      return asFailure(err);
+    });
+    return doc ? toDocumentSummary(ref, doc, deps.documentLinkTemplate) : undefined;
   }
 
-  return {
+  const activities = {
     /** Load the document and plan its approval from the rules loaded at start-up (captured in history). */
     async planApproval({ document: ref }: { document: DocumentRef }): Promise<ApprovalPlan> {
       const document = await loadDocument(ref);
@@ -252,13 +244,33 @@ export function createActivities(deps: ActivityDeps) {
 
     pollForm: createPollActivity(deps),
   };
+  return classifyErrors(activities, asFailure);
 
   /** The Kingdee user who acts in WorkflowAudit: the DingTalk approver, matched by mobile. */
   async function kingdeeUserNameFor(dingtalkUserId: string): Promise<string | undefined> {
     const person = await people.details(dingtalkUserId);
     if (!person?.mobile) return undefined;
-    return deps.kingdee.findUserNameByMobile?.(person.mobile);
+    return deps.kingdee.findUserNameByMobile(person.mobile);
   }
 }
 
 export type Activities = ReturnType<typeof createActivities>;
+
+/** Every activity rethrows client errors as ApplicationFailures typed by class, retryable as classified. */
+function classifyErrors<T extends Record<string, (...args: never[]) => Promise<unknown>>>(
+  activities: T,
+  asFailure: (err: unknown) => never,
+): T {
+  return Object.fromEntries(
+    Object.entries(activities).map(([name, fn]) => [
+      name,
+      async (...args: never[]) => {
+        try {
+          return await fn(...args);
+        } catch (err) {
+          return asFailure(err);
+        }
+      },
+    ]),
+  ) as T;
+}

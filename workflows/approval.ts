@@ -318,17 +318,16 @@ class ApprovalRun {
 
   private registerHandlers(): void {
     setHandler(statusQuery, () => this.state);
-    setHandler(decideUpdate, (decision: DecisionInput): DecisionResult => this.applyDecision(decision), {
+    setHandler(decideUpdate, (decision: DecisionInput) => this.decide(decision), {
       validator: (decision: DecisionInput) => this.validateDecision(decision),
     });
-    setHandler(decideSignal, (decision: DecisionInput) => {
+    setHandler(decideSignal, async (decision: DecisionInput) => {
       try {
         this.validateDecision(decision);
+        await this.decide(decision);
       } catch (err) {
         log.warn('ignored a decision signal', { decision, reason: err instanceof Error ? err.message : String(err) });
-        return;
       }
-      this.applyDecision(decision);
     });
     setHandler(documentChangedSignal, (change: DocumentChange) => {
       const leftApproval = change.status !== 'B';
@@ -381,6 +380,17 @@ class ApprovalRun {
     }
   }
 
+  /** Someone brought in (转交, 加签) is named in the answer, so look them up first, then check again and apply. */
+  private async decide(decision: DecisionInput): Promise<DecisionResult> {
+    const target = decision.targetUserId;
+    const step = this.state.steps[this.state.currentStepIndex];
+    if (target && step && !step.names[target]) {
+      await this.learnName(step, target);
+      this.validateDecision(decision);
+    }
+    return this.applyDecision(decision);
+  }
+
   private applyDecision(decision: DecisionInput): DecisionResult {
     const step = this.state.steps[this.state.currentStepIndex]!;
     const at = new Date().toISOString();
@@ -401,6 +411,7 @@ class ApprovalRun {
         break;
       case 'transfer':
         slot.transferredFrom = [...(slot.transferredFrom ?? []), decision.userId];
+        slot.transferredAt = at;
         slot.assignee = decision.targetUserId!;
         slot.delegates = slot.delegates.filter((d) => d !== decision.userId);
         if (!step.approvers.includes(slot.assignee)) step.approvers.push(slot.assignee);
@@ -473,21 +484,21 @@ class ApprovalRun {
     if (step.outcome === 'rejected') {
       return { status: 'rejected', byName: '系统', at: step.decidedAt ?? step.startedAt, comment: step.rejectReason };
     }
-    const myDecision = step.slots.find((slot) => slot.decision?.by === userId)?.decision;
-    if (myDecision)
-      return { status: 'approved', byName: name(myDecision.by), at: myDecision.at, comment: myDecision.comment };
-    if (step.outcome === 'approved') {
-      const last = decided[decided.length - 1]!;
-      return { status: 'approved', byName: name(last.by), at: last.at, comment: last.comment };
-    }
     const handedOn = step.slots.find((slot) => slot.transferredFrom?.includes(userId));
     if (handedOn && handedOn.assignee !== userId && !handedOn.delegates.includes(userId)) {
       return {
         status: 'transferred',
         byName: name(userId),
         toName: name(handedOn.assignee),
-        at: new Date().toISOString(),
+        at: handedOn.transferredAt ?? step.startedAt,
       };
+    }
+    const myDecision = step.slots.find((slot) => slot.decision?.by === userId)?.decision;
+    if (myDecision)
+      return { status: 'approved', byName: name(myDecision.by), at: myDecision.at, comment: myDecision.comment };
+    if (step.outcome === 'approved') {
+      const last = decided[decided.length - 1]!;
+      return { status: 'approved', byName: name(last.by), at: last.at, comment: last.comment };
     }
     return { status: 'pending' };
   }
@@ -625,7 +636,6 @@ class ApprovalRun {
   private async finish(outcome: Outcome): Promise<void> {
     const plan = this.mustPlan();
     const document = this.mustDocument();
-    this.setStage(outcome);
     const byStep = new Map(this.state.steps.map((s) => [s.id, s]));
     await this.updateCards(this.cards, (card) => {
       const step = byStep.get(card.stepId)!;
@@ -654,7 +664,8 @@ class ApprovalRun {
       action: 'complete',
       channel: 'system',
       comment: messages.stageLabels[outcome] ?? outcome,
-    });
+    }); // Last: "approved"/"rejected" means everything, notices included, is done.
+    this.setStage(outcome);
   }
 
   /** Deliver a notice to a rules-file target: its robot and/or people. */

@@ -76,6 +76,7 @@ export interface ApprovalSlot {
   delegates: string[];
   /** People who handed this seat on (转交), oldest first. */
   transferredFrom?: string[];
+  transferredAt?: string;
   /** Who added this seat (加签). */
   addedBy?: string;
   decision?: { by: string; action: 'approve' | 'reject'; at: string; comment?: string };

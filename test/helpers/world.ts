@@ -1,0 +1,103 @@
+/**
+ * The whole product in-process for integration tests: both emulators, the real service (clients, worker with real
+ * activities, API, Stream listener) on the shared Temporal dev server, on a task queue of its own.
+ */
+import { silentLogger } from '../../common/logger';
+import { loadSettings } from '../../config/env';
+import type { Rules } from '../../config/rules';
+import type { DingTalkEmulator } from '../../emulators/dingtalk/server';
+import type { KingdeeEmulator } from '../../emulators/kingdee/server';
+import { startService, type RunningService } from '../../workers/service';
+import { approvalWorkflowId, statusQuery, type ApprovalState } from '../../workflows/definitions';
+import { demoDingTalk, demoRobots, startTestDingTalk } from './dingtalk';
+import { eventually } from './eventually';
+import { demoKingdee, startTestKingdee } from './kingdee';
+import { temporalAddress, uniqueTaskQueue } from './temporal';
+
+export const adminToken = 'test-admin-token';
+export const pushSecret = 'test-push-secret';
+
+export interface World {
+  kingdee: KingdeeEmulator;
+  dingtalk: DingTalkEmulator;
+  service: RunningService;
+  /** Start the approval of a seeded (or created) document, as ingestion would. */
+  startApproval(formId: string, billNo: string): Promise<string>;
+  status(workflowId: string): Promise<ApprovalState>;
+  waitForStage(workflowId: string, stage: ApprovalState['stage'], timeoutMs?: number): Promise<ApprovalState>;
+  stop(): Promise<void>;
+}
+
+export async function startWorld(options: {
+  rules: Rules;
+  callbackMode?: 'stream' | 'http';
+  pollers?: boolean;
+}): Promise<World> {
+  const kingdee = await startTestKingdee();
+  const dingtalk = await startTestDingTalk();
+  const settings = loadSettings({
+    KINGDEE_BASE_URL: kingdee.baseUrl,
+    KINGDEE_ACCT_ID: demoKingdee.acctId,
+    KINGDEE_USERNAME: demoKingdee.userName,
+    KINGDEE_APP_ID: demoKingdee.appId,
+    KINGDEE_APP_SECRET: demoKingdee.appSecret,
+    DINGTALK_API_BASE_URL: dingtalk.baseUrl,
+    DINGTALK_OAPI_BASE_URL: dingtalk.baseUrl,
+    DINGTALK_CLIENT_ID: demoDingTalk.clientId,
+    DINGTALK_CLIENT_SECRET: demoDingTalk.clientSecret,
+    DINGTALK_AGENT_ID: demoDingTalk.agentId,
+    DINGTALK_ROBOTS: JSON.stringify(demoRobots(dingtalk)),
+    DINGTALK_CALLBACK_MODE: options.callbackMode ?? 'stream',
+    DINGTALK_CARD_CALLBACK_SECRET: 'route-secret',
+    ADMIN_TOKEN: adminToken,
+    KINGDEE_PUSH_SECRET: pushSecret,
+    API_PORT: '0',
+    TEMPORAL_TASK_QUEUE: uniqueTaskQueue('world'),
+    LOG_LEVEL: 'silent',
+  });
+  const service = await startService({
+    settings,
+    logger: silentLogger,
+    temporalAddress: temporalAddress(),
+    workflowBundlePath: process.env.TEST_WORKFLOW_BUNDLE,
+    rules: options.rules,
+    pollers: options.pollers ?? false,
+  });
+  if (options.callbackMode === 'http')
+    dingtalk.setCallbackUrl('kdb-approval', `${service.apiUrl}/dingtalk/card-callback`, 'route-secret');
+  else await eventually(() => dingtalk.isStreamConnected(), 10_000, 'the Stream listener to connect');
+
+  const status = (workflowId: string) => service.client.workflow.getHandle(workflowId).query(statusQuery);
+  return {
+    kingdee,
+    dingtalk,
+    service,
+    async startApproval(formId, billNo) {
+      const doc = kingdee.getDocument(formId, billNo);
+      const result = await service.approvals.start(
+        { acctId: demoKingdee.acctId, formId, billNo },
+        { modifyDate: String(doc?.fields.FModifyDate ?? '') },
+      );
+      return result.workflowId;
+    },
+    status,
+    async waitForStage(workflowId, stage, timeoutMs = 15_000) {
+      return eventually(
+        async () => {
+          const state = await status(workflowId).catch(() => undefined);
+          return state?.stage === stage ? state : undefined;
+        },
+        timeoutMs,
+        `${workflowId} to reach ${stage}`,
+      );
+    },
+    async stop() {
+      await service.stop();
+      await dingtalk.close();
+      await kingdee.close();
+    },
+  };
+}
+
+export const workflowIdOf = (formId: string, billNo: string) =>
+  approvalWorkflowId({ acctId: demoKingdee.acctId, formId, billNo });

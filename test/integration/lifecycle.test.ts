@@ -1,0 +1,292 @@
+/**
+ * The approval lifecycle end to end on the real dev server, with the real service against both emulators over
+ * real HTTP and Stream: outcomes asserted on Kingdee (status, counters, comments), cards, messages and workflow state.
+ */
+import { verifyLog } from '../../workflows/decision-log';
+import { eventually } from '../helpers/eventually';
+import { singleStepRules, testRules } from '../helpers/rules';
+import { startWorld, workflowIdOf, type World } from '../helpers/world';
+
+const threeStepRules = testRules(`
+version: 1
+calendar: { utcOffset: '+08:00', alwaysOpen: true }
+robots:
+  finance: { webhook: finance }
+  cashier: { webhook: cashier }
+  ops: { webhook: ops }
+escalation: { robot: finance, notifyManager: true }
+ops: { robot: ops }
+forms:
+  ER_ExpReimbursement:
+    name: 费用报销单
+    rejectOperation: cancelAssign
+    onApproved:
+      - to: { robot: cashier }
+        text: 请出纳安排报销付款：{单号} {申请人} {金额}
+  AP_PAYBILL:
+    name: 付款单
+    kingdeeWorkflow: true
+    rejectOperation: workflowReject
+    onApproved:
+      - to: { robot: cashier }
+        text: 请出纳安排付款
+  PUR_PurchaseOrder:
+    name: 采购订单
+chains:
+  ER_ExpReimbursement:
+    - { id: dept-manager, name: 部门经理审批, approvers: [{ applicantManager: true }] }
+    - { id: finance-manager, name: 财务经理审批, approvers: [{ user: wangwu }] }
+    - { id: cfo, name: 财务总监审批, when: { amount: { gt: 50000 } }, approvers: [{ user: zhaoliu }] }
+  AP_PAYBILL:
+    - { id: finance-manager, name: 财务经理审批, approvers: [{ user: wangwu }] }
+    - { id: cfo, name: 财务总监审批, when: { amount: { gt: 50000 } }, approvers: [{ user: zhaoliu }] }
+  PUR_PurchaseOrder:
+    - { id: countersign, name: 总经理与财务经理会签, mode: all, approvers: [{ user: zhouba }, { user: wangwu }] }
+`);
+
+let world: World;
+beforeAll(async () => {
+  world = await startWorld({ rules: threeStepRules });
+});
+afterAll(async () => {
+  await world?.stop();
+});
+
+/** The approver's pending card for a bill, once the workflow has delivered it. */
+async function cardOf(userId: string, billNo: string) {
+  return eventually(
+    () =>
+      world.dingtalk
+        .cardsFor(userId)
+        .find((c) => c.cardParamMap.billNo === billNo && c.cardParamMap.status === 'pending'),
+    15_000,
+    `${userId}'s card for ${billNo}`,
+  );
+}
+
+async function click(userId: string, billNo: string, actionId: 'approve' | 'reject', comment = '') {
+  const card = await cardOf(userId, billNo);
+  return world.dingtalk.click(card.outTrackId, {
+    userId,
+    actionId,
+    params: { workflowId: card.cardParamMap.workflowId, stepId: card.cardParamMap.stepId, comment },
+  });
+}
+
+it('runs a two-step chain to approval: cards, Kingdee audited once with the real approvers named, applicant and cashier told', async () => {
+  const id = await world.startApproval('ER_ExpReimbursement', 'FYBX000123');
+  const card = await cardOf('lisi', 'FYBX000123');
+  expect(card.cardParamMap).toMatchObject({
+    title: '费用报销单审批',
+    applicant: '张三',
+    amount: '12,800.00',
+    purpose: '差旅费 上海客户拜访',
+    stepName: '部门经理审批',
+  });
+
+  const clicked = await click('lisi', 'FYBX000123', 'approve');
+  expect(clicked.cardParamMap.status).toBe('approved'); // the callback's answer, applied by DingTalk
+  await click('wangwu', 'FYBX000123', 'approve', '情况属实');
+  const state = await world.waitForStage(id, 'approved');
+
+  const doc = world.kingdee.getDocument('ER_ExpReimbursement', 'FYBX000123')!;
+  expect(doc.status).toBe('C');
+  expect(world.kingdee.stats().byDocument.FYBX000123).toEqual({ Audit: 1 });
+  expect(state.steps.map((s) => [s.id, s.outcome])).toEqual([
+    ['dept-manager', 'approved'],
+    ['finance-manager', 'approved'],
+  ]);
+  expect(state.log.find((e) => e.action === 'writeBack')?.comment).toMatch(
+    /^钉钉审批：李四 .* 同意；王五 .* 同意：情况属实$/,
+  );
+  expect(verifyLog(state.log)).toMatchObject({ ok: true });
+
+  const cards = world.dingtalk.cardsFor().filter((c) => c.cardParamMap.billNo === 'FYBX000123');
+  expect(cards.map((c) => [c.userIds[0], c.cardParamMap.status, c.cardParamMap.actions])).toEqual([
+    ['lisi', 'approved', '[]'],
+    ['wangwu', 'approved', '[]'],
+  ]);
+  expect(world.dingtalk.messagesFor({ userId: 'zhangsan' }).map((m) => m.title)).toContain(
+    '费用报销单 FYBX000123 已审批通过',
+  );
+  expect(
+    world.dingtalk
+      .messagesFor({ groupId: 'cidCashier' })
+      .map((m) => m.text)
+      .join('\n'),
+  ).toContain('请出纳安排报销付款：FYBX000123 张三 ¥12,800.00');
+});
+
+it('adds the CFO step over ¥50,000 and approves a Kingdee-workflow form with WorkflowAudit on the approver’s behalf', async () => {
+  const id = await world.startApproval('AP_PAYBILL', 'FKD000045');
+  await click('wangwu', 'FKD000045', 'approve');
+  await click('zhaoliu', 'FKD000045', 'approve', '同意付款');
+  const state = await world.waitForStage(id, 'approved');
+  expect(state.steps.map((s) => s.id)).toEqual(['finance-manager', 'cfo']);
+  const doc = world.kingdee.getDocument('AP_PAYBILL', 'FKD000045')!;
+  expect(doc.status).toBe('C');
+  expect(doc.history.at(-1)).toMatchObject({ operation: 'WorkflowAudit', user: 'zhaoliu' });
+  expect(doc.history.at(-1)?.comment).toMatch(/王五 .* 同意；赵六 .* 同意：同意付款/);
+  expect(world.kingdee.stats().byDocument.FKD000045).toEqual({ WorkflowAudit: 1 });
+});
+
+it('needs every approver on an all-must-approve step; a double click is one decision; a stranger is refused', async () => {
+  const id = await world.startApproval('PUR_PurchaseOrder', 'CGDD000078');
+  const first = await click('zhouba', 'CGDD000078', 'approve');
+  expect(first.cardParamMap.status).toBe('approved');
+  const again = await world.dingtalk.click(first.outTrackId, {
+    userId: 'zhouba',
+    actionId: 'approve',
+    params: { workflowId: id, stepId: 'countersign' },
+  });
+  expect(again.cardParamMap.result).toBe('您已处理过单据 CGDD000078，无需重复操作');
+  expect((await world.status(id)).stage).toBe('awaiting-approval');
+
+  const stranger = await world.service.approvals.decide(id, { userId: 'qianqi', action: 'approve', channel: 'api' });
+  expect(stranger).toEqual({ kind: 'refused', message: '您不是该单据的审批人（CGDD000078）' });
+  const before = await world.status(id);
+  expect(before.log.filter((e) => e.actor === 'qianqi')).toEqual([]);
+
+  await click('wangwu', 'CGDD000078', 'approve');
+  const state = await world.waitForStage(id, 'approved');
+  expect(state.steps[0]?.approvedBy).toEqual(['zhouba', 'wangwu']);
+  expect(world.kingdee.stats().byDocument.CGDD000078).toEqual({ Audit: 1 });
+});
+
+it('rejects with a required comment: the reject operation runs in Kingdee and the applicant hears why', async () => {
+  world.kingdee.createDocument({
+    formId: 'ER_ExpReimbursement',
+    billNo: 'FYBX000201',
+    status: 'B',
+    fields: {
+      FProposerID: { id: 2001, number: 'EMP001', name: '张三' },
+      FReqReimbAmountSum: 880,
+      FCurrencyID: { id: 1, number: 'PRE001', name: '人民币' },
+      FCausa: '招待费',
+    },
+  });
+  const id = await world.startApproval('ER_ExpReimbursement', 'FYBX000201');
+  const noComment = await click('lisi', 'FYBX000201', 'reject');
+  expect(noComment.cardParamMap).toMatchObject({
+    status: 'pending',
+    result: '驳回需要写明原因，例如：驳回 FYBX000201 发票缺失',
+  });
+  await click('lisi', 'FYBX000201', 'reject', '发票缺失');
+  await world.waitForStage(id, 'rejected');
+  expect(world.kingdee.getDocument('ER_ExpReimbursement', 'FYBX000201')?.status).toBe('A');
+  const notice = world.dingtalk
+    .messagesFor({ userId: 'zhangsan' })
+    .find((m) => m.title === '费用报销单 FYBX000201 已被驳回');
+  expect(notice?.text).toContain('原因：发票缺失');
+});
+
+it('transfers (转交) to another person, whose approval then counts', async () => {
+  world.kingdee.createDocument({
+    formId: 'ER_ExpReimbursement',
+    billNo: 'FYBX000202',
+    status: 'B',
+    fields: { FProposerID: { id: 2001, number: 'EMP001', name: '张三' }, FReqReimbAmountSum: 300, FCausa: '交通费' },
+  });
+  const id = await world.startApproval('ER_ExpReimbursement', 'FYBX000202');
+  await cardOf('lisi', 'FYBX000202');
+  const transfer = await world.service.approvals.decide(id, {
+    userId: 'lisi',
+    action: 'transfer',
+    targetUserId: 'zhouba',
+    channel: 'text',
+  });
+  expect(transfer).toMatchObject({ kind: 'accepted', result: { message: '已将 FYBX000202 转交给 周八' } });
+  await click('zhouba', 'FYBX000202', 'approve');
+  await click('wangwu', 'FYBX000202', 'approve');
+  const state = await world.waitForStage(id, 'approved');
+  expect(state.steps[0]?.slots[0]).toMatchObject({
+    assignee: 'zhouba',
+    transferredFrom: ['lisi'],
+    decision: { by: 'zhouba', action: 'approve' },
+  });
+  const lisiCard = world.dingtalk.cardsFor('lisi').find((c) => c.cardParamMap.billNo === 'FYBX000202');
+  expect(lisiCard?.cardParamMap.result).toMatch(/李四 已转交给 周八/);
+});
+
+it('stops when the document changes in Kingdee, and the cards say so', async () => {
+  world.kingdee.createDocument({
+    formId: 'ER_ExpReimbursement',
+    billNo: 'FYBX000203',
+    status: 'B',
+    fields: { FProposerID: { id: 2001, number: 'EMP001', name: '张三' }, FReqReimbAmountSum: 100, FCausa: '快递费' },
+  });
+  const id = await world.startApproval('ER_ExpReimbursement', 'FYBX000203');
+  const card = await cardOf('lisi', 'FYBX000203');
+  world.kingdee.setStatus('ER_ExpReimbursement', 'FYBX000203', 'C');
+  await world.service.approvals.documentChanged(
+    { acctId: '62f1a9b3c4d5e6', formId: 'ER_ExpReimbursement', billNo: 'FYBX000203' },
+    { status: 'C', source: 'poll' },
+  );
+  await world.waitForStage(id, 'closed-in-kingdee');
+  await eventually(() => world.dingtalk.cards.get(card.outTrackId)?.cardParamMap.status === 'closed');
+  expect(world.dingtalk.cards.get(card.outTrackId)?.cardParamMap.result).toBe(
+    '已在金蝶处理（金蝶状态：已审核），无需在钉钉操作',
+  );
+  expect(world.kingdee.stats().byDocument.FYBX000203).toEqual({ 'manual:C': 1 });
+});
+
+it('audits exactly once when the write-back hits server errors and a lock, and when the worker restarts mid-workflow', async () => {
+  world.kingdee.createDocument({
+    formId: 'ER_ExpReimbursement',
+    billNo: 'FYBX000204',
+    status: 'B',
+    fields: { FProposerID: { id: 2001, number: 'EMP001', name: '张三' }, FReqReimbAmountSum: 450, FCausa: '培训费' },
+  });
+  const id = await world.startApproval('ER_ExpReimbursement', 'FYBX000204');
+  await click('lisi', 'FYBX000204', 'approve');
+  await cardOf('wangwu', 'FYBX000204');
+
+  await world.service.stopWorker();
+  const queued = await world.service.approvals.decide(id, { userId: 'wangwu', action: 'approve', channel: 'text' });
+  expect(queued.kind).toBe('queued'); // no worker: handed over durably as a signal
+  world.kingdee.faults.push(
+    { kind: 'http500', operation: 'Audit', times: 2 },
+    { kind: 'lock', billNo: 'FYBX000204', times: 1 },
+  );
+  await world.service.startWorker();
+
+  await world.waitForStage(id, 'approved', 60_000);
+  expect(world.kingdee.getDocument('ER_ExpReimbursement', 'FYBX000204')?.status).toBe('C');
+  expect(world.kingdee.stats().byDocument.FYBX000204).toEqual({ Audit: 1 });
+});
+
+it('parks a write-back Kingdee refuses in needs-attention, tells ops, and finishes after an admin retry', async () => {
+  world.kingdee.createDocument({
+    formId: 'ER_ExpReimbursement',
+    billNo: 'FYBX000205',
+    status: 'B',
+    fields: { FProposerID: { id: 2001, number: 'EMP001', name: '张三' }, FReqReimbAmountSum: 99, FCausa: '文具' },
+  });
+  const id = await world.startApproval('ER_ExpReimbursement', 'FYBX000205');
+  world.kingdee.faults.push({ kind: 'denyPermission', operation: 'Audit' });
+  await click('lisi', 'FYBX000205', 'approve');
+  await click('wangwu', 'FYBX000205', 'approve');
+  const parked = await world.waitForStage(id, 'needs-attention');
+  expect(parked.attention).toMatchObject({ errorType: 'KingdeePermissionError' });
+  await eventually(() =>
+    world.dingtalk.messagesFor({ groupId: 'cidOps' }).find((m) => m.title === '【需要处理】费用报销单 FYBX000205'),
+  );
+
+  world.kingdee.faults = [];
+  expect(await world.service.approvals.admin(id, { action: 'retry', by: 'ops-admin' })).toEqual({
+    ok: true,
+    stage: 'needs-attention',
+  });
+  await world.waitForStage(id, 'approved');
+  expect(world.kingdee.stats().byDocument.FYBX000205).toEqual({ Audit: 1 });
+  expect((await world.status(id)).log.map((e) => e.action)).toEqual(
+    expect.arrayContaining(['needsAttention', 'adminRetry', 'writeBack', 'complete']),
+  );
+});
+
+it('knows the workflow id of a document', () => {
+  expect(workflowIdOf('ER_ExpReimbursement', 'FYBX000123')).toBe(
+    'approval:62f1a9b3c4d5e6:ER_ExpReimbursement:FYBX000123',
+  );
+  expect(singleStepRules).toContain('ER_ExpReimbursement');
+});
