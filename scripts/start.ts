@@ -1,40 +1,38 @@
 /**
- * `npm start`: the whole service in one process tree. Without TEMPORAL_ADDRESS it starts a local Temporal dev
- * server (Web UI on, state kept in DATA_DIR across restarts), then the worker. Ctrl-C / SIGTERM stops everything.
+ * `npm start`: the whole service in one process tree. Without TEMPORAL_ADDRESS it starts a local Temporal dev server
+ * (Web UI on, state kept in DATA_DIR across restarts). Without Kingdee/DingTalk credentials it runs the demo: both
+ * emulators with seeded people and documents, and the sandbox pages. Ctrl-C / SIGTERM stops everything.
  */
 import 'dotenv/config';
 import path from 'node:path';
-import { NativeConnection } from '@temporalio/worker';
 import { createLogger } from '../common/logger';
 import { onShutdown } from '../common/shutdown';
 import { loadSettings } from '../config/env';
-import { createWorker } from '../workers/worker';
-import { registerSearchAttributes, startDevServer, type DevServer } from './temporal-cli';
+import { startService } from '../workers/service';
+import { startDemo } from './demo';
+import { registerSearchAttributes, startDevServer } from './temporal-cli';
 
 async function main(): Promise<void> {
-  const settings = loadSettings(process.env);
+  let settings = loadSettings(process.env);
   const log = createLogger({ level: settings.logLevel });
-  const stack: Array<{ name: string; stop: () => Promise<void> }> = [];
-  let stopping = false;
+  const stack: Array<() => Promise<void>> = [];
   const stopAll = async (reason: string): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
     log.info({ reason }, 'stopping');
-    for (const part of stack.reverse()) {
-      try {
-        await part.stop();
-      } catch (err) {
-        log.error({ err, part: part.name }, 'failed to stop cleanly');
-      }
-    }
+    for (const stop of stack.reverse()) await stop().catch((err: unknown) => log.error({ err }, 'failed to stop cleanly'));
   };
   onShutdown(stopAll);
 
   try {
+    const demo = settings.demo ? await startDemo({ kingdee: settings.env.DEMO_KINGDEE_PORT, dingtalk: settings.env.DEMO_DINGTALK_PORT }) : undefined;
+    if (demo) {
+      stack.push(() => demo.stop());
+      settings = loadSettings({ ...process.env, ...demo.env });
+    }
+
     let address = settings.temporal.address;
     let uiUrl = settings.temporal.uiUrl;
     if (!address) {
-      const server: DevServer = await startDevServer({
+      const server = await startDevServer({
         port: settings.temporal.devServer.port,
         uiPort: settings.temporal.devServer.uiPort,
         namespace: settings.temporal.namespace,
@@ -42,7 +40,7 @@ async function main(): Promise<void> {
         logLevel: 'warn',
         log: (line) => log.info(line),
       });
-      stack.push({ name: 'temporal dev server', stop: server.stop });
+      stack.push(server.stop);
       address = server.address;
       uiUrl = server.uiUrl;
     } else {
@@ -50,38 +48,27 @@ async function main(): Promise<void> {
       await registerSearchAttributes(address, settings.temporal.namespace);
     }
 
-    const connection = await NativeConnection.connect({ address });
-    const worker = await createWorker({
-      connection,
-      namespace: settings.temporal.namespace,
-      taskQueue: settings.temporal.taskQueue,
-      activities: {},
-    });
-    const running = worker.run();
-    stack.push({
-      name: 'worker',
-      stop: async () => {
-        worker.shutdown();
-        await running;
-        await connection.close();
-      },
-    });
-    running.catch((err: unknown) => {
-      log.error({ err }, 'worker stopped unexpectedly');
-      void stopAll('worker failure').then(() => process.exit(1));
-    });
+    const service = await startService({ settings, logger: log, temporalAddress: address });
+    stack.push(service.stop);
 
-    console.log(
-      [
+    const lines = [
+      '',
+      `kingdee-dingtalk-bridge is running${demo ? ' — DEMO (local emulators, no real Kingdee or DingTalk)' : ''}`,
+      `  Temporal Web UI:   ${uiUrl ?? '(external Temporal: set TEMPORAL_UI_URL)'}`,
+      `  Temporal:          ${address} (namespace ${settings.temporal.namespace}, task queue ${settings.temporal.taskQueue})`,
+      `  API:               ${service.apiUrl}   (health /healthz /readyz, metrics /metrics)`,
+      `  Admin token:       ${settings.api.adminToken ? '(ADMIN_TOKEN)' : service.clients.adminToken}`,
+    ];
+    if (demo) {
+      lines.push(
+        `  DingTalk sandbox:  ${demo.dingtalk.baseUrl}/sandbox?userId=lisi   (act as 李四, the first approver)`,
+        `  Kingdee documents: http://127.0.0.1:${demo.kingdee.port}/`,
         '',
-        'kingdee-dingtalk-bridge is running',
-        `  Temporal:        ${address} (namespace ${settings.temporal.namespace})`,
-        `  Temporal Web UI: ${uiUrl ?? '(external server: set TEMPORAL_UI_URL)'}`,
-        `  Worker:          task queue ${settings.temporal.taskQueue}`,
-        'Press Ctrl-C to stop.',
-        '',
-      ].join('\n'),
-    );
+        'Try it: open the sandbox as 李四 and press 同意 on FYBX000123; then as 王五. The Kingdee page shows it audited (C).',
+      );
+    }
+    lines.push('Press Ctrl-C to stop.', '');
+    console.log(lines.join('\n'));
   } catch (err) {
     await stopAll('start-up failed');
     throw err;
