@@ -62,7 +62,8 @@ export function createPollActivity(deps: IngestionDeps & { kingdee: KingdeeClien
     for await (const row of deps.kingdee.queryAll({
       formId: input.formId,
       fieldKeys,
-      filterString: `FModifyDate >= '${since}'`,
+      // The first poll also takes every document already awaiting approval, however old its last change.
+      filterString: input.cursor ? `FModifyDate >= '${since}'` : `FModifyDate >= '${since}' OR FDocumentStatus = 'B'`,
       orderString: 'FModifyDate ASC, FID ASC',
     })) {
       const document = toChangedDocument(input, row);
