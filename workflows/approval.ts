@@ -711,7 +711,13 @@ class ApprovalRun {
     this.state.log = appendEntry(this.state.log, { ...entry, at: Date.now() });
   }
 
+  /** Every decision as people read it, including a rejection made by the final action (系统). */
   private decisionSummaries(): messages.DecisionSummary[] {
+    const automatic = this.state.steps.flatMap((step) =>
+      step.outcome === 'rejected' && !step.slots.some((slot) => slot.decision?.action === 'reject')
+        ? [{ name: '系统', action: 'reject' as const, at: step.decidedAt ?? step.startedAt, ...(step.rejectReason ? { comment: step.rejectReason } : {}) }]
+        : [],
+    );
     return this.state.steps
       .flatMap((step) =>
         step.slots.flatMap((slot) =>
@@ -730,6 +736,7 @@ class ApprovalRun {
             : [],
         ),
       )
+      .concat(automatic)
       .sort((a, b) => a.at.localeCompare(b.at));
   }
 
