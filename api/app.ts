@@ -98,7 +98,17 @@ export function createApiApp(deps: ApiDeps): express.Express {
       if (event.event === 'delete') {
         await deps.approvals.documentChanged(event, { status: 'deleted', source: 'push' });
       }
-      await deps.pollNow(event.acctId, event.formId, `push:${event.event}:${event.billNo}`);
+      try {
+        await deps.pollNow(event.acctId, event.formId, `push:${event.event}:${event.billNo}`);
+      } catch (err) {
+        deps.logger.error({ err: String(err), event }, 'push could not reach the poller');
+        throw new HttpError(
+          503,
+          'poller-unavailable',
+          `the change poller for ${event.formId} is not running; nothing was recorded, send the push again later`,
+        );
+      }
+      verifier.remember(req.header('x-kdb-signature') ?? '');
       deps.metrics.pushEvents.inc({ outcome: 'accepted' });
       res.status(202).json({ accepted: true });
     });

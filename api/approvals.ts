@@ -192,7 +192,8 @@ export class ApprovalService {
     billNo?: string;
     limit?: number;
   }): Promise<PendingApproval[]> {
-    const clauses = [`WorkflowType = 'approvalWorkflow'`];
+    // One deployment = one task queue: the namespace may be shared, the list is ours only.
+    const clauses = [`WorkflowType = 'approvalWorkflow'`, `TaskQueue = ${quote(this.options.taskQueue)}`];
     if (filter.stage) clauses.push(`ApprovalStage = ${quote(filter.stage)}`);
     if (filter.approver) clauses.push(`Approvers = ${quote(filter.approver)}`);
     if (filter.formId) clauses.push(`KingdeeFormId = ${quote(filter.formId)}`);

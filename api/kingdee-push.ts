@@ -67,7 +67,11 @@ export class PushVerifier {
     for (const [sig, at] of this.seen) if (now - at > pushToleranceMs) this.seen.delete(sig);
     if (this.seen.has(signature))
       return { ok: false, reason: 'replay', message: 'this request was already received (replay)' };
-    this.seen.set(signature, now);
     return { ok: true };
+  }
+
+  /** Call once the push was handled: only then is a repeat of it a replay (a failed one may be retried as is). */
+  remember(signature: string): void {
+    this.seen.set(signature, this.now());
   }
 }

@@ -2,13 +2,15 @@
  * The whole product in-process for integration tests: both emulators, the real service (clients, worker with real
  * activities, API, Stream listener) on the shared Temporal dev server, on a task queue of its own.
  */
+import { randomUUID } from 'node:crypto';
 import { silentLogger } from '../../common/logger';
+import { loadSeed } from '../../emulators/kingdee/seed';
 import { loadSettings } from '../../config/env';
 import type { Rules } from '../../config/rules';
 import type { DingTalkEmulator } from '../../emulators/dingtalk/server';
 import type { KingdeeEmulator } from '../../emulators/kingdee/server';
 import { startService, type RunningService } from '../../workers/service';
-import { approvalWorkflowId, statusQuery, type ApprovalState } from '../../workflows/definitions';
+import { statusQuery, type ApprovalState } from '../../workflows/definitions';
 import { demoDingTalk, demoRobots, startTestDingTalk } from './dingtalk';
 import { eventually } from './eventually';
 import { demoKingdee, startTestKingdee } from './kingdee';
@@ -18,6 +20,8 @@ export const adminToken = 'test-admin-token';
 export const pushSecret = 'test-push-secret';
 
 export interface World {
+  /** A Kingdee account id of this world's own, so workflow ids never collide between test files sharing a server. */
+  acctId: string;
   kingdee: KingdeeEmulator;
   dingtalk: DingTalkEmulator;
   service: RunningService;
@@ -33,11 +37,13 @@ export async function startWorld(options: {
   callbackMode?: 'stream' | 'http';
   pollers?: boolean;
 }): Promise<World> {
-  const kingdee = await startTestKingdee();
+  const acctId = `test${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+  const seed = loadSeed();
+  const kingdee = await startTestKingdee({ seed: { ...seed, accounts: [{ ...seed.accounts[0]!, acctId }] } });
   const dingtalk = await startTestDingTalk();
   const settings = loadSettings({
     KINGDEE_BASE_URL: kingdee.baseUrl,
-    KINGDEE_ACCT_ID: demoKingdee.acctId,
+    KINGDEE_ACCT_ID: acctId,
     KINGDEE_USERNAME: demoKingdee.userName,
     KINGDEE_APP_ID: demoKingdee.appId,
     KINGDEE_APP_SECRET: demoKingdee.appSecret,
@@ -69,13 +75,14 @@ export async function startWorld(options: {
 
   const status = (workflowId: string) => service.client.workflow.getHandle(workflowId).query(statusQuery);
   return {
+    acctId,
     kingdee,
     dingtalk,
     service,
     async startApproval(formId, billNo) {
       const doc = kingdee.getDocument(formId, billNo);
       const result = await service.approvals.start(
-        { acctId: demoKingdee.acctId, formId, billNo },
+        { acctId, formId, billNo },
         { modifyDate: String(doc?.fields.FModifyDate ?? '') },
       );
       return result.workflowId;
@@ -98,6 +105,3 @@ export async function startWorld(options: {
     },
   };
 }
-
-export const workflowIdOf = (formId: string, billNo: string) =>
-  approvalWorkflowId({ acctId: demoKingdee.acctId, formId, billNo });

@@ -5,7 +5,8 @@
 import { verifyLog } from '../../workflows/decision-log';
 import { eventually } from '../helpers/eventually';
 import { singleStepRules, testRules } from '../helpers/rules';
-import { startWorld, workflowIdOf, type World } from '../helpers/world';
+import { approvalWorkflowId } from '../../workflows/definitions';
+import { startWorld, type World } from '../helpers/world';
 
 const threeStepRules = testRules(`
 version: 1
@@ -219,7 +220,7 @@ it('stops when the document changes in Kingdee, and the cards say so', async () 
   const card = await cardOf('lisi', 'FYBX000203');
   world.kingdee.setStatus('ER_ExpReimbursement', 'FYBX000203', 'C');
   await world.service.approvals.documentChanged(
-    { acctId: '62f1a9b3c4d5e6', formId: 'ER_ExpReimbursement', billNo: 'FYBX000203' },
+    { acctId: world.acctId, formId: 'ER_ExpReimbursement', billNo: 'FYBX000203' },
     { status: 'C', source: 'poll' },
   );
   await world.waitForStage(id, 'closed-in-kingdee');
@@ -284,9 +285,11 @@ it('parks a write-back Kingdee refuses in needs-attention, tells ops, and finish
   );
 });
 
-it('knows the workflow id of a document', () => {
-  expect(workflowIdOf('ER_ExpReimbursement', 'FYBX000123')).toBe(
-    'approval:62f1a9b3c4d5e6:ER_ExpReimbursement:FYBX000123',
-  );
+it('derives the workflow id from the document, so starting twice is idempotent', async () => {
+  const ref = { acctId: world.acctId, formId: 'ER_ExpReimbursement', billNo: 'FYBX000123' };
+  const id = approvalWorkflowId(ref);
+  expect(id).toBe(`approval:${world.acctId}:ER_ExpReimbursement:FYBX000123`);
+  const again = await world.service.approvals.start(ref, { modifyDate: '2000-01-01T00:00:00' });
+  expect(again).toMatchObject({ workflowId: id, started: false });
   expect(singleStepRules).toContain('ER_ExpReimbursement');
 });

@@ -42,7 +42,9 @@ it('reminds (worded unlike the card), escalates to the manager and the group, th
   const state = await world.waitForStage(id, 'rejected', 30_000);
   const step = state.steps[0]!;
   const start = Date.parse(step.startedAt);
-  const offsets = state.log.filter((e) => ['remind', 'escalate', 'finalAction'].includes(e.action)).map((e) => [e.action, Date.parse(e.at) - start] as const);
+  const offsets = state.log
+    .filter((e) => ['remind', 'escalate', 'finalAction'].includes(e.action))
+    .map((e) => [e.action, Date.parse(e.at) - start] as const);
   expect(offsets.map(([action]) => action)).toEqual(['remind', 'remind', 'escalate', 'remind', 'finalAction']);
   const expected = [2000, 4000, 5000, 6000, 7000];
   offsets.forEach(([, ms], i) => {
@@ -54,9 +56,15 @@ it('reminds (worded unlike the card), escalates to the manager and the group, th
   expect(reminders.map((m) => m.dropped ?? false)).toEqual([false, false, false]); // each one differs, none dropped
   expect(reminders[1]?.text).toContain('第 2 次催办');
   expect(world.dingtalk.cardsFor('zhouba').map((c) => c.cardParamMap.billNo)).toEqual(['FYBX000123']); // 李四's manager
-  expect(world.dingtalk.messagesFor({ userId: 'zhouba' }).map((m) => m.title)).toContain('【审批升级】费用报销单 FYBX000123 超时未审批');
-  expect(world.dingtalk.messagesFor({ groupId: 'cidFinanceApprovals' }).map((m) => m.title)).toContain('审批超时升级：费用报销单 FYBX000123');
+  expect(world.dingtalk.messagesFor({ userId: 'zhouba' }).map((m) => m.title)).toContain(
+    '【审批升级】费用报销单 FYBX000123 超时未审批',
+  );
+  expect(world.dingtalk.messagesFor({ groupId: 'cidFinanceApprovals' }).map((m) => m.title)).toContain(
+    '审批超时升级：费用报销单 FYBX000123',
+  );
   expect(state.escalated).toBe(true);
   expect(world.kingdee.getDocument('ER_ExpReimbursement', 'FYBX000123')?.status).toBe('A');
-  expect(world.dingtalk.messagesFor({ userId: 'zhangsan' }).find((m) => m.title === '费用报销单 FYBX000123 已被驳回')?.text).toContain('超时未审批');
+  expect(
+    world.dingtalk.messagesFor({ userId: 'zhangsan' }).find((m) => m.title === '费用报销单 FYBX000123 已被驳回')?.text,
+  ).toContain('超时未审批');
 });
