@@ -1,0 +1,121 @@
+/**
+ * End to end in a real browser (Debian chromium, headless) against the demo, as a person would use it: a document
+ * submitted in Kingdee appears as a card in the approver's sandbox inbox within the poll interval; 同意 by both
+ * approvers audits it in Kingdee; the card shows the result; the Temporal Web UI lists the workflow and finds it
+ * by KingdeeBillNo. Screenshots go to test-artifacts/.
+ */
+import type { Browser, Page } from 'playwright-core';
+import { createLogger } from '../../common/logger';
+import { loadSettings } from '../../config/env';
+import { KingdeeClient } from '../../integrations/kingdee';
+import { startDemo, type Demo } from '../../scripts/demo';
+import { startService, type RunningService } from '../../workers/service';
+import { approvalWorkflowId } from '../../workflows/definitions';
+import { launchBrowser, screenshot } from '../helpers/browser';
+import { temporalAddress, uniqueTaskQueue } from '../helpers/temporal';
+
+let demo: Demo;
+let service: RunningService;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  demo = await startDemo({ kingdee: 0, dingtalk: 0 });
+  const settings = loadSettings({
+    ...demo.env,
+    API_PORT: '0',
+    TEMPORAL_TASK_QUEUE: uniqueTaskQueue('e2e'),
+    LOG_LEVEL: 'silent',
+  });
+  service = await startService({
+    settings,
+    logger: createLogger({ level: 'silent' }),
+    temporalAddress: temporalAddress(),
+    workflowBundlePath: process.env.TEST_WORKFLOW_BUNDLE,
+  });
+  browser = await launchBrowser();
+  page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+}, 60_000);
+afterAll(async () => {
+  await browser?.close();
+  await service?.stop();
+  await demo?.stop();
+});
+
+async function approveInSandbox(userId: string, billNo: string, shot: string): Promise<void> {
+  const card = page.locator(`#pending article[data-bill-no="${billNo}"]`);
+  // The inbox is a plain page: reload until the poller has found the document and the card has arrived.
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    await page.goto(`${demo.dingtalk.baseUrl}/sandbox?userId=${userId}`);
+    if ((await card.count()) > 0 || Date.now() > deadline) break;
+    await page.waitForTimeout(500);
+  }
+  await card.waitFor({ timeout: 1_000 });
+  await screenshot(page, `${shot}-card`);
+  await card.getByRole('button', { name: '同意' }).click();
+  await page.waitForURL(/sandbox\?userId=/);
+}
+
+it('approves a freshly submitted document from the sandbox inbox, audits it in Kingdee, and shows it in the Temporal Web UI', async () => {
+  const billNo = `FYBX${String(Date.now()).slice(-6)}`;
+  const kingdee = new KingdeeClient({
+    baseUrl: demo.kingdee.baseUrl,
+    acctId: demo.env.KINGDEE_ACCT_ID!,
+    auth: {
+      mode: 'appSecret',
+      userName: demo.env.KINGDEE_USERNAME!,
+      appId: demo.env.KINGDEE_APP_ID!,
+      appSecret: demo.env.KINGDEE_APP_SECRET!,
+    },
+  });
+  await kingdee.save('ER_ExpReimbursement', {
+    FBillNo: billNo,
+    FProposerID: { id: 2001, number: 'EMP001', name: '张三' },
+    FReqReimbAmountSum: 3280,
+    FCurrencyID: { id: 1, number: 'PRE001', name: '人民币' },
+    FCausa: '北京出差 客户培训',
+  });
+  await kingdee.submit('ER_ExpReimbursement', { numbers: [billNo] });
+
+  await approveInSandbox('lisi', billNo, 'e2e-1-lisi');
+  await page
+    .locator(`#done article[data-bill-no="${billNo}"] .result`)
+    .filter({ hasText: '李四 已同意' })
+    .waitFor({ timeout: 10_000 });
+  await screenshot(page, 'e2e-2-lisi-approved');
+  await approveInSandbox('wangwu', billNo, 'e2e-3-wangwu');
+
+  await page.goto(`http://127.0.0.1:${demo.kingdee.port}/`);
+  const row = page.locator(`tr[data-bill-no="${billNo}"] .status`);
+  await expectEventually(async () => {
+    await page.reload();
+    return (await row.textContent())?.trim() === 'C 已审核';
+  });
+  await screenshot(page, 'e2e-4-kingdee-audited');
+  expect(demo.kingdee.getDocument('ER_ExpReimbursement', billNo)?.status).toBe('C');
+
+  await page.goto(`${demo.dingtalk.baseUrl}/sandbox?userId=lisi`);
+  await expect(page.locator(`#done article[data-bill-no="${billNo}"] .result`).textContent()).resolves.toMatch(
+    /李四 已同意/,
+  );
+
+  const workflowId = approvalWorkflowId({ acctId: demo.env.KINGDEE_ACCT_ID!, formId: 'ER_ExpReimbursement', billNo });
+  const ui = process.env.TEST_TEMPORAL_UI_URL!;
+  await page.goto(`${ui}/namespaces/default/workflows`);
+  await page.getByText(workflowId).first().waitFor({ timeout: 30_000 });
+  await screenshot(page, 'e2e-5-temporal-ui-list');
+  await page.goto(`${ui}/namespaces/default/workflows?query=${encodeURIComponent(`KingdeeBillNo="${billNo}"`)}`);
+  await page.getByText(workflowId).first().waitFor({ timeout: 30_000 });
+  await screenshot(page, 'e2e-6-temporal-ui-filtered');
+  // Only this document's workflow is listed under the filter (the pollers and other approvals are not).
+  await page.getByText('1 Workflow', { exact: true }).waitFor({ timeout: 10_000 });
+}, 120_000);
+
+async function expectEventually(probe: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error('condition not reached in time');
+    await page.waitForTimeout(300);
+  }
+}

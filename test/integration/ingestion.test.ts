@@ -1,0 +1,81 @@
+/**
+ * Change detection: the poller workflow starts approvals for documents awaiting one and tells running approvals
+ * about changes; with the worker (and so the poller) stopped mid-flight and restarted, nothing is missed and
+ * nothing starts twice.
+ */
+import { approvalWorkflowId, statusQuery } from '../../workflows/definitions';
+import { eventually } from '../helpers/eventually';
+import { testRules } from '../helpers/rules';
+import { startWorld, type World } from '../helpers/world';
+
+const rules = testRules(`
+version: 1
+calendar: { utcOffset: '+08:00', alwaysOpen: true }
+robots:
+  ops: { webhook: ops }
+  finance: { webhook: finance }
+escalation: { robot: finance }
+ops: { robot: ops }
+ingestion: { pollInterval: 1s, overlap: 2m }
+forms:
+  ER_ExpReimbursement: { name: 费用报销单 }
+chains:
+  ER_ExpReimbursement:
+    - { id: manager, name: 部门经理审批, approvers: [{ user: lisi }] }
+`);
+
+let world: World;
+beforeAll(async () => {
+  world = await startWorld({ rules, pollers: true });
+});
+afterAll(async () => {
+  await world?.stop();
+});
+
+const runsOf = async (billNo: string) => {
+  const id = approvalWorkflowId({ acctId: world.acctId, formId: 'ER_ExpReimbursement', billNo });
+  const runs: string[] = [];
+  for await (const run of world.service.client.workflow.list({ query: `WorkflowId = '${id}'` })) runs.push(run.runId);
+  return runs;
+};
+const card = (billNo: string) =>
+  eventually(
+    () => world.dingtalk.cardsFor('lisi').find((c) => c.cardParamMap.billNo === billNo),
+    15_000,
+    `a card for ${billNo}`,
+  );
+const pollsSoFar = () => world.kingdee.stats().byOperation.ExecuteBillQuery ?? 0;
+
+it('picks up documents awaiting approval, survives a worker restart, and starts each approval exactly once', async () => {
+  await card('FYBX000123'); // seeded in status B: found by the first poll
+
+  await world.service.stopWorker();
+  world.kingdee.createDocument({
+    formId: 'ER_ExpReimbursement',
+    billNo: 'FYBX000401',
+    status: 'B',
+    fields: {
+      FProposerID: { id: 2001, number: 'EMP001', name: '张三' },
+      FReqReimbAmountSum: 66,
+      FCausa: '停机期间提交',
+    },
+  });
+  world.kingdee.setStatus('ER_ExpReimbursement', 'FYBX000123', 'C'); // audited in Kingdee while we were down
+  await world.service.startWorker();
+
+  await card('FYBX000401');
+  const first = world.service.client.workflow.getHandle(
+    approvalWorkflowId({ acctId: world.acctId, formId: 'ER_ExpReimbursement', billNo: 'FYBX000123' }),
+  );
+  await eventually(
+    async () => (await first.query(statusQuery)).stage === 'closed-in-kingdee',
+    15_000,
+    'the audited document to close its approval',
+  );
+
+  const polls = pollsSoFar();
+  await eventually(() => pollsSoFar() >= polls + 3, 15_000, 'three more polls');
+  expect(await runsOf('FYBX000401')).toHaveLength(1);
+  expect(await runsOf('FYBX000123')).toHaveLength(1);
+  expect(world.dingtalk.cardsFor('lisi').filter((c) => c.cardParamMap.billNo === 'FYBX000401')).toHaveLength(1);
+});
