@@ -18,12 +18,15 @@ async function main(): Promise<void> {
   const stack: Array<() => Promise<void>> = [];
   const stopAll = async (reason: string): Promise<void> => {
     log.info({ reason }, 'stopping');
-    for (const stop of stack.reverse()) await stop().catch((err: unknown) => log.error({ err }, 'failed to stop cleanly'));
+    for (const stop of stack.reverse())
+      await stop().catch((err: unknown) => log.error({ err }, 'failed to stop cleanly'));
   };
   onShutdown(stopAll);
 
   try {
-    const demo = settings.demo ? await startDemo({ kingdee: settings.env.DEMO_KINGDEE_PORT, dingtalk: settings.env.DEMO_DINGTALK_PORT }) : undefined;
+    const demo = settings.demo
+      ? await startDemo({ kingdee: settings.env.DEMO_KINGDEE_PORT, dingtalk: settings.env.DEMO_DINGTALK_PORT })
+      : undefined;
     if (demo) {
       stack.push(() => demo.stop());
       settings = loadSettings({ ...process.env, ...demo.env });

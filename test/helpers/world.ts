@@ -3,6 +3,10 @@
  * activities, API, Stream listener) on the shared Temporal dev server, on a task queue of its own.
  */
 import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { findTemporalCli } from '../../scripts/temporal-cli';
 import { silentLogger } from '../../common/logger';
 import { loadSeed } from '../../emulators/kingdee/seed';
 import { loadSettings } from '../../config/env';
@@ -99,9 +103,49 @@ export async function startWorld(options: {
       );
     },
     async stop() {
-      await service.stop();
+      try {
+        if (process.env.RECORD_HISTORIES)
+          await recordHistories(service, settings.temporal.taskQueue, process.env.RECORD_HISTORIES);
+      } finally {
+        await service.stop();
+      }
       await dingtalk.close();
       await kingdee.close();
     },
   };
+}
+
+/**
+ * `RECORD_HISTORIES=<scenario> npx jest <file>` keeps the histories of the world's finished approvals as replay
+ * fixtures (test/fixtures/histories), so later code changes are checked against them for nondeterminism.
+ */
+async function recordHistories(service: RunningService, taskQueue: string, scenario: string): Promise<void> {
+  const dir = path.resolve(__dirname, '..', 'fixtures', 'histories');
+  mkdirSync(dir, { recursive: true });
+  const query = `WorkflowType = 'approvalWorkflow' AND TaskQueue = '${taskQueue}' AND ExecutionStatus = 'Completed'`;
+  let count = 0;
+  for await (const execution of service.client.workflow.list({ query })) {
+    count += 1;
+    // The CLI writes the canonical history JSON that historyFromJSON reads back.
+    const shown = spawnSync(
+      findTemporalCli().path,
+      [
+        'workflow',
+        'show',
+        '--address',
+        temporalAddress(),
+        '-w',
+        execution.workflowId,
+        '-r',
+        execution.runId,
+        '--output',
+        'json',
+      ],
+      { encoding: 'utf8' },
+    );
+    if (shown.status !== 0) throw new Error(`temporal workflow show failed: ${shown.stderr}`);
+    const billNo = execution.workflowId.split(':').pop();
+    writeFileSync(path.join(dir, `${scenario}-${billNo}.json`), shown.stdout);
+  }
+  if (count === 0) throw new Error(`RECORD_HISTORIES: no completed approvals found on task queue ${taskQueue}`);
 }
