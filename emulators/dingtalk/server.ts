@@ -283,13 +283,11 @@ export class DingTalkEmulator {
       }
       if (oldApi) res.json({ errcode: 90018, errmsg: '当前请求过于频繁，请稍后再试', request_id: randomUUID() });
       else
-        res
-          .status(429)
-          .json({
-            code: 'Forbidden.AccessDenied.QpsLimitForApi',
-            message: '请求过于频繁，已被限流',
-            requestid: randomUUID(),
-          });
+        res.status(429).json({
+          code: 'Forbidden.AccessDenied.QpsLimitForApi',
+          message: '请求过于频繁，已被限流',
+          requestid: randomUUID(),
+        });
     });
 
     // Tokens: new and old endpoints.
@@ -297,13 +295,11 @@ export class DingTalkEmulator {
       const body = (req.body ?? {}) as { appKey?: string; appSecret?: string };
       const app_ = this.seed.apps.find((a) => a.clientId === body.appKey && a.clientSecret === body.appSecret);
       if (!app_)
-        return void res
-          .status(400)
-          .json({
-            requestid: randomUUID(),
-            code: 'invalidClientIdOrSecret',
-            message: '无效的clientId或者clientSecret',
-          });
+        return void res.status(400).json({
+          requestid: randomUUID(),
+          code: 'invalidClientIdOrSecret',
+          message: '无效的clientId或者clientSecret',
+        });
       res.json({ accessToken: this.issueToken(app_.clientId), expireIn: Math.floor(this.ttl() / 1000) });
     });
     app.get('/gettoken', (req, res) => {
@@ -621,12 +617,10 @@ export class DingTalkEmulator {
       else if (body.kind === 'rateLimit' || body.kind === 'http500' || body.kind === 'latency')
         this.faults.push(body as DingTalkFault);
       else
-        return void res
-          .status(400)
-          .json({
-            code: 'param.invalid',
-            message: 'kind must be rateLimit, http500, latency, expireTokens or dropStream',
-          });
+        return void res.status(400).json({
+          code: 'param.invalid',
+          message: 'kind must be rateLimit, http500, latency, expireTokens or dropStream',
+        });
       res.status(204).end();
     });
     app.delete('/_emulator/faults', (_req, res) => {
@@ -638,17 +632,15 @@ export class DingTalkEmulator {
     app.get('/sandbox', (req, res) => {
       const userId = typeof req.query.userId === 'string' ? req.query.userId : undefined;
       const groupId = typeof req.query.groupId === 'string' ? req.query.groupId : undefined;
-      res
-        .type('html')
-        .send(
-          renderSandbox({
-            seed: this.seed,
-            userId,
-            groupId,
-            cards: userId ? this.cardsFor(userId) : [],
-            messages: this.messagesFor(userId ? { userId } : groupId ? { groupId } : { userId: '\u0000' }),
-          }),
-        );
+      res.type('html').send(
+        renderSandbox({
+          seed: this.seed,
+          userId,
+          groupId,
+          cards: userId ? this.cardsFor(userId) : [],
+          messages: this.messagesFor(userId ? { userId } : groupId ? { groupId } : { userId: '\u0000' }),
+        }),
+      );
     });
     app.post('/sandbox/cards/:outTrackId/click', async (req, res) => {
       const body = (req.body ?? {}) as Record<string, string | undefined>;
