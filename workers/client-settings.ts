@@ -52,7 +52,7 @@ export function clientSettings(settings: Settings) {
         ? {
             token: e.DINGTALK_EVENT_TOKEN,
             aesKey: e.DINGTALK_EVENT_AES_KEY,
-            corpIdOrAppKey: required(e.DINGTALK_CLIENT_ID, 'DINGTALK_CLIENT_ID'),
+            ownerKey: required(e.DINGTALK_CLIENT_ID, 'DINGTALK_CLIENT_ID'),
           }
         : undefined,
     documentLinkTemplate:

@@ -159,6 +159,14 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     const dingtalkRouter = createDingTalkCallbackRouter({
       cardCallbackSecret: clients.cardCallbackSecret,
       appSecret: clients.dingtalk.clientSecret,
+      ...(clients.event
+        ? {
+            event: {
+              ...clients.event,
+              onEvent: async (event) => logger.info({ eventType: event.EventType }, 'DingTalk event'),
+            },
+          }
+        : {}),
       logger,
       onCardCallback: (payload) => handlers.onCardClick(payload),
       onBotMessage: (message) =>

@@ -1,11 +1,31 @@
-/** `npm run emulator:dingtalk -- --port 8420 --seed emulators/dingtalk/seeds/demo.json` */
+/**
+ * `npm run emulator:dingtalk -- --port 8420 --seed emulators/dingtalk/seeds/demo.json [--latency-ms N]
+ *  [--rate-limit-times N] [--fail-500-times N] [--token-ttl-ms N]`
+ */
 import { parseArgs } from 'node:util';
 import { loadDingTalkSeed } from './seed';
 import { startDingTalkEmulator } from './server';
 
-const { values } = parseArgs({ options: { port: { type: 'string', default: '8420' }, seed: { type: 'string' } } });
-startDingTalkEmulator({ port: Number(values.port), seed: loadDingTalkSeed(values.seed) }).then(
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string', default: '8420' },
+    seed: { type: 'string' },
+    'latency-ms': { type: 'string' },
+    'rate-limit-times': { type: 'string' },
+    'fail-500-times': { type: 'string' },
+    'token-ttl-ms': { type: 'string' },
+  },
+});
+startDingTalkEmulator({
+  port: Number(values.port),
+  seed: loadDingTalkSeed(values.seed),
+  ...(values['token-ttl-ms'] ? { tokenTtlMs: Number(values['token-ttl-ms']) } : {}),
+}).then(
   (emulator) => {
+    if (values['latency-ms']) emulator.faults.push({ kind: 'latency', ms: Number(values['latency-ms']) });
+    if (values['rate-limit-times'])
+      emulator.faults.push({ kind: 'rateLimit', times: Number(values['rate-limit-times']) });
+    if (values['fail-500-times']) emulator.faults.push({ kind: 'http500', times: Number(values['fail-500-times']) });
     console.log(`DingTalk emulator: ${emulator.baseUrl} (sandbox: ${emulator.baseUrl}/sandbox)`);
     const stop = () => void emulator.close().then(() => process.exit(0));
     process.once('SIGINT', stop);

@@ -7,6 +7,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import express from 'express';
 import { z } from 'zod';
 import { silentLogger, type Logger } from '../../common/logger';
+import { DingTalkCallbackCrypto } from './callback-crypto';
 
 /** The card-callback payload (reference §2.7); `content` is a JSON string, parsed here. */
 export const cardCallbackSchema = z
@@ -131,6 +132,13 @@ export function createDingTalkCallbackRouter(options: {
   appSecret: string;
   onCardCallback: (click: CardClickPayload) => Promise<CardCallbackResponse>;
   onBotMessage: (message: BotTextMessage) => Promise<void>;
+  /** HTTP event subscription (console "HTTP 推送"): token, aes_key and the app key. */
+  event?: {
+    token: string;
+    aesKey: string;
+    ownerKey: string;
+    onEvent?: (event: Record<string, unknown>) => Promise<void>;
+  };
   logger?: Logger;
   now?: () => number;
 }): express.Router {
@@ -183,5 +191,41 @@ export function createDingTalkCallbackRouter(options: {
     if (text)
       await options.onBotMessage(text).catch((err: unknown) => log.error({ err }, 'handling a robot message failed'));
   });
+  if (options.event) {
+    const crypto = new DingTalkCallbackCrypto(options.event.token, options.event.aesKey, options.event.ownerKey);
+    const seenEvents = new Map<string, number>();
+    router.post('/events', async (req, res) => {
+      const q = req.query as Record<string, string | undefined>;
+      const signature = q.msg_signature ?? q.signature;
+      const timestamp = q.timestamp ?? q.timeStamp;
+      const nonce = q.nonce;
+      const encrypt = (req.body as { encrypt?: unknown } | undefined)?.encrypt;
+      if (!signature || !timestamp || !nonce || typeof encrypt !== 'string')
+        return void refuse(res, 400, 'event push needs signature, timestamp, nonce and an encrypt body');
+      if (!crypto.verify(signature, timestamp, nonce, encrypt))
+        return void refuse(res, 401, 'event push refused: signature does not match (check DINGTALK_EVENT_TOKEN)');
+      const now = (options.now ?? Date.now)();
+      const ts = Number(timestamp) < 1e12 ? Number(timestamp) * 1000 : Number(timestamp);
+      if (!Number.isFinite(ts) || Math.abs(now - ts) > replayWindowMs)
+        return void refuse(res, 401, 'event push refused: timestamp is outside the accepted window (1 hour)');
+      for (const [sig, at] of seenEvents) if (now - at > replayWindowMs) seenEvents.delete(sig);
+      if (seenEvents.has(signature))
+        return void refuse(res, 401, 'event push refused: this request was already received (replay)');
+      let event: Record<string, unknown>;
+      try {
+        event = z.record(z.string(), z.unknown()).parse(JSON.parse(crypto.decrypt(encrypt)));
+      } catch (err) {
+        return void refuse(
+          res,
+          400,
+          `event push could not be decrypted: ${err instanceof Error ? err.message : String(err)}`,
+        );
+      }
+      seenEvents.set(signature, now);
+      if (event.EventType !== 'check_url')
+        await options.event!.onEvent?.(event).catch((err: unknown) => log.error({ err }, 'event handling failed'));
+      res.json(crypto.successResponse());
+    });
+  }
   return router;
 }

@@ -1,3 +1,4 @@
+export * from './callback-crypto';
 export * from './callbacks';
 export * from './client';
 export * from './errors';

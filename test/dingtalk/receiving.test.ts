@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import axios from 'axios';
 import express from 'express';
 import {
+  DingTalkCallbackCrypto,
   createDingTalkCallbackRouter,
   startStreamListener,
   type BotTextMessage,
@@ -164,5 +165,73 @@ describe('HTTP callbacks', () => {
     );
     expect(malformed.status).toBe(400);
     expect(clicks.length).toBe(before + 1);
+  });
+});
+
+describe('HTTP event subscription (AES)', () => {
+  it('decrypts the reference test vector and round-trips its own messages', () => {
+    const crypto = new DingTalkCallbackCrypto(
+      '123456',
+      '1234567890123456789012345678901234567890123',
+      'dingsnotzck6pm5veliw',
+    );
+    const encrypt = 'YvkvaGe4hQxd3VxRmEty0dVlnCOAqwf56xwTRHDHoOURqhalbmBJQk5FNcRk42Gl5T0YQXZNwpwWSm1xAFJ5ZA==';
+    expect(crypto.verify('9a95a004dd16f5c307e849b994173f76aa26e5eb', '1614767836', 'A7Co0cJLMzIDtMMI', encrypt)).toBe(
+      true,
+    );
+    expect(crypto.decrypt(encrypt)).toBe('success');
+    expect(crypto.decrypt(crypto.encrypt('{"EventType":"审批"}'))).toBe('{"EventType":"审批"}');
+    expect(() => new DingTalkCallbackCrypto('t', 'short', 'k')).toThrow(/43-character/);
+  });
+
+  it('accepts a signed, encrypted event, answers the encrypted success, and refuses forged and replayed ones', async () => {
+    const crypto = new DingTalkCallbackCrypto(
+      'tok123',
+      'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ',
+      demoDingTalk.clientId,
+    );
+    const events: Array<Record<string, unknown>> = [];
+    const app = express();
+    app.use(express.json());
+    app.use(
+      '/dingtalk',
+      createDingTalkCallbackRouter({
+        appSecret: 'x',
+        onCardCallback: async () => ({}),
+        onBotMessage: async () => undefined,
+        event: {
+          token: 'tok123',
+          aesKey: 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ',
+          ownerKey: demoDingTalk.clientId,
+          onEvent: async (e) => void events.push(e),
+        },
+      }),
+    );
+    const server = http.createServer(app);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/dingtalk/events`;
+    try {
+      const encrypt = crypto.encrypt(JSON.stringify({ EventType: 'user_add_org', UserId: ['zhangsan'] }));
+      const timestamp = String(Date.now());
+      const query = (signature: string) => `${url}?signature=${signature}&timestamp=${timestamp}&nonce=n1`;
+      const ok = await axios.post(
+        query(crypto.sign(timestamp, 'n1', encrypt)),
+        { encrypt },
+        { validateStatus: () => true },
+      );
+      expect(ok.status).toBe(200);
+      expect(crypto.decrypt(ok.data.encrypt)).toBe('success');
+      expect(crypto.verify(ok.data.msg_signature, ok.data.timeStamp, ok.data.nonce, ok.data.encrypt)).toBe(true);
+      expect(events).toEqual([{ EventType: 'user_add_org', UserId: ['zhangsan'] }]);
+      expect(
+        (await axios.post(query(crypto.sign(timestamp, 'n1', encrypt)), { encrypt }, { validateStatus: () => true }))
+          .status,
+      ).toBe(401);
+      expect((await axios.post(query('0'.repeat(40)), { encrypt }, { validateStatus: () => true })).status).toBe(401);
+      expect((await axios.post(url, { nothing: true }, { validateStatus: () => true })).status).toBe(400);
+      expect(events).toHaveLength(1);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });
