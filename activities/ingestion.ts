@@ -6,7 +6,8 @@
  */
 import type { Logger } from '../common/logger';
 import type { NotificationRule, Rules } from '../config/rules';
-import type { KingdeeClient } from '../integrations/kingdee';
+import { currencyCodes, formProfiles, type KingdeeClient } from '../integrations/kingdee';
+import { formatMoney } from '../workflows/messages';
 import type { ApprovalService } from '../api/approvals';
 import type { PollerInput, PollResult } from '../workflows/poller';
 import type { DocumentStatus } from '../workflows/types';
@@ -51,7 +52,14 @@ export function createPollActivity(deps: IngestionDeps & { kingdee: KingdeeClien
     const since = msToKingdeeLocal(from, offset);
     const rules = deps.rules.notifications.filter((rule) => rule.form === input.formId);
     const thresholdFields = rules.flatMap((rule) => (rule.trigger.kind === 'threshold' ? [rule.trigger.field] : []));
-    const fieldKeys = ['FID', 'FBillNo', 'FDocumentStatus', 'FModifyDate', ...new Set(thresholdFields)];
+    // Enough of the head to name the approval in the Temporal Web UI: "费用报销单 FYBX000123 · ¥12,800.00 · 张三".
+    const profile = formProfiles[input.formId];
+    const summaryFields = profile
+      ? [profile.amountField, `${profile.applicantField}.FName`, `${profile.currencyField}.FNumber`]
+      : [];
+    const fieldKeys = [
+      ...new Set(['FID', 'FBillNo', 'FDocumentStatus', 'FModifyDate', ...summaryFields, ...thresholdFields]),
+    ];
 
     const seen = new Set(input.seen ?? []);
     const lastStatus = { ...(input.lastStatus ?? {}) };
@@ -78,7 +86,10 @@ export function createPollActivity(deps: IngestionDeps & { kingdee: KingdeeClien
 
       const ref = { acctId: input.acctId, formId: input.formId, billNo: document.billNo, billId: document.billId };
       if (document.status === 'B') {
-        const result = await deps.approvals.start(ref, { modifyDate: document.modifyDate });
+        const result = await deps.approvals.start(ref, {
+          modifyDate: document.modifyDate,
+          summary: summaryOf(input.formId, row),
+        });
         if (result.started) started += 1;
       } else if (
         await deps.approvals.documentChanged(ref, {
@@ -107,6 +118,21 @@ export function createPollActivity(deps: IngestionDeps & { kingdee: KingdeeClien
     const trimmedStatus = Object.fromEntries(statusEntries.slice(Math.max(0, statusEntries.length - 5_000)));
     return { cursor, seen: keep, lastStatus: trimmedStatus, started, signalled, notified };
   };
+}
+
+function summaryOf(formId: string, row: Record<string, unknown>): string | undefined {
+  const profile = formProfiles[formId];
+  if (!profile) return undefined;
+  const amount = Number(row[profile.amountField] ?? 0);
+  const currencyNumber = String(row[`${profile.currencyField}.FNumber`] ?? '').trim();
+  const applicant = String(row[`${profile.applicantField}.FName`] ?? '').trim();
+  return [
+    `${profile.name} ${String(row.FBillNo ?? '')}`,
+    formatMoney(amount, currencyCodes[currencyNumber] ?? (currencyNumber || 'CNY')),
+    applicant,
+  ]
+    .filter(Boolean)
+    .join(' · ');
 }
 
 function toChangedDocument(input: PollerInput, row: Record<string, unknown>): ChangedDocument | undefined {

@@ -22,6 +22,12 @@ forms:
 chains:
   ER_ExpReimbursement:
     - { id: manager, name: 部门经理审批, approvers: [{ user: lisi }] }
+notifications:
+  - id: er-audited
+    form: ER_ExpReimbursement
+    trigger: { statusBecomes: C }
+    to: { robot: finance }
+    template: '{单号} 已在金蝶审核（{申请人} {金额}）'
 `);
 
 let world: World;
@@ -78,4 +84,12 @@ it('picks up documents awaiting approval, survives a worker restart, and starts 
   expect(await runsOf('FYBX000401')).toHaveLength(1);
   expect(await runsOf('FYBX000123')).toHaveLength(1);
   expect(world.dingtalk.cardsFor('lisi').filter((c) => c.cardParamMap.billNo === 'FYBX000401')).toHaveLength(1);
+
+  // The notification-only rule fired once for the audit seen in Kingdee, though later polls saw it again.
+  const notices = world.dingtalk
+    .messagesFor({ groupId: 'cidFinanceApprovals' })
+    .filter((m) => m.text.startsWith('FYBX000123 已在金蝶审核'));
+  expect(notices.map((m) => m.text)).toEqual(['FYBX000123 已在金蝶审核（张三 ¥12,800.00）']);
+  const described = await first.describe();
+  expect(await described.staticSummary()).toBe('费用报销单 FYBX000123 · ¥12,800.00 · 张三');
 });
