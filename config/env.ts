@@ -63,6 +63,8 @@ export const envSchema = z.object({
   WORKER_METRICS_PORT: port.default(9464),
 
   API_PORT: port.default(3000),
+  /** Address the API listens on: loopback by default; 0.0.0.0 in a container that receives callbacks. */
+  API_HOST: z.string().default('127.0.0.1'),
   /** The URL DingTalk and Kingdee reach this service at (HTTP callbacks); printed links use it too. */
   PUBLIC_BASE_URL: url,
   ADMIN_TOKEN: text,
@@ -121,7 +123,7 @@ export interface Settings {
     devServer: { port: number; uiPort: number };
     workerMetricsPort: number;
   };
-  api: { port: number; publicBaseUrl?: string; adminToken?: string; kingdeePushSecret?: string };
+  api: { port: number; host: string; publicBaseUrl?: string; adminToken?: string; kingdeePushSecret?: string };
   env: Env;
 }
 
@@ -160,6 +162,7 @@ export function loadSettings(env: NodeJS.ProcessEnv): Settings {
     },
     api: {
       port: e.API_PORT,
+      host: e.API_HOST,
       publicBaseUrl: e.PUBLIC_BASE_URL,
       adminToken: e.ADMIN_TOKEN,
       kingdeePushSecret: e.KINGDEE_PUSH_SECRET,

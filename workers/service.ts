@@ -17,7 +17,12 @@ import { ApprovalService } from '../api/approvals';
 import { createApiApp } from '../api/app';
 import { createDingTalkHandlers } from '../api/dingtalk-handlers';
 import { Metrics } from '../api/metrics';
-import { DingTalkClient, createDingTalkCallbackRouter, startStreamListener } from '../integrations/dingtalk';
+import {
+  DingTalkClient,
+  createDingTalkCallbackRouter,
+  startStreamListener,
+  type BotTextMessage,
+} from '../integrations/dingtalk';
 import { KingdeeClient } from '../integrations/kingdee';
 import { pollerWorkflowId, pollNowSignal } from '../workflows/definitions';
 import type { pollerWorkflow } from '../workflows/poller';
@@ -156,6 +161,13 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     }
 
     const handlers = createDingTalkHandlers({ approvals, metrics, logger });
+    // Bot messages arrive by Stream or HTTP alike; the answer goes back through the message's session webhook.
+    const onBotMessage = (message: BotTextMessage) =>
+      handlers.onBotText({
+        senderUserId: message.senderStaffId,
+        text: message.text,
+        reply: (text) => dingtalk.replyToSessionWebhook(message.sessionWebhook, { text }),
+      });
     const dingtalkRouter = createDingTalkCallbackRouter({
       cardCallbackSecret: clients.cardCallbackSecret,
       appSecret: clients.dingtalk.clientSecret,
@@ -169,12 +181,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
         : {}),
       logger,
       onCardCallback: (payload) => handlers.onCardClick(payload),
-      onBotMessage: (message) =>
-        handlers.onBotText({
-          senderUserId: message.senderStaffId,
-          text: message.text,
-          reply: (text) => dingtalk.replyToSessionWebhook(message.sessionWebhook, { text }),
-        }),
+      onBotMessage,
     });
     const app = createApiApp({
       approvals,
@@ -194,7 +201,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       ],
     });
     const server = http.createServer(app);
-    await new Promise<void>((resolve) => server.listen(settings.api.port, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => server.listen(settings.api.port, settings.api.host, resolve));
     stack.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
     const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
@@ -205,12 +212,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
         openConnectionUrl: clients.streamOpenUrl,
         logger,
         onCardCallback: (payload) => handlers.onCardClick(payload),
-        onBotMessage: (message) =>
-          handlers.onBotText({
-            senderUserId: message.senderStaffId,
-            text: message.text,
-            reply: (text) => dingtalk.replyToSessionWebhook(message.sessionWebhook, { text }),
-          }),
+        onBotMessage,
       });
       stack.push(() => listener.stop());
     }
