@@ -715,7 +715,14 @@ class ApprovalRun {
   private decisionSummaries(): messages.DecisionSummary[] {
     const automatic = this.state.steps.flatMap((step) =>
       step.outcome === 'rejected' && !step.slots.some((slot) => slot.decision?.action === 'reject')
-        ? [{ name: '系统', action: 'reject' as const, at: step.decidedAt ?? step.startedAt, ...(step.rejectReason ? { comment: step.rejectReason } : {}) }]
+        ? [
+            {
+              name: '系统',
+              action: 'reject' as const,
+              at: step.decidedAt ?? step.startedAt,
+              ...(step.rejectReason ? { comment: step.rejectReason } : {}),
+            },
+          ]
         : [],
     );
     return this.state.steps

@@ -293,3 +293,32 @@ it('derives the workflow id from the document, so starting twice is idempotent',
   expect(again).toMatchObject({ workflowId: id, started: false });
   expect(singleStepRules).toContain('ER_ExpReimbursement');
 });
+
+it('adds an approver (加签) to an all-must-approve step, whose approval is then required too', async () => {
+  world.kingdee.createDocument({
+    formId: 'PUR_PurchaseOrder',
+    billNo: 'CGDD000090',
+    status: 'B',
+    fields: { FBillAllAmount: 9000, FNote: '显示器 5 台' },
+  });
+  const id = await world.startApproval('PUR_PurchaseOrder', 'CGDD000090');
+  await cardOf('zhouba', 'CGDD000090');
+  const added = await world.service.approvals.decide(id, {
+    userId: 'zhouba',
+    action: 'addApprover',
+    targetUserId: 'zhaoliu',
+    channel: 'text',
+  });
+  expect(added).toMatchObject({ kind: 'accepted', result: { message: '已为 CGDD000090 加签 赵六' } });
+  await click('zhouba', 'CGDD000090', 'approve');
+  await click('wangwu', 'CGDD000090', 'approve');
+  expect((await world.status(id)).stage).toBe('awaiting-approval'); // 赵六 still to approve
+  await click('zhaoliu', 'CGDD000090', 'approve');
+  const state = await world.waitForStage(id, 'approved');
+  expect(state.steps[0]?.slots.map((s) => [s.assignee, s.decision?.action, s.addedBy])).toEqual([
+    ['zhouba', 'approve', undefined],
+    ['wangwu', 'approve', undefined],
+    ['zhaoliu', 'approve', 'zhouba'],
+  ]);
+  expect(world.kingdee.getDocument('PUR_PurchaseOrder', 'CGDD000090')?.status).toBe('C');
+});
