@@ -29,6 +29,8 @@ export interface World {
   kingdee: KingdeeEmulator;
   dingtalk: DingTalkEmulator;
   service: RunningService;
+  /** A new expense reimbursement by 张三, already submitted (status B), as if entered in Kingdee. */
+  submitExpense(billNo: string, amount: number, purpose: string): void;
   /** Start the approval of a seeded (or created) document, as ingestion would. */
   startApproval(formId: string, billNo: string): Promise<string>;
   status(workflowId: string): Promise<ApprovalState>;
@@ -92,6 +94,19 @@ export async function startWorld(options: {
       return result.workflowId;
     },
     status,
+    submitExpense(billNo, amount, purpose) {
+      kingdee.createDocument({
+        formId: 'ER_ExpReimbursement',
+        billNo,
+        status: 'B',
+        fields: {
+          FProposerID: { id: 2001, number: 'EMP001', name: '张三' },
+          FReqReimbAmountSum: amount,
+          FCurrencyID: { id: 1, number: 'PRE001', name: '人民币' },
+          FCausa: purpose,
+        },
+      });
+    },
     async waitForStage(workflowId, stage, timeoutMs = 15_000) {
       return eventually(
         async () => {

@@ -76,12 +76,7 @@ it('guards admin endpoints with the bearer token and validates every input', asy
   expect(bad.data.error.message).toMatch(/^invalid query string: limit/);
   expect((await api('/admin/approvals/nope', { headers: bearer })).status).toBe(404);
 
-  world.kingdee.createDocument({
-    formId: 'ER_ExpReimbursement',
-    billNo: 'FYBX000301',
-    status: 'B',
-    fields: { FProposerID: { id: 2001, number: 'EMP001', name: '张三' }, FReqReimbAmountSum: 10, FCausa: '测试' },
-  });
+  world.submitExpense('FYBX000301', 10, '测试');
   const id = await world.startApproval('ER_ExpReimbursement', 'FYBX000301');
   const listed = await eventually(async () => {
     const response = await api('/admin/approvals?approver=lisi&formId=ER_ExpReimbursement', { headers: bearer });

@@ -56,16 +56,7 @@ it('picks up documents awaiting approval, survives a worker restart, and starts 
   await card('FYBX000123'); // seeded in status B: found by the first poll
 
   await world.service.stopWorker();
-  world.kingdee.createDocument({
-    formId: 'ER_ExpReimbursement',
-    billNo: 'FYBX000401',
-    status: 'B',
-    fields: {
-      FProposerID: { id: 2001, number: 'EMP001', name: '张三' },
-      FReqReimbAmountSum: 66,
-      FCausa: '停机期间提交',
-    },
-  });
+  world.submitExpense('FYBX000401', 66, '停机期间提交');
   world.kingdee.setStatus('ER_ExpReimbursement', 'FYBX000123', 'C'); // audited in Kingdee while we were down
   await world.service.startWorker();
 

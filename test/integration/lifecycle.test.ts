@@ -155,17 +155,7 @@ it('needs every approver on an all-must-approve step; a double click is one deci
 });
 
 it('rejects with a required comment: the reject operation runs in Kingdee and the applicant hears why', async () => {
-  world.kingdee.createDocument({
-    formId: 'ER_ExpReimbursement',
-    billNo: 'FYBX000201',
-    status: 'B',
-    fields: {
-      FProposerID: { id: 2001, number: 'EMP001', name: '张三' },
-      FReqReimbAmountSum: 880,
-      FCurrencyID: { id: 1, number: 'PRE001', name: '人民币' },
-      FCausa: '招待费',
-    },
-  });
+  world.submitExpense('FYBX000201', 880, '招待费');
   const id = await world.startApproval('ER_ExpReimbursement', 'FYBX000201');
   const noComment = await click('lisi', 'FYBX000201', 'reject');
   expect(noComment.cardParamMap).toMatchObject({
@@ -182,12 +172,7 @@ it('rejects with a required comment: the reject operation runs in Kingdee and th
 });
 
 it('transfers (转交) to another person, whose approval then counts', async () => {
-  world.kingdee.createDocument({
-    formId: 'ER_ExpReimbursement',
-    billNo: 'FYBX000202',
-    status: 'B',
-    fields: { FProposerID: { id: 2001, number: 'EMP001', name: '张三' }, FReqReimbAmountSum: 300, FCausa: '交通费' },
-  });
+  world.submitExpense('FYBX000202', 300, '交通费');
   const id = await world.startApproval('ER_ExpReimbursement', 'FYBX000202');
   await cardOf('lisi', 'FYBX000202');
   const transfer = await world.service.approvals.decide(id, {
@@ -210,12 +195,7 @@ it('transfers (转交) to another person, whose approval then counts', async () 
 });
 
 it('stops when the document changes in Kingdee, and the cards say so', async () => {
-  world.kingdee.createDocument({
-    formId: 'ER_ExpReimbursement',
-    billNo: 'FYBX000203',
-    status: 'B',
-    fields: { FProposerID: { id: 2001, number: 'EMP001', name: '张三' }, FReqReimbAmountSum: 100, FCausa: '快递费' },
-  });
+  world.submitExpense('FYBX000203', 100, '快递费');
   const id = await world.startApproval('ER_ExpReimbursement', 'FYBX000203');
   const card = await cardOf('lisi', 'FYBX000203');
   world.kingdee.setStatus('ER_ExpReimbursement', 'FYBX000203', 'C');
@@ -232,12 +212,7 @@ it('stops when the document changes in Kingdee, and the cards say so', async () 
 });
 
 it('audits exactly once when the write-back hits server errors and a lock, and when the worker restarts mid-workflow', async () => {
-  world.kingdee.createDocument({
-    formId: 'ER_ExpReimbursement',
-    billNo: 'FYBX000204',
-    status: 'B',
-    fields: { FProposerID: { id: 2001, number: 'EMP001', name: '张三' }, FReqReimbAmountSum: 450, FCausa: '培训费' },
-  });
+  world.submitExpense('FYBX000204', 450, '培训费');
   const id = await world.startApproval('ER_ExpReimbursement', 'FYBX000204');
   await click('lisi', 'FYBX000204', 'approve');
   await cardOf('wangwu', 'FYBX000204');
@@ -257,12 +232,7 @@ it('audits exactly once when the write-back hits server errors and a lock, and w
 });
 
 it('parks a write-back Kingdee refuses in needs-attention, tells ops, and finishes after an admin retry', async () => {
-  world.kingdee.createDocument({
-    formId: 'ER_ExpReimbursement',
-    billNo: 'FYBX000205',
-    status: 'B',
-    fields: { FProposerID: { id: 2001, number: 'EMP001', name: '张三' }, FReqReimbAmountSum: 99, FCausa: '文具' },
-  });
+  world.submitExpense('FYBX000205', 99, '文具');
   const id = await world.startApproval('ER_ExpReimbursement', 'FYBX000205');
   world.kingdee.faults.push({ kind: 'denyPermission', operation: 'Audit' });
   await click('lisi', 'FYBX000205', 'approve');
