@@ -1,6 +1,6 @@
 /** From Kingdee's view of a document to what the approval workflow works with. */
 import type { KingdeeDocument } from '../integrations/kingdee';
-import type { DocumentRef, DocumentSummary } from '../workflows/types';
+import type { DocumentRef, DocumentSummary } from '../domain/document';
 
 export function toDocumentSummary(ref: DocumentRef, doc: KingdeeDocument, linkTemplate: string): DocumentSummary {
   const link = linkTemplate

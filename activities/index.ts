@@ -6,13 +6,13 @@
 import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Logger } from '../common/logger';
-import type { Rules } from '../config/rules';
+import type { Rules } from '../rules';
 import { DingTalkError, type DingTalkClient } from '../integrations/dingtalk';
 import { KingdeeError, KingdeeNotFoundError, readDocument, type KingdeeClient } from '../integrations/kingdee';
-import { tryResolveChain, type ApproverSpec, type RobotTarget } from '../workflows/chain';
-import type { ApprovalPlan, Notice, Person } from '../workflows/definitions';
-import { approvalCardTemplateId } from '../workflows/messages';
-import type { DocumentRef, DocumentSummary } from '../workflows/types';
+import { tryResolveChain, type ApproverSpec, type RobotTarget } from '../rules/plan';
+import type { ApprovalPlan, Notice, Person } from '../workflows/contract';
+import { approvalCardTemplateId } from '../domain/texts';
+import type { DocumentRef, DocumentSummary } from '../domain/document';
 import { toDocumentSummary } from './documents';
 import { createPollActivity, type IngestionDeps } from './ingestion';
 import { People } from './people';

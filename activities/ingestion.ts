@@ -5,12 +5,12 @@
  * retried poll or an overlapping window never starts or notifies twice.
  */
 import type { Logger } from '../common/logger';
-import type { NotificationRule, Rules } from '../config/rules';
+import type { NotificationRule, Rules } from '../rules';
 import { currencyCodes, formProfiles, type KingdeeClient } from '../integrations/kingdee';
-import { formatMoney } from '../workflows/messages';
-import type { ApprovalService } from '../api/approvals';
-import type { PollerInput, PollResult } from '../workflows/poller';
-import type { DocumentStatus } from '../workflows/types';
+import { formatMoney } from '../domain/texts';
+import type { ApprovalService } from '../temporal/approvals';
+import type { PollerInput, PollResult } from '../workflows/contract';
+import type { DocumentStatus } from '../domain/document';
 
 export interface IngestionDeps {
   approvals: ApprovalService;

@@ -4,10 +4,10 @@
  * the rule's next message, so nothing disappears silently.
  */
 import type { Logger } from '../common/logger';
-import type { NotificationRule } from '../config/rules';
+import type { NotificationRule } from '../rules';
 import { readDocument, type KingdeeClient } from '../integrations/kingdee';
 import type { DingTalkClient } from '../integrations/dingtalk';
-import { renderTemplate, templateValuesFor } from '../workflows/messages';
+import { renderTemplate, templateValuesFor } from '../domain/texts';
 import { toDocumentSummary } from './documents';
 import type { ChangedDocument } from './ingestion';
 

@@ -3,7 +3,7 @@
  * manager (for "the applicant's manager" and escalation). The DingTalk client caches the lookups.
  */
 import type { DingTalkClient } from '../integrations/dingtalk';
-import type { Person } from '../workflows/definitions';
+import type { Person } from '../workflows/contract';
 
 export interface PersonDetails extends Person {
   mobile?: string;

@@ -6,7 +6,7 @@ import { timingSafeEqual } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
 import type { Logger } from '../common/logger';
-import type { ApprovalService } from './approvals';
+import type { ApprovalService } from '../temporal/approvals';
 import { pushEventSchema, PushVerifier } from './kingdee-push';
 import type { Metrics } from './metrics';
 

@@ -4,9 +4,9 @@
  * bot becomes a decision too, and the sender is answered in the chat.
  */
 import type { Logger } from '../common/logger';
-import type { DecisionAction, DecisionInput } from '../workflows/definitions';
-import { botReplies, refusal } from '../workflows/messages';
-import type { ApprovalService, DecideOutcome } from './approvals';
+import type { DecisionAction, DecisionInput } from '../workflows/contract';
+import { botReplies, refusal } from '../domain/texts';
+import type { ApprovalService, DecideOutcome } from '../temporal/approvals';
 import type { Metrics } from './metrics';
 import { parseTextCommand } from './text-commands';
 

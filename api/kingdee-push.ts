@@ -9,6 +9,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
+import { documentStatuses } from '../domain/document';
 
 export const pushEventSchema = z.object({
   acctId: z.string().min(1),
@@ -16,7 +17,7 @@ export const pushEventSchema = z.object({
   billNo: z.string().min(1),
   billId: z.union([z.string(), z.number()]).transform(String).optional(),
   event: z.enum(['save', 'submit', 'audit', 'unaudit', 'cancel', 'delete', 'workflow']),
-  status: z.enum(['Z', 'A', 'B', 'C', 'D']).optional(),
+  status: z.enum(documentStatuses).optional(),
 });
 export type PushEvent = z.infer<typeof pushEventSchema>;
 

@@ -6,12 +6,12 @@ import 'dotenv/config';
 import axios from 'axios';
 import { Connection } from '@temporalio/client';
 import { loadSettings } from '../config/env';
-import { loadRules } from '../config/rules';
+import { loadRules } from '../rules';
 import { DingTalkClient } from '../integrations/dingtalk';
 import { KingdeeClient } from '../integrations/kingdee';
-import { clientSettings } from '../workers/client-settings';
+import { clientSettings } from '../config/client-settings';
 import { customSearchAttributes } from '../workflows/search-attributes';
-import { pollerWorkflowId } from '../workflows/definitions';
+import { pollerWorkflowId } from '../workflows/contract';
 import { demoEnv } from './demo';
 
 type Result = { ok: boolean; detail: string; fix?: string };

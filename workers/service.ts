@@ -10,10 +10,10 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
 import type { Logger } from '../common/logger';
 import type { Settings } from '../config/env';
-import { loadRules, type Rules } from '../config/rules';
+import { loadRules, type Rules } from '../rules';
 import { createActivities } from '../activities';
 import { createNotificationSender } from '../activities/notifications';
-import { ApprovalService } from '../api/approvals';
+import { ApprovalService } from '../temporal/approvals';
 import { createApiApp } from '../api/app';
 import { createDingTalkHandlers } from '../api/dingtalk-handlers';
 import { Metrics } from '../api/metrics';
@@ -24,10 +24,10 @@ import {
   type BotTextMessage,
 } from '../integrations/dingtalk';
 import { KingdeeClient } from '../integrations/kingdee';
-import { pollerWorkflowId, pollNowSignal } from '../workflows/definitions';
+import { pollerWorkflowId, pollNowSignal, workflowTypes } from '../workflows/contract';
 import type { pollerWorkflow } from '../workflows/poller';
 import { createWorker } from './worker';
-import { clientSettings, type ClientSettings } from './client-settings';
+import { clientSettings, type ClientSettings } from '../config/client-settings';
 
 export interface ServiceOptions {
   settings: Settings;
@@ -144,7 +144,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       await client.workflow.getHandle(pollerWorkflowId(acctId, formId)).signal(pollNowSignal, { reason });
     };
     for (const formId of options.pollers === false ? [] : rules.ingestion.forms) {
-      await client.workflow.start<typeof pollerWorkflow>('pollerWorkflow', {
+      await client.workflow.start<typeof pollerWorkflow>(workflowTypes.poller, {
         taskQueue: settings.temporal.taskQueue,
         workflowId: pollerWorkflowId(clients.kingdee.acctId, formId),
         args: [

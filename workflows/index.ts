@@ -1,3 +1,3 @@
 /** Every workflow the worker registers. The worker bundles this file. */
-export { approvalWorkflow } from './approval';
+export { approvalWorkflow } from './approval/workflow';
 export { pollerWorkflow } from './poller';

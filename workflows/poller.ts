@@ -8,7 +8,7 @@
  * continue-as-new keeps the history short. A Schedule would need that state stored somewhere else.
  */
 import { condition, continueAsNew, proxyActivities, setHandler } from '@temporalio/workflow';
-import { pollNowSignal } from './definitions';
+import { pollNowSignal, type PollerInput, type PollResult } from './contract';
 import type { createActivities } from '../activities';
 
 type Activities = ReturnType<typeof createActivities>;
@@ -17,28 +17,6 @@ const { pollForm } = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '30 seconds' },
 });
-
-export interface PollerInput {
-  acctId: string;
-  formId: string;
-  intervalMs: number;
-  overlapMs: number;
-  /** Highest FModifyDate seen (Kingdee server-local time, as Kingdee writes it). Absent: start from now − overlap. */
-  cursor?: string;
-  /** Versions already handled inside the overlap window: `${billNo}|${modifyDate}|${status}`. */
-  seen?: string[];
-  /** Last status seen per bill, so notification rules can react to transitions. */
-  lastStatus?: Record<string, string>;
-}
-
-export interface PollResult {
-  cursor?: string;
-  seen: string[];
-  lastStatus: Record<string, string>;
-  started: number;
-  signalled: number;
-  notified: number;
-}
 
 /** Polls per run before continue-as-new: a poll is a handful of events, so this stays far below history limits. */
 const pollsPerRun = 200;

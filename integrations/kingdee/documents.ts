@@ -3,6 +3,7 @@
  * mobile, for mapping to DingTalk), amount and currency, purpose, organisation, department, lines.
  */
 import { z } from 'zod';
+import { documentStatuses, type DocumentStatus } from '../../domain/document';
 import type { KingdeeClient } from './client';
 import { KingdeeProtocolError, KingdeeValidationError } from './errors';
 import { currencyCodes, formProfiles } from './forms';
@@ -12,7 +13,7 @@ export interface KingdeeDocument {
   formName: string;
   billId: string;
   billNo: string;
-  status: 'Z' | 'A' | 'B' | 'C' | 'D';
+  status: DocumentStatus;
   modifyDate: string;
   applicant: { name: string; mobile?: string; kingdeeId?: number };
   amount: number;
@@ -33,7 +34,7 @@ const viewSchema = z
   .object({
     Id: z.union([z.number(), z.string()]),
     BillNo: z.string(),
-    DocumentStatus: z.enum(['Z', 'A', 'B', 'C', 'D']),
+    DocumentStatus: z.enum(documentStatuses),
     ModifyDate: z.string().optional(),
     FModifyDate: z.string().optional(),
   })

@@ -10,7 +10,7 @@ import { loadSettings } from '../../config/env';
 import { KingdeeClient } from '../../integrations/kingdee';
 import { startDemo, type Demo } from '../../scripts/demo';
 import { startService, type RunningService } from '../../workers/service';
-import { approvalWorkflowId } from '../../workflows/definitions';
+import { approvalWorkflowId } from '../../workflows/contract';
 import { launchBrowser, screenshot } from '../helpers/browser';
 import { temporalAddress, uniqueTaskQueue } from '../helpers/temporal';
 

@@ -1,5 +1,5 @@
 /** Small rules files for tests: always-open calendars and second-long timeouts, so timers fire within a test. */
-import { parseRules, type Rules } from '../../config/rules';
+import { parseRules, type Rules } from '../../rules';
 
 export function testRules(yamlBody: string): Rules {
   return parseRules(yamlBody, 'test-rules.yaml');

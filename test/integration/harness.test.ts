@@ -4,10 +4,10 @@
  * stand-ins here; the lifecycle tests use the real ones against the emulators.
  */
 import { randomUUID } from 'node:crypto';
-import { resolveChain } from '../../workflows/chain';
-import { approvalWorkflowId, decideSignal, statusQuery } from '../../workflows/definitions';
-import type { approvalWorkflow } from '../../workflows/approval';
-import type { DocumentSummary } from '../../workflows/types';
+import { resolveChain } from '../../rules/plan';
+import { approvalWorkflowId, decideSignal, statusQuery } from '../../workflows/contract';
+import type { approvalWorkflow } from '../../workflows/approval/workflow';
+import type { DocumentSummary } from '../../domain/document';
 import { singleStepRules, testRules } from '../helpers/rules';
 import { connectClient, startTestWorker, type TestTemporal, type TestWorker } from '../helpers/temporal';
 

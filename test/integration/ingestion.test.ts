@@ -3,7 +3,7 @@
  * about changes; with the worker (and so the poller) stopped mid-flight and restarted, nothing is missed and
  * nothing starts twice.
  */
-import { approvalWorkflowId, statusQuery } from '../../workflows/definitions';
+import { approvalWorkflowId, statusQuery } from '../../workflows/contract';
 import { eventually } from '../helpers/eventually';
 import { testRules } from '../helpers/rules';
 import { startWorld, type World } from '../helpers/world';

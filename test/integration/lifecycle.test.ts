@@ -2,10 +2,10 @@
  * The approval lifecycle end to end on the real dev server, with the real service against both emulators over
  * real HTTP and Stream: outcomes asserted on Kingdee (status, counters, comments), cards, messages and workflow state.
  */
-import { verifyLog } from '../../workflows/decision-log';
+import { verifyLog } from '../../domain/decision-log';
 import { eventually } from '../helpers/eventually';
 import { singleStepRules, testRules } from '../helpers/rules';
-import { approvalWorkflowId } from '../../workflows/definitions';
+import { approvalWorkflowId } from '../../workflows/contract';
 import { startWorld, type World } from '../helpers/world';
 
 const threeStepRules = testRules(`

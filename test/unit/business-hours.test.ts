@@ -1,4 +1,4 @@
-import { parseCalendar, type Calendar } from '../../config/rules';
+import { parseCalendar, type Calendar } from '../../rules';
 import {
   addBusinessTime,
   businessDurationMs,
@@ -6,8 +6,8 @@ import {
   isBusinessTime,
   nextBusinessInstant,
   workingDayMs,
-} from '../../workflows/business-hours';
-import { HOUR_MS, MINUTE_MS } from '../../workflows/duration';
+} from '../../domain/business-hours';
+import { HOUR_MS, MINUTE_MS } from '../../domain/duration';
 
 /** China time, as people read it: at('2026-11-20 17:00'). */
 const at = (local: string): number => {

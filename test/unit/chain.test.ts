@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
-import { loadRules, parseRules, type Rules } from '../../config/rules';
+import { loadRules, parseRules, type Rules } from '../../rules';
 import {
   chainFailureTypes,
   resolveChain,
@@ -8,9 +8,9 @@ import {
   snapshotRules,
   tryResolveChain,
   writeBackPlan,
-} from '../../workflows/chain';
-import { HOUR_MS } from '../../workflows/duration';
-import type { DocumentSummary } from '../../workflows/types';
+} from '../../rules/plan';
+import { HOUR_MS } from '../../domain/duration';
+import type { DocumentSummary } from '../../domain/document';
 
 const rules = loadRules(path.join(__dirname, '../../config/rules.example.yaml'));
 

@@ -8,7 +8,7 @@ import {
   verifyLog,
   type DecisionLogEntry,
   type NewDecisionLogEntry,
-} from '../../workflows/decision-log';
+} from '../../domain/decision-log';
 
 const t0 = Date.parse('2026-11-24T02:00:00Z');
 

@@ -1,4 +1,4 @@
-import { DurationError, HOUR_MS, MINUTE_MS, parseDuration, parseDurationParts } from '../../workflows/duration';
+import { DurationError, HOUR_MS, MINUTE_MS, parseDuration, parseDurationParts } from '../../domain/duration';
 
 describe('parseDuration', () => {
   it.each([

@@ -25,8 +25,8 @@ import {
   timeoutRejectComment,
   unknownTemplatePlaceholders,
   type DecisionSummary,
-} from '../../workflows/messages';
-import type { DocumentSummary } from '../../workflows/types';
+} from '../../domain/texts';
+import type { DocumentSummary } from '../../domain/document';
 
 const tz = { offsetMinutes: 480 };
 /** China time → epoch ms. */

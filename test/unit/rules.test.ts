@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { formatPath, loadRules, parseRules, RulesError, type Rules } from '../../config/rules';
+import { formatPath, loadRules, parseRules, RulesError, type Rules } from '../../rules';
 
 const examplePath = path.join(__dirname, '../../config/rules.example.yaml');
 const badPath = path.join(__dirname, '../../config/rules.test-fixtures/bad.yaml');

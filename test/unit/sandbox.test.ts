@@ -4,9 +4,9 @@
  */
 import path from 'node:path';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { loadRules } from '../../config/rules';
-import { snapshotRules } from '../../workflows/chain';
-import type { DocumentSummary } from '../../workflows/types';
+import { loadRules } from '../../rules';
+import { snapshotRules } from '../../rules/plan';
+import type { DocumentSummary } from '../../domain/document';
 import { connectClient, temporalAddress, temporalNamespace, uniqueTaskQueue } from '../helpers/temporal';
 import { runPureHelpers, type PureHelpersInput } from './fixtures/pure-helpers-workflow';
 

@@ -11,7 +11,7 @@
  *
  * Long spans cost one step per calendar day (whole working days are taken in one step), never per minute.
  */
-import type { Calendar } from '../config/rules';
+import type { Calendar } from '../rules';
 import { DAY_MS, MINUTE_MS, parseDuration } from './duration';
 
 /** The calendar fields this module reads; `Calendar` (from the rules file) has them all. */

@@ -1,6 +1,7 @@
 /**
- * The one place that talks to approval workflows from outside (API, bot replies, ingestion, doctor, tests):
- * start, decide, query, list, admin actions. Callers never build workflow ids or handler names themselves.
+ * The Temporal client of approval workflows: the one place that talks to them from outside (the API's card and
+ * bot handlers, admin REST, ingestion activities, tests): start, decide, query, list, admin actions. Callers never
+ * build workflow ids, handler names or visibility queries themselves.
  */
 import { ApplicationFailure } from '@temporalio/common';
 import {
@@ -24,9 +25,16 @@ import {
   type DecisionInput,
   type DecisionResult,
   type DocumentChange,
-} from '../workflows/definitions';
-import type { DocumentRef } from '../workflows/types';
-import type { approvalWorkflow } from '../workflows/approval';
+  type ApprovalWorkflowInput,
+  workflowTypes,
+} from '../workflows/contract';
+import {
+  ApprovalStage as ApprovalStageKey,
+  Approvers,
+  KingdeeBillNo,
+  KingdeeFormId,
+} from '../workflows/search-attributes';
+import type { DocumentRef } from '../domain/document';
 
 export type DecideOutcome =
   | { kind: 'accepted'; result: DecisionResult }
@@ -85,10 +93,11 @@ export class ApprovalService {
       if (!(err instanceof WorkflowNotFoundError || isNotFound(err))) throw err;
     }
     try {
-      await this.client.workflow.start<typeof approvalWorkflow>('approvalWorkflow', {
+      const args: [ApprovalWorkflowInput] = [{ document: ref }];
+      await this.client.workflow.start(workflowTypes.approval, {
         taskQueue: this.options.taskQueue,
         workflowId,
-        args: [{ document: ref }],
+        args,
         memo: { modifyDate: options.modifyDate },
         staticSummary: options.summary,
         workflowIdConflictPolicy: 'FAIL',
@@ -193,11 +202,11 @@ export class ApprovalService {
     limit?: number;
   }): Promise<PendingApproval[]> {
     // One deployment = one task queue: the namespace may be shared, the list is ours only.
-    const clauses = [`WorkflowType = 'approvalWorkflow'`, `TaskQueue = ${quote(this.options.taskQueue)}`];
-    if (filter.stage) clauses.push(`ApprovalStage = ${quote(filter.stage)}`);
-    if (filter.approver) clauses.push(`Approvers = ${quote(filter.approver)}`);
-    if (filter.formId) clauses.push(`KingdeeFormId = ${quote(filter.formId)}`);
-    if (filter.billNo) clauses.push(`KingdeeBillNo = ${quote(filter.billNo)}`);
+    const clauses = [`WorkflowType = ${quote(workflowTypes.approval)}`, `TaskQueue = ${quote(this.options.taskQueue)}`];
+    if (filter.stage) clauses.push(`${ApprovalStageKey.name} = ${quote(filter.stage)}`);
+    if (filter.approver) clauses.push(`${Approvers.name} = ${quote(filter.approver)}`);
+    if (filter.formId) clauses.push(`${KingdeeFormId.name} = ${quote(filter.formId)}`);
+    if (filter.billNo) clauses.push(`${KingdeeBillNo.name} = ${quote(filter.billNo)}`);
     const result: PendingApproval[] = [];
     for await (const info of this.client.workflow.list({ query: clauses.join(' AND ') })) {
       result.push(toPending(info));
@@ -209,14 +218,13 @@ export class ApprovalService {
 
 function toPending(info: WorkflowExecutionInfo): PendingApproval {
   const attrs = info.typedSearchAttributes;
-  const get = (name: string): unknown => attrs.getAll().find((pair) => pair.key.name === name)?.value;
   const memo = info.memo as { summary?: unknown } | undefined;
   return {
     workflowId: info.workflowId,
-    billNo: typeof get('KingdeeBillNo') === 'string' ? (get('KingdeeBillNo') as string) : undefined,
-    formId: typeof get('KingdeeFormId') === 'string' ? (get('KingdeeFormId') as string) : undefined,
-    stage: typeof get('ApprovalStage') === 'string' ? (get('ApprovalStage') as string) : undefined,
-    approvers: Array.isArray(get('Approvers')) ? (get('Approvers') as string[]) : [],
+    billNo: attrs.get(KingdeeBillNo),
+    formId: attrs.get(KingdeeFormId),
+    stage: attrs.get(ApprovalStageKey),
+    approvers: attrs.get(Approvers) ?? [],
     summary: typeof memo?.summary === 'string' ? memo.summary : undefined,
     startTime: info.startTime,
   };

@@ -18,10 +18,10 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { createActivities } from '../activities';
-import { addBusinessTime, businessTimeBetween } from './business-hours';
-import type { ChainPlan, PlannedStep, ResolvedTarget } from './chain';
-import { appendEntry, type NewDecisionLogEntry } from './decision-log';
+import type { createActivities } from '../../activities';
+import { addBusinessTime, businessTimeBetween } from '../../domain/business-hours';
+import type { ChainPlan, PlannedStep, ResolvedTarget } from '../../rules/plan';
+import { appendEntry, type NewDecisionLogEntry } from '../../domain/decision-log';
 import {
   adminUpdate,
   decideSignal,
@@ -29,6 +29,7 @@ import {
   documentChangedSignal,
   statusQuery,
   type AdminAction,
+  type ApprovalWorkflowInput,
   type ApprovalSlot,
   type ApprovalStage,
   type ApprovalState,
@@ -36,8 +37,8 @@ import {
   type DecisionResult,
   type DocumentChange,
   type StepState,
-} from './definitions';
-import * as messages from './messages';
+} from '../contract';
+import * as messages from '../../domain/texts';
 import {
   Applicant,
   ApprovalStage as ApprovalStageKey,
@@ -46,8 +47,8 @@ import {
   KingdeeAmount,
   KingdeeBillNo,
   KingdeeFormId,
-} from './search-attributes';
-import type { DocumentRef, DocumentSummary } from './types';
+} from '../search-attributes';
+import { describeStatus, isAwaitingApproval, isWithdrawn, type DocumentSummary } from '../../domain/document';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -66,10 +67,6 @@ const kingdee = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 12 },
 });
-
-export interface ApprovalWorkflowInput {
-  document: DocumentRef;
-}
 
 export async function approvalWorkflow(input: ApprovalWorkflowInput): Promise<ApprovalState> {
   return new ApprovalRun(input).execute();
@@ -330,7 +327,7 @@ class ApprovalRun {
       }
     });
     setHandler(documentChangedSignal, (change: DocumentChange) => {
-      const leftApproval = change.status !== 'B';
+      const leftApproval = !isAwaitingApproval(change.status);
       if (leftApproval && !this.externalChange && !isFinished(this.state.stage)) this.externalChange = change;
     });
     setHandler(
@@ -690,11 +687,11 @@ class ApprovalRun {
       actor: 'system',
       action: 'externalChange',
       channel: 'kingdee',
-      comment: `金蝶状态：${status}`,
+      comment: `金蝶状态：${describeStatus(status)}`,
       details: { source: change?.source ?? 'poll' },
     });
     this.setStage('closed-in-kingdee');
-    const withdrawn = status === 'A' || status === 'D' || status === 'Z';
+    const withdrawn = isWithdrawn(status);
     const state: messages.CardState = {
       status: 'closed',
       reason: withdrawn ? 'withdrawn' : 'handledInKingdee',

@@ -1,17 +1,32 @@
 /**
- * Every signal, update and query of our workflows, defined once and imported by both the workflows and their
- * callers (API, ingestion, tests), so no name is ever repeated as a string. Also the ids derived from documents.
+ * The contract between our workflows and everything outside them: workflow type names, every signal, update and
+ * query, and the shapes they carry — defined once and imported by both the workflows and their callers (the
+ * Temporal client in temporal/, the API, ingestion, tests), so no name is ever repeated as a string. Also the ids
+ * derived from documents. Types only plus `define*` calls: sandbox-safe.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { DocumentRef, DocumentStatus, DocumentSummary } from './types';
-import type { ChainPlan, ResolvedTarget, RobotTarget } from './chain';
-import type { DecisionLogEntry } from './decision-log';
+import type { DocumentRef, DocumentStatus, DocumentSummary } from '../domain/document';
+import type { ChainPlan, ResolvedTarget, RobotTarget } from '../rules/plan';
+import type { DecisionLogEntry } from '../domain/decision-log';
 
 export const defaultTaskQueue = 'kingdee-dingtalk-bridge';
+
+/**
+ * Workflow type names: the names of the functions workflows/index.ts exports (a unit test holds them equal). Callers
+ * start workflows by these names so they need not import workflow code.
+ */
+export const workflowTypes = {
+  approval: 'approvalWorkflow',
+  poller: 'pollerWorkflow',
+} as const;
 
 /** One workflow id per document: starting twice for the same document is a no-op (idempotent start). */
 export function approvalWorkflowId(ref: Pick<DocumentRef, 'acctId' | 'formId' | 'billNo'>): string {
   return `approval:${ref.acctId}:${ref.formId}:${ref.billNo}`;
+}
+
+export interface ApprovalWorkflowInput {
+  document: DocumentRef;
 }
 
 export type DecisionAction = 'approve' | 'reject' | 'transfer' | 'addApprover';
@@ -68,7 +83,7 @@ export type ApprovalPlan =
   | { applicable: 'misconfigured'; reason: string; type: string; document: DocumentSummary };
 
 export type { ResolvedTarget, RobotTarget };
-export type { Notice } from './messages';
+export type { Notice } from '../domain/texts';
 
 /** One seat on a step: the assignee decides, or a delegate on their behalf (configured, or a manager brought in by escalation). */
 export interface ApprovalSlot {
@@ -141,6 +156,28 @@ export const statusQuery = defineQuery<ApprovalState>('status');
 /** One change-detection poller per Kingdee account and form. */
 export function pollerWorkflowId(acctId: string, formId: string): string {
   return `poller:${acctId}:${formId}`;
+}
+
+export interface PollerInput {
+  acctId: string;
+  formId: string;
+  intervalMs: number;
+  overlapMs: number;
+  /** Highest FModifyDate seen (Kingdee server-local time, as Kingdee writes it). Absent: start from now − overlap. */
+  cursor?: string;
+  /** Versions already handled inside the overlap window: `${billNo}|${modifyDate}|${status}`. */
+  seen?: string[];
+  /** Last status seen per bill, so notification rules can react to transitions. */
+  lastStatus?: Record<string, string>;
+}
+
+export interface PollResult {
+  cursor?: string;
+  seen: string[];
+  lastStatus: Record<string, string>;
+  started: number;
+  signalled: number;
+  notified: number;
 }
 
 /** Kingdee pushed "something changed" (the webhook): the poller polls at once instead of waiting. */

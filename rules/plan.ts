@@ -9,20 +9,11 @@
  * plans from that snapshot; `resolveChain` accepts a snapshot or the full rules alike.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import type {
-  Calendar,
-  FinalAction,
-  RejectOperation,
-  Robot,
-  RuleApprover,
-  Rules,
-  RuleStep,
-  Target,
-} from '../config/rules';
-import { businessDurationMs } from './business-hours';
-import { canonicalJson, sha256Hex } from './decision-log';
-import { formatMoney } from './messages';
-import type { DocumentSummary } from './types';
+import type { Calendar, FinalAction, RejectOperation, Robot, RuleApprover, Rules, RuleStep, Target } from '.';
+import { businessDurationMs } from '../domain/business-hours';
+import { canonicalJson, sha256Hex } from '../domain/decision-log';
+import { formatMoney } from '../domain/texts';
+import type { DocumentSummary } from '../domain/document';
 
 /** ApplicationFailure types thrown here, all non-retryable (the rules or the document need a person). */
 export const chainFailureTypes = {

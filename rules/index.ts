@@ -7,14 +7,15 @@
  * docs/rules.md explains every field for the people who edit the file; config/rules.example.yaml is the demo world.
  *
  * Only the loader does I/O. Workflow code imports types from here (`import type`), never values, so neither zod nor
- * yaml ends up in the workflow bundle; the pure helpers the schema uses live under workflows/.
+ * yaml ends up in the workflow bundle; the pure helpers the schema uses live under domain/.
  */
 import { readFileSync } from 'node:fs';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
-import { workingDayMs } from '../workflows/business-hours';
-import { DAY_MS, parseDuration, parseDurationParts } from '../workflows/duration';
-import { templatePlaceholderNames, unknownTemplatePlaceholders } from '../workflows/messages';
+import { describeStatus, documentStatusLabels, documentStatuses, type DocumentStatus } from '../domain/document';
+import { workingDayMs } from '../domain/business-hours';
+import { DAY_MS, parseDuration, parseDurationParts } from '../domain/duration';
+import { templatePlaceholderNames, unknownTemplatePlaceholders } from '../domain/texts';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Building blocks
@@ -535,18 +536,13 @@ export const opsSchema = strict({
 // ---------------------------------------------------------------------------------------------------------------
 // Notification-only rules and ingestion (issue #6)
 
-const statusAliases: Record<string, 'Z' | 'A' | 'B' | 'C' | 'D'> = {
-  Z: 'Z',
-  暂存: 'Z',
-  A: 'A',
-  创建: 'A',
-  B: 'B',
-  审核中: 'B',
-  C: 'C',
-  已审核: 'C',
-  D: 'D',
-  重新审核: 'D',
-};
+/** A status may be written as its letter or its Chinese label. */
+const statusAliases: Record<string, DocumentStatus> = Object.fromEntries(
+  documentStatuses.flatMap((status) => [
+    [status, status],
+    [documentStatusLabels[status], status],
+  ]),
+);
 
 const documentStatusSchema = z.string().transform((value, ctx) => {
   const status = statusAliases[value.trim()] ?? statusAliases[value.trim().toUpperCase()];
@@ -554,7 +550,7 @@ const documentStatusSchema = z.string().transform((value, ctx) => {
   ctx.issues.push({
     code: 'custom',
     input: value,
-    message: `"${value}" is not a document status: write Z 暂存, A 创建, B 审核中, C 已审核 or D 重新审核`,
+    message: `"${value}" is not a document status: write ${documentStatuses.map(describeStatus).join(', ')}`,
   });
   return z.NEVER;
 });

@@ -8,8 +8,8 @@
  * workflow state keeps them) and shown in the calendar's fixed UTC offset. Notices are `{ title, text }` with markdown text, the shape both a group robot's
  * markdown message and a work notification take. Names are display names (张三), resolved by activities.
  */
-import type { Calendar } from '../config/rules';
-import type { DocumentStatus, DocumentSummary } from './types';
+import type { Calendar } from '../../rules';
+import type { DocumentStatus, DocumentSummary } from '../document';
 
 /** The time zone messages are shown in: the calendar's fixed offset. */
 export type TimeZone = Pick<Calendar, 'offsetMinutes'>;

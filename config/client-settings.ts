@@ -2,7 +2,7 @@
  * Client configurations derived from the settings: the one place that knows which variable feeds which client.
  */
 import { randomBytes } from 'node:crypto';
-import type { Settings } from '../config/env';
+import type { Settings } from './env';
 
 export function clientSettings(settings: Settings) {
   const e = settings.env;
