@@ -2,11 +2,12 @@
  * The sandbox inbox: pick a person (or a group) and see what DingTalk would show them — approval cards with their
  * buttons, work notifications, robot messages and bot replies — and press 同意 / 驳回 as that person.
  */
+import { scalarText } from '../text';
 import type { DingTalkSeed } from './seed';
-import type { EmulatedCard, EmulatedMessage } from './server';
+import type { EmulatedCard, EmulatedMessage } from './state';
 
 const esc = (text: unknown) =>
-  String(text ?? '').replace(
+  scalarText(text).replace(
     /[&<>"']/g,
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
   );

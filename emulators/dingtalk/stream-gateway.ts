@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
 import express from 'express';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 
 export interface StreamGateway {
   router: express.Router;
@@ -44,7 +44,7 @@ export function createStreamGateway(options: {
       ws.on('close', () => set.delete(ws));
       ws.on('message', (raw) => {
         try {
-          const frame = JSON.parse(String(raw)) as { headers?: { messageId?: string }; data?: string };
+          const frame = JSON.parse(rawText(raw)) as { headers?: { messageId?: string }; data?: string };
           const id = frame.headers?.messageId;
           const resolve = id ? waiting.get(id) : undefined;
           if (!id || !resolve) return;
@@ -114,4 +114,10 @@ export function createStreamGateway(options: {
       wss.close();
     },
   };
+}
+
+/** A WebSocket message's bytes as UTF-8 text, whichever shape `ws` delivered them in. */
+function rawText(raw: RawData): string {
+  if (Array.isArray(raw)) return Buffer.concat(raw).toString('utf8');
+  return Buffer.isBuffer(raw) ? raw.toString('utf8') : Buffer.from(raw).toString('utf8');
 }

@@ -4,6 +4,8 @@
  * Kingdee's yyyy-MM-dd HH:mm:ss form). Anything else is a parse error, which the server turns into Kingdee's
  * "当前查询串无法解析" response rather than a crash.
  */
+import { scalarText } from '../text';
+
 export type Row = Record<string, unknown>;
 export type Predicate = (row: Row) => boolean;
 
@@ -108,7 +110,7 @@ export function compileFilter(text: string, fieldExists: (key: string) => boolea
           .replace(/_/g, '.')}$`,
         'i',
       );
-      return (row) => regex.test(String(get(row) ?? '')) !== negate;
+      return (row) => regex.test(scalarText(get(row))) !== negate;
     }
     if (keyword('IN')) {
       pos++;
@@ -196,7 +198,7 @@ function compare(a: unknown, b: unknown): number {
   if (typeof a === 'number' && typeof b === 'number') return a - b;
   if (typeof a === 'number' && typeof b === 'string' && b.trim() !== '' && !Number.isNaN(Number(b)))
     return a - Number(b);
-  const norm = (v: unknown) => String(v ?? '').replace(/^(\d{4}-\d{2}-\d{2})T/, '$1 ');
+  const norm = (v: unknown) => scalarText(v).replace(/^(\d{4}-\d{2}-\d{2})T/, '$1 ');
   const left = norm(a);
   const right = norm(b);
   return left < right ? -1 : left > right ? 1 : 0;

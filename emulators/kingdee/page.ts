@@ -1,8 +1,9 @@
 /** The emulator's read-only document list (demo): what Kingdee holds, with statuses in words. */
-import type { EmulatedDocument } from './server';
+import { scalarText } from '../text';
+import type { EmulatedDocument } from './state';
 
 const escape = (text: unknown) =>
-  String(text ?? '').replace(
+  scalarText(text).replace(
     /[&<>"']/g,
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
   );
