@@ -1,46 +1,44 @@
 /**
  * Client configurations derived from the settings: the one place that knows which variable feeds which client.
+ * No variable is checked again here: config/env.ts has validated the settings and, with real systems, guarantees every
+ * variable the clients need (`settings.connection`).
  */
 import { randomBytes } from 'node:crypto';
 import type { Settings } from './env';
 
 export function clientSettings(settings: Settings) {
   const e = settings.env;
-  const required = (value: string | undefined, name: string): string => {
-    if (!value) throw new Error(`${name} is not set (see .env.example)`);
-    return value;
-  };
+  const c = settings.connection;
+  if (!c) {
+    // Not a settings problem: a demo caller asked for clients before loading the emulators' env (scripts/demo.ts).
+    throw new Error('clientSettings: demo settings without the emulators’ env; load the settings with it first');
+  }
   const kingdeeAuth =
-    e.KINGDEE_AUTH_MODE === 'password'
-      ? {
-          mode: 'password' as const,
-          userName: required(e.KINGDEE_USERNAME, 'KINGDEE_USERNAME'),
-          password: required(e.KINGDEE_PASSWORD, 'KINGDEE_PASSWORD'),
-          lcid: e.KINGDEE_LCID,
-        }
+    c.KINGDEE_AUTH_MODE === 'password'
+      ? { mode: 'password' as const, userName: c.KINGDEE_USERNAME, password: c.KINGDEE_PASSWORD, lcid: e.KINGDEE_LCID }
       : {
-          mode: e.KINGDEE_AUTH_MODE,
-          userName: required(e.KINGDEE_USERNAME, 'KINGDEE_USERNAME'),
-          appId: required(e.KINGDEE_APP_ID, 'KINGDEE_APP_ID'),
-          appSecret: required(e.KINGDEE_APP_SECRET, 'KINGDEE_APP_SECRET'),
+          mode: c.KINGDEE_AUTH_MODE,
+          userName: c.KINGDEE_USERNAME,
+          appId: c.KINGDEE_APP_ID,
+          appSecret: c.KINGDEE_APP_SECRET,
           lcid: e.KINGDEE_LCID,
         };
-  const kingdeeBaseUrl = required(e.KINGDEE_BASE_URL, 'KINGDEE_BASE_URL');
+  const kingdeeBaseUrl = c.KINGDEE_BASE_URL;
   const apiBaseUrl = e.DINGTALK_API_BASE_URL ?? 'https://api.dingtalk.com';
   return {
     kingdee: {
       baseUrl: kingdeeBaseUrl,
-      acctId: required(e.KINGDEE_ACCT_ID, 'KINGDEE_ACCT_ID'),
+      acctId: c.KINGDEE_ACCT_ID,
       auth: kingdeeAuth,
       timeoutMs: e.KINGDEE_TIMEOUT_MS,
     },
     dingtalk: {
       apiBaseUrl,
       oapiBaseUrl: e.DINGTALK_OAPI_BASE_URL ?? 'https://oapi.dingtalk.com',
-      clientId: required(e.DINGTALK_CLIENT_ID, 'DINGTALK_CLIENT_ID'),
-      clientSecret: required(e.DINGTALK_CLIENT_SECRET, 'DINGTALK_CLIENT_SECRET'),
+      clientId: c.DINGTALK_CLIENT_ID,
+      clientSecret: c.DINGTALK_CLIENT_SECRET,
       agentId: e.DINGTALK_AGENT_ID,
-      robotCode: e.DINGTALK_ROBOT_CODE ?? e.DINGTALK_CLIENT_ID,
+      robotCode: e.DINGTALK_ROBOT_CODE ?? c.DINGTALK_CLIENT_ID,
     },
     robots: e.DINGTALK_ROBOTS,
     callbackMode: e.DINGTALK_CALLBACK_MODE,
@@ -52,7 +50,7 @@ export function clientSettings(settings: Settings) {
         ? {
             token: e.DINGTALK_EVENT_TOKEN,
             aesKey: e.DINGTALK_EVENT_AES_KEY,
-            ownerKey: required(e.DINGTALK_CLIENT_ID, 'DINGTALK_CLIENT_ID'),
+            ownerKey: c.DINGTALK_CLIENT_ID,
           }
         : undefined,
     documentLinkTemplate:

@@ -3,7 +3,9 @@
  * reads process.env: everything receives the typed `Settings` object (or the part of it that it needs).
  *
  * No Kingdee or DingTalk credentials at all means demo mode: the service starts both emulators with the demo
- * seeds and points the same clients at them. Every variable is listed, with its meaning, in .env.example.
+ * seeds and points the same clients at them. With real systems the schema itself requires every variable the chosen
+ * modes need, so a bad or incomplete environment fails here, once, with ONE error listing every problem (names and
+ * reasons, never values). Every variable is listed, with its meaning, in .env.example.
  */
 import { z } from 'zod';
 
@@ -46,7 +48,7 @@ const robotsJson = z
     ),
   );
 
-export const envSchema = z.object({
+const envFieldsSchema = z.object({
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   DATA_DIR: z.string().default('.data'),
   /** on: always the demo; off: never (credentials required); auto: demo when no credentials are set. */
@@ -102,18 +104,111 @@ export const envSchema = z.object({
   DEMO_DINGTALK_PORT: port.default(8420),
 });
 
-export type Env = z.infer<typeof envSchema>;
+export type Env = z.infer<typeof envFieldsSchema>;
+
+/** Any of these set (and DEMO=auto) means the real systems are meant. */
+const credentialKeys = [
+  'KINGDEE_BASE_URL',
+  'KINGDEE_ACCT_ID',
+  'KINGDEE_APP_SECRET',
+  'KINGDEE_PASSWORD',
+  'DINGTALK_CLIENT_ID',
+  'DINGTALK_CLIENT_SECRET',
+] as const;
+
+/** DEMO=on: the demo; off: the real systems; auto: the demo when no credential is set. */
+function isDemo(e: Env): boolean {
+  const hasCredentials = credentialKeys.some((key) => e[key] !== undefined);
+  return e.DEMO === 'on' || (e.DEMO === 'auto' && !hasCredentials);
+}
+
+/** A variable that must be set; `why` is what the error says when it is not. */
+const needed = (why: string) => z.string({ error: why });
+
+const kingdeeSite = {
+  KINGDEE_BASE_URL: needed('the K3Cloud base URL, e.g. https://your-site.ik3cloud.com/k3cloud'),
+  KINGDEE_ACCT_ID: needed('the data centre (账套) id'),
+  KINGDEE_USERNAME: needed('the integration user'),
+};
+const dingtalkApp = {
+  DINGTALK_CLIENT_ID: needed('the DingTalk app key (Client ID)'),
+  DINGTALK_CLIENT_SECRET: needed('the DingTalk app secret (Client Secret)'),
+};
+
+/**
+ * What connecting to Kingdee and DingTalk takes, per Kingdee login mode: with real systems every field is required;
+ * the demo has them once its settings carry the emulators' env (scripts/demo.ts). Fields in error-message order.
+ */
+const connectionSchema = z.discriminatedUnion('KINGDEE_AUTH_MODE', [
+  z.object({
+    ...kingdeeSite,
+    KINGDEE_AUTH_MODE: z.literal('password'),
+    KINGDEE_PASSWORD: needed('password login was chosen'),
+    ...dingtalkApp,
+  }),
+  z.object({
+    ...kingdeeSite,
+    KINGDEE_AUTH_MODE: z.enum(['appSecret', 'signature']),
+    KINGDEE_APP_ID: needed('the app id from the Kingdee integration platform (第三方系统登录授权)'),
+    KINGDEE_APP_SECRET: needed('the app secret from the Kingdee integration platform'),
+    ...dingtalkApp,
+  }),
+]);
+
+/** The Kingdee and DingTalk variables the clients connect with, present and typed. */
+export type Connection = z.output<typeof connectionSchema>;
+
+/** What running against the real systems takes besides the connection, per DingTalk callback mode. */
+const realOnly = {
+  DINGTALK_AGENT_ID: needed('the app agentId, for work notifications'),
+  ADMIN_TOKEN: needed('a long random token that protects /admin'),
+};
+const realOnlySchema = z.discriminatedUnion('DINGTALK_CALLBACK_MODE', [
+  z.object({ ...realOnly, DINGTALK_CALLBACK_MODE: z.literal('stream') }),
+  z.object({
+    ...realOnly,
+    DINGTALK_CALLBACK_MODE: z.literal('http'),
+    PUBLIC_BASE_URL: needed('DingTalk must reach the card-callback URL'),
+  }),
+]);
+
+/** Marks the issues of variables that real systems need and that are not set. */
+const MISSING = 'missingForRealSystems';
+
+/**
+ * The environment, validated: every value well-formed, and in real mode every variable the chosen modes need
+ * present (one issue per missing variable, with the reason it is needed). The result says which mode applies and
+ * carries the connection, typed as present whenever the real systems are used.
+ */
+export const envSchema = envFieldsSchema.transform((e, ctx) => {
+  const connection = connectionSchema.safeParse(e);
+  if (isDemo(e)) {
+    return { env: e, demo: true as const, connection: connection.success ? connection.data : undefined };
+  }
+  const rest = realOnlySchema.safeParse(e);
+  if (!connection.success || !rest.success) {
+    for (const issue of [...(connection.error?.issues ?? []), ...(rest.error?.issues ?? [])]) {
+      ctx.issues.push({
+        code: 'custom',
+        input: undefined,
+        path: issue.path,
+        message: issue.message,
+        params: { [MISSING]: true },
+      });
+    }
+    return z.NEVER;
+  }
+  return { env: e, demo: false as const, connection: connection.data };
+});
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-export interface Settings {
+interface CommonSettings {
   logLevel: Env['LOG_LEVEL'];
   dataDir: string;
   rulesFile: string;
-  /** True when the demo emulators stand in for Kingdee and DingTalk. */
-  demo: boolean;
   temporal: {
     /** Undefined: start a local dev server. */
     address?: string;
@@ -127,31 +222,43 @@ export interface Settings {
   env: Env;
 }
 
-const credentialKeys = [
-  'KINGDEE_BASE_URL',
-  'KINGDEE_ACCT_ID',
-  'KINGDEE_APP_SECRET',
-  'KINGDEE_PASSWORD',
-  'DINGTALK_CLIENT_ID',
-  'DINGTALK_CLIENT_SECRET',
-] as const;
+/** Real Kingdee and DingTalk: every variable the chosen modes need is set (envSchema checked it). */
+export interface RealSettings extends CommonSettings {
+  demo: false;
+  connection: Connection;
+}
 
-/** Parse the environment; a bad value fails fast naming every variable and what is wrong with it. */
+/**
+ * The demo emulators stand in for Kingdee and DingTalk. `connection` is there once the settings are loaded with the
+ * emulators' env (scripts/demo.ts); before that they only say where to start the emulators.
+ */
+export interface DemoSettings extends CommonSettings {
+  demo: true;
+  connection: Connection | undefined;
+}
+
+export type Settings = RealSettings | DemoSettings;
+
+/** Parse the environment; a bad value or a missing variable fails fast naming every variable and what is wrong. */
 export function loadSettings(env: NodeJS.ProcessEnv): Settings {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
-    throw new ConfigError(`Invalid settings in the environment / .env:\n${problems.join('\n')}\nSee .env.example.`);
+    const issues = parsed.error.issues;
+    const lines = issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`).join('\n');
+    if (issues.every((issue) => issue.code === 'custom' && issue.params?.[MISSING] === true)) {
+      throw new ConfigError(
+        env.DEMO === 'off'
+          ? `DEMO=off, so the service connects to the real Kingdee and DingTalk, but these are missing:\n${lines}\nSet them in .env (see .env.example), or set DEMO=auto and remove all of them to run the demo.`
+          : `Kingdee/DingTalk credentials are partly set, so the service would connect to the real systems, but these are missing:\n${lines}\nSet them in .env (see .env.example), or remove all of them to run the demo.`,
+      );
+    }
+    throw new ConfigError(`Invalid settings in the environment / .env:\n${lines}\nSee .env.example.`);
   }
-  const e = parsed.data;
-  const hasCredentials = credentialKeys.some((key) => e[key] !== undefined);
-  const demo = e.DEMO === 'on' || (e.DEMO === 'auto' && !hasCredentials);
-  if (!demo) requireRealSettings(e);
-  return {
+  const { env: e, demo, connection } = parsed.data;
+  const common: CommonSettings = {
     logLevel: e.LOG_LEVEL,
     dataDir: e.DATA_DIR,
     rulesFile: e.RULES_FILE,
-    demo,
     temporal: {
       address: e.TEMPORAL_ADDRESS,
       namespace: e.TEMPORAL_NAMESPACE,
@@ -169,30 +276,5 @@ export function loadSettings(env: NodeJS.ProcessEnv): Settings {
     },
     env: e,
   };
-}
-
-/** With real systems, every credential the chosen modes need must be there: say which are missing and why. */
-function requireRealSettings(e: Env): void {
-  const missing: string[] = [];
-  const need = (key: keyof Env, why: string) => {
-    if (e[key] === undefined) missing.push(`  ${key}: ${why}`);
-  };
-  need('KINGDEE_BASE_URL', 'the K3Cloud base URL, e.g. https://your-site.ik3cloud.com/k3cloud');
-  need('KINGDEE_ACCT_ID', 'the data centre (账套) id');
-  need('KINGDEE_USERNAME', 'the integration user');
-  if (e.KINGDEE_AUTH_MODE === 'password') need('KINGDEE_PASSWORD', 'password login was chosen');
-  else {
-    need('KINGDEE_APP_ID', 'the app id from the Kingdee integration platform (第三方系统登录授权)');
-    need('KINGDEE_APP_SECRET', 'the app secret from the Kingdee integration platform');
-  }
-  need('DINGTALK_CLIENT_ID', 'the DingTalk app key (Client ID)');
-  need('DINGTALK_CLIENT_SECRET', 'the DingTalk app secret (Client Secret)');
-  need('DINGTALK_AGENT_ID', 'the app agentId, for work notifications');
-  need('ADMIN_TOKEN', 'a long random token that protects /admin');
-  if (e.DINGTALK_CALLBACK_MODE === 'http') need('PUBLIC_BASE_URL', 'DingTalk must reach the card-callback URL');
-  if (missing.length > 0) {
-    throw new ConfigError(
-      `Kingdee/DingTalk credentials are partly set, so the service would connect to the real systems, but these are missing:\n${missing.join('\n')}\nSet them in .env (see .env.example), or remove all of them to run the demo.`,
-    );
-  }
+  return demo ? { ...common, demo, connection } : { ...common, demo, connection };
 }

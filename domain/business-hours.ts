@@ -1,6 +1,6 @@
 /**
- * Business-hours arithmetic on a working calendar (工作日历): which instants are working time, and when a given
- * amount of working time has elapsed. Approval timeouts (remind, escalate, final action) are counted this way, so a
+ * The working calendar (工作日历, the `Calendar` type) and business-hours arithmetic on it: which instants are working
+ * time, and when a given amount of working time has elapsed. Approval timeouts (remind, escalate, final action) are counted this way, so a
  * "4h" reminder set on Friday at 17:00 fires on Monday at 12:00, not on Friday night.
  *
  * Pure and deterministic: time comes in as epoch milliseconds (the workflow clock), nothing reads the system clock,
@@ -11,10 +11,36 @@
  *
  * Long spans cost one step per calendar day (whole working days are taken in one step), never per minute.
  */
-import type { Calendar } from '../rules';
 import { DAY_MS, MINUTE_MS, parseDuration } from './duration';
 
-/** The calendar fields this module reads; `Calendar` (from the rules file) has them all. */
+/** A working period of a day, in minutes after local midnight: [start, end), `end` at most 24:00 (1440). */
+export interface WorkingPeriod {
+  start: number;
+  end: number;
+}
+
+/**
+ * A working calendar (工作日历), normalised: what the rules file's `calendar:` section becomes once parsed (the rules
+ * schema produces exactly this type), and what business-time arithmetic and message times are computed from.
+ */
+export interface Calendar {
+  /** The fixed UTC offset in display form, e.g. "+08:00". */
+  utcOffset: string;
+  /** The same offset in minutes east of UTC, e.g. 480. */
+  offsetMinutes: number;
+  /** Every instant is working time (weekdays, hours and holidays are ignored). */
+  alwaysOpen: boolean;
+  /** Working weekdays, sorted: 0 = Sunday … 6 = Saturday (as Date#getUTCDay). */
+  workdays: number[];
+  /** Working periods of a working day, sorted and not overlapping. */
+  hours: WorkingPeriod[];
+  /** Non-working dates (YYYY-MM-DD, sorted, ranges expanded). */
+  holidays: string[];
+  /** Dates that are working days although their weekday is not (调休上班), YYYY-MM-DD, sorted. */
+  makeupWorkdays: string[];
+}
+
+/** The calendar fields this module reads; a `Calendar` has them all. */
 export type BusinessCalendar = Pick<
   Calendar,
   'offsetMinutes' | 'alwaysOpen' | 'workdays' | 'hours' | 'holidays' | 'makeupWorkdays'

@@ -6,13 +6,22 @@
  *
  * Pure and deterministic (runs inside the workflow sandbox). Rules edits must never change a running approval, so
  * a workflow captures `snapshotRules(rules, formId)` once at start (e.g. as input or from a local activity) and
- * plans from that snapshot; `resolveChain` accepts a snapshot or the full rules alike.
+ * plans from that snapshot; `resolveChain` accepts a snapshot or the full rules alike. The explanations (why a step
+ * was skipped, what to fix in the rules file) are worded in domain/texts/planning.ts.
  */
 import { ApplicationFailure } from '@temporalio/common';
 import type { Calendar, FinalAction, RejectOperation, Robot, RuleApprover, Rules, RuleStep, Target } from '.';
 import { businessDurationMs } from '../domain/business-hours';
 import { canonicalJson, sha256Hex } from '../domain/decision-log';
-import { formatMoney } from '../domain/texts';
+import {
+  currencyMismatchWarning,
+  formNotConfiguredMessage,
+  noApplicableStepMessage,
+  noChainMessage,
+  stepSkipReasons,
+  unknownRobotMessage,
+  type AmountBound,
+} from '../domain/texts/planning';
 import type { DocumentSummary } from '../domain/document';
 
 /** ApplicationFailure types thrown here, all non-retryable (the rules or the document need a person). */
@@ -144,7 +153,7 @@ export function resolveChain(rules: ChainRules, document: DocumentSummary): Chai
     throw ApplicationFailure.create({
       type: chainFailureTypes.noChain,
       nonRetryable: true,
-      message: `${form.name}（${document.formId}）没有配置审批链：在规则文件的 chains 下为它添加步骤`,
+      message: noChainMessage(form.name, document.formId),
     });
   }
   const warnings: string[] = [];
@@ -160,9 +169,7 @@ export function resolveChain(rules: ChainRules, document: DocumentSummary): Chai
     throw ApplicationFailure.create({
       type: chainFailureTypes.noApplicableStep,
       nonRetryable: true,
-      message: `${form.name} ${document.billNo} 没有适用的审批步骤（${skippedSteps
-        .map((s) => `${s.name}：${s.reason}`)
-        .join('；')}）：检查规则文件中该审批链的条件`,
+      message: noApplicableStepMessage(form.name, document.billNo, skippedSteps),
     });
   }
   return {
@@ -270,18 +277,10 @@ function evaluateCondition(step: RuleStep, document: DocumentSummary, formCurren
   const inList = (value: string | undefined, list: string[]) =>
     value !== undefined && list.some((name) => name.trim() === value.trim());
   if (when.org && !inList(document.orgName, when.org)) {
-    return {
-      applies: false,
-      reason: document.orgName ? `组织「${document.orgName}」不在 ${when.org.join('、')} 中` : '单据没有组织信息',
-    };
+    return { applies: false, reason: stepSkipReasons.org(document.orgName, when.org) };
   }
   if (when.department && !inList(document.deptName, when.department)) {
-    return {
-      applies: false,
-      reason: document.deptName
-        ? `部门「${document.deptName}」不在 ${when.department.join('、')} 中`
-        : '单据没有部门信息',
-    };
+    return { applies: false, reason: stepSkipReasons.department(document.deptName, when.department) };
   }
   if (when.amount) {
     if (document.currency.toUpperCase() !== formCurrency.toUpperCase()) {
@@ -289,18 +288,23 @@ function evaluateCondition(step: RuleStep, document: DocumentSummary, formCurren
       // safe side (one approval too many, never one too few); the warning lets a person check.
       return {
         applies: true,
-        warning: `${document.billNo} 的币别是 ${document.currency}，金额条件按 ${formCurrency} 编写，无法比较：已保留「${step.name}」步骤`,
+        warning: currencyMismatchWarning({
+          billNo: document.billNo,
+          currency: document.currency,
+          formCurrency,
+          stepName: step.name,
+        }),
       };
     }
     const amount = document.amount;
-    const money = (value: number) => formatMoney(value, formCurrency);
-    const failed = [
-      when.amount.gt !== undefined && !(amount > when.amount.gt) ? `> ${money(when.amount.gt)}` : undefined,
-      when.amount.gte !== undefined && !(amount >= when.amount.gte) ? `≥ ${money(when.amount.gte)}` : undefined,
-      when.amount.lt !== undefined && !(amount < when.amount.lt) ? `< ${money(when.amount.lt)}` : undefined,
-      when.amount.lte !== undefined && !(amount <= when.amount.lte) ? `≤ ${money(when.amount.lte)}` : undefined,
-    ].filter((text): text is string => text !== undefined);
-    if (failed.length > 0) return { applies: false, reason: `金额 ${money(amount)} 不满足 ${failed.join(' 且 ')}` };
+    const { gt, gte, lt, lte } = when.amount;
+    const failed: AmountBound[] = [
+      ...(gt !== undefined && !(amount > gt) ? [{ op: '>', value: gt } as const] : []),
+      ...(gte !== undefined && !(amount >= gte) ? [{ op: '≥', value: gte } as const] : []),
+      ...(lt !== undefined && !(amount < lt) ? [{ op: '<', value: lt } as const] : []),
+      ...(lte !== undefined && !(amount <= lte) ? [{ op: '≤', value: lte } as const] : []),
+    ];
+    if (failed.length > 0) return { applies: false, reason: stepSkipReasons.amount(amount, formCurrency, failed) };
   }
   return { applies: true };
 }
@@ -321,7 +325,7 @@ function optionalRobot(rules: Pick<ChainRules, 'robots'>, name: string | undefin
     throw ApplicationFailure.create({
       type: chainFailureTypes.invalidRules,
       nonRetryable: true,
-      message: `规则引用了未定义的机器人「${name}」：在 robots 下定义它`,
+      message: unknownRobotMessage(name),
     });
   }
   return { robot: { name, ...robot } };
@@ -331,6 +335,6 @@ function formNotConfigured(formId: string): ApplicationFailure {
   return ApplicationFailure.create({
     type: chainFailureTypes.formNotConfigured,
     nonRetryable: true,
-    message: `表单 ${formId} 不在规则文件的 forms 中：添加它（名称、是否走金蝶工作流、驳回操作）后重试`,
+    message: formNotConfiguredMessage(formId),
   });
 }

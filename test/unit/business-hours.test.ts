@@ -1,4 +1,4 @@
-import { parseCalendar, type Calendar } from '../../rules';
+import { parseCalendar } from '../../rules';
 import {
   addBusinessTime,
   businessDurationMs,
@@ -6,6 +6,7 @@ import {
   isBusinessTime,
   nextBusinessInstant,
   workingDayMs,
+  type Calendar,
 } from '../../domain/business-hours';
 import { HOUR_MS, MINUTE_MS } from '../../domain/duration';
 
