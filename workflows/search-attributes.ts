@@ -1,6 +1,6 @@
 /**
  * Our custom search attributes, declared once. The workflow code upserts them, the dev-server provisioning
- * registers them, and the admin API queries them — all from this list.
+ * registers them, and the approvals client (temporal/approvals.ts) queries them — all from this list.
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 

@@ -1,0 +1,332 @@
+/**
+ * The approval's decision rules (workflows/approval/decisions.ts) on plain state, without Temporal: who may decide,
+ * what a decision changes, what each card shows and how decisions read in notices.
+ */
+import {
+  applyDecision,
+  bringInManager,
+  cardStateFor,
+  createStep,
+  currentStep,
+  decisionSummaries,
+  isFinished,
+  lastDecider,
+  pendingSlots,
+  refusalFor,
+  rejectBySystem,
+  unknownTarget,
+  waitingOf,
+  waitingSlots,
+  waitingUserIds,
+} from '../../workflows/approval/decisions';
+import type { BusinessCalendar } from '../../domain/business-hours';
+import type { ApprovalState, DecisionInput, StepState } from '../../workflows/contract';
+
+const T0 = '2026-11-24T02:00:00.000Z';
+const T1 = '2026-11-24T02:30:00.000Z';
+const T2 = '2026-11-24T03:00:00.000Z';
+const T3 = '2026-11-24T03:30:00.000Z';
+
+const people = [
+  { userId: 'lisi', name: '李四' },
+  { userId: 'wangwu', name: '王五' },
+];
+
+function step(mode: 'any' | 'all', delegates: Record<string, string> = {}, id = 'finance'): StepState {
+  return createStep({ id, name: '财务审批', mode, delegates }, people, T0);
+}
+
+function stateWith(...steps: StepState[]): ApprovalState {
+  const names = Object.assign({}, ...steps.map((s) => s.names)) as Record<string, string>;
+  for (const s of steps) Object.assign(s.names, names, s.names);
+  return {
+    workflowId: 'approval:acct:ER_ExpReimbursement:FYBX000123',
+    stage: 'awaiting-approval',
+    currentStepIndex: steps.length - 1,
+    steps,
+    escalated: false,
+    log: [],
+  };
+}
+
+const approve = (userId: string, extra: Partial<DecisionInput> = {}): DecisionInput => ({
+  userId,
+  action: 'approve',
+  channel: 'card',
+  ...extra,
+});
+
+describe('createStep', () => {
+  it('gives every approver a seat with the configured delegate, and lists everyone asked', () => {
+    const s = step('all', { wangwu: 'zhaoliu' });
+    expect(s.slots).toEqual([
+      { assignee: 'lisi', delegates: [] },
+      { assignee: 'wangwu', delegates: ['zhaoliu'] },
+    ]);
+    expect(s.approvers).toEqual(['lisi', 'wangwu', 'zhaoliu']);
+    expect(s.names).toEqual({ lisi: '李四', wangwu: '王五' });
+    expect(s.startedAt).toBe(T0);
+    expect(s.outcome).toBeUndefined();
+  });
+});
+
+describe('refusalFor', () => {
+  it('accepts an approver of the current step', () => {
+    expect(refusalFor(stateWith(step('any')), approve('lisi', { stepId: 'finance' }))).toBeUndefined();
+  });
+
+  it('refuses a card from an earlier step as stale', () => {
+    expect(refusalFor(stateWith(step('any')), approve('lisi', { stepId: 'dept-manager' }))).toBe('staleCard');
+  });
+
+  it('refuses someone who is not an approver of the step', () => {
+    expect(refusalFor(stateWith(step('any')), approve('zhangsan'))).toBe('notApprover');
+  });
+
+  it('requires a comment to reject', () => {
+    const state = stateWith(step('any'));
+    expect(refusalFor(state, { userId: 'lisi', action: 'reject', channel: 'card' })).toBe('commentRequired');
+    expect(refusalFor(state, { userId: 'lisi', action: 'reject', comment: '  ', channel: 'card' })).toBe(
+      'commentRequired',
+    );
+    expect(
+      refusalFor(state, { userId: 'lisi', action: 'reject', comment: '发票缺失', channel: 'card' }),
+    ).toBeUndefined();
+  });
+
+  it('requires someone else as the target of a transfer or 加签', () => {
+    const state = stateWith(step('any'));
+    expect(refusalFor(state, { userId: 'lisi', action: 'transfer', channel: 'card' })).toBe('targetRequired');
+    expect(refusalFor(state, { userId: 'lisi', action: 'addApprover', targetUserId: 'lisi', channel: 'card' })).toBe(
+      'targetIsSelf',
+    );
+    expect(
+      refusalFor(state, { userId: 'lisi', action: 'transfer', targetUserId: 'zhaoliu', channel: 'card' }),
+    ).toBeUndefined();
+  });
+
+  it('tells someone who already approved on an all-must-approve step that it is done', () => {
+    const state = stateWith(step('all'));
+    applyDecision(state, approve('lisi'), T1);
+    expect(refusalFor(state, approve('lisi'))).toBe('alreadyDecided');
+    expect(refusalFor(state, approve('wangwu'))).toBeUndefined();
+  });
+
+  it('after the step is decided: alreadyDecided for the one who decided, notAwaiting for the others', () => {
+    const state = stateWith(step('any'));
+    applyDecision(state, approve('lisi'), T1);
+    state.stage = 'writing-back';
+    expect(refusalFor(state, approve('lisi'))).toBe('alreadyDecided');
+    expect(refusalFor(state, approve('wangwu'))).toBe('notAwaiting');
+  });
+
+  it('refuses everything before the first step starts', () => {
+    const state: ApprovalState = { ...stateWith(), stage: 'starting', currentStepIndex: -1 };
+    expect(refusalFor(state, approve('lisi'))).toBe('notAwaiting');
+  });
+});
+
+describe('applyDecision', () => {
+  it('any: the first approval settles the step', () => {
+    const state = stateWith(step('any'));
+    const applied = applyDecision(state, approve('lisi', { comment: '同意' }), T1);
+    expect(applied.outcome).toBe('approved');
+    expect(applied.onBehalfOf).toBeUndefined();
+    expect(applied.newcomer).toBeUndefined();
+    const s = currentStep(state)!;
+    expect(s.outcome).toBe('approved');
+    expect(s.decidedAt).toBe(T1);
+    expect(s.approvedBy).toEqual(['lisi']);
+    expect(s.slots[0]!.decision).toEqual({ by: 'lisi', action: 'approve', at: T1, comment: '同意' });
+    expect(pendingSlots(s).map((slot) => slot.assignee)).toEqual(['wangwu']);
+    expect(waitingSlots(state)).toEqual([]); // decided: nobody is waited on any more
+  });
+
+  it('all: the step waits for every seat', () => {
+    const state = stateWith(step('all'));
+    expect(applyDecision(state, approve('lisi'), T1).outcome).toBeUndefined();
+    expect(currentStep(state)!.outcome).toBeUndefined();
+    expect(waitingUserIds(currentStep(state)!)).toEqual(['wangwu']);
+    expect(applyDecision(state, approve('wangwu'), T2).outcome).toBe('approved');
+    expect(currentStep(state)!.decidedAt).toBe(T2);
+    expect(currentStep(state)!.approvedBy).toEqual(['lisi', 'wangwu']);
+  });
+
+  it('a rejection settles even an all-must-approve step and keeps the reason', () => {
+    const state = stateWith(step('all'));
+    const applied = applyDecision(
+      state,
+      { userId: 'wangwu', action: 'reject', comment: '发票缺失', channel: 'text' },
+      T1,
+    );
+    expect(applied.outcome).toBe('rejected');
+    expect(currentStep(state)!.rejectReason).toBe('发票缺失');
+    expect(cardStateFor(currentStep(state)!, 'lisi')).toEqual({
+      status: 'rejected',
+      byName: '王五',
+      at: T1,
+      comment: '发票缺失',
+    });
+  });
+
+  it('a delegate decides on the assignee’s behalf', () => {
+    const state = stateWith(step('all', { wangwu: 'zhaoliu' }));
+    currentStep(state)!.names.zhaoliu = '赵六';
+    expect(refusalFor(state, approve('zhaoliu'))).toBeUndefined();
+    const applied = applyDecision(state, approve('zhaoliu'), T1);
+    expect(applied.onBehalfOf).toBe('wangwu');
+    expect(currentStep(state)!.slots[1]!.decision?.by).toBe('zhaoliu');
+    expect(refusalFor(state, approve('wangwu'))).toBe('alreadyDecided'); // the seat is taken
+    expect(cardStateFor(currentStep(state)!, 'wangwu')).toEqual({ status: 'pending' });
+    expect(cardStateFor(currentStep(state)!, 'zhaoliu')).toMatchObject({ status: 'approved', byName: '赵六' });
+    applyDecision(state, approve('lisi'), T2);
+    expect(decisionSummaries(state.steps)).toEqual([
+      { name: '赵六', action: 'approve', at: T1, onBehalfOf: '王五' },
+      { name: '李四', action: 'approve', at: T2 },
+    ]);
+  });
+
+  it('transfer hands the seat on: the old assignee’s card shows it transferred, the new one’s is pending', () => {
+    const state = stateWith(step('any'));
+    const s = currentStep(state)!;
+    s.names.zhaoliu = '赵六';
+    const applied = applyDecision(
+      state,
+      { userId: 'lisi', action: 'transfer', targetUserId: 'zhaoliu', channel: 'card' },
+      T1,
+    );
+    expect(applied).toMatchObject({ newcomer: 'zhaoliu' });
+    expect(applied.outcome).toBeUndefined();
+    expect(s.slots[0]).toEqual({ assignee: 'zhaoliu', delegates: [], transferredFrom: ['lisi'], transferredAt: T1 });
+    expect(s.approvers).toEqual(['lisi', 'wangwu', 'zhaoliu']);
+    expect(cardStateFor(s, 'lisi')).toEqual({ status: 'transferred', byName: '李四', toName: '赵六', at: T1 });
+    expect(cardStateFor(s, 'zhaoliu')).toEqual({ status: 'pending' });
+    expect(refusalFor(state, approve('lisi'))).toBe('notApprover');
+    expect(refusalFor(state, approve('zhaoliu'))).toBeUndefined();
+
+    applyDecision(state, approve('zhaoliu'), T2);
+    expect(cardStateFor(s, 'zhaoliu')).toEqual({ status: 'approved', byName: '赵六', at: T2, comment: undefined });
+    expect(cardStateFor(s, 'lisi')).toMatchObject({ status: 'transferred' }); // still says what they did
+    expect(cardStateFor(s, 'wangwu')).toMatchObject({ status: 'approved', byName: '赵六' });
+  });
+
+  it('addApprover (加签) adds a seat an all-must-approve step then waits for', () => {
+    const state = stateWith(step('all'));
+    const applied = applyDecision(
+      state,
+      { userId: 'lisi', action: 'addApprover', targetUserId: 'zhaoliu', channel: 'card' },
+      T1,
+    );
+    expect(applied.newcomer).toBe('zhaoliu');
+    const s = currentStep(state)!;
+    expect(s.slots[2]).toEqual({ assignee: 'zhaoliu', delegates: [], addedBy: 'lisi' });
+    expect(s.approvers).toContain('zhaoliu');
+    expect(refusalFor(state, approve('lisi'))).toBeUndefined(); // 加签 is not lisi's own decision
+    applyDecision(state, approve('lisi'), T1);
+    applyDecision(state, approve('wangwu'), T2);
+    expect(s.outcome).toBeUndefined();
+    expect(waitingUserIds(s)).toEqual(['zhaoliu']);
+    expect(applyDecision(state, approve('zhaoliu'), T3).outcome).toBe('approved');
+  });
+
+  it('throws when given a decision the rules refuse', () => {
+    expect(() => applyDecision(stateWith(step('any')), approve('zhangsan'), T1)).toThrow();
+  });
+});
+
+describe('unknownTarget', () => {
+  it('names a transfer target the step cannot name yet, and nobody otherwise', () => {
+    const state = stateWith(step('any'));
+    const transfer: DecisionInput = { userId: 'lisi', action: 'transfer', targetUserId: 'zhaoliu', channel: 'card' };
+    expect(unknownTarget(state, transfer)).toBe('zhaoliu');
+    expect(unknownTarget(state, { ...transfer, targetUserId: 'wangwu' })).toBeUndefined();
+    expect(unknownTarget(state, approve('lisi'))).toBeUndefined();
+  });
+});
+
+describe('the final action rejecting (系统)', () => {
+  it('shows 系统 on every card and in the summaries, after the people’s decisions', () => {
+    const first = step('any', {}, 'dept-manager');
+    const firstState = stateWith(first);
+    applyDecision(firstState, approve('lisi', { comment: '同意' }), T1);
+    const second = step('all');
+    const state = stateWith(first, second);
+    applyDecision(state, approve('wangwu'), T2);
+    rejectBySystem(second, '超时未审批', T3);
+    expect(second.outcome).toBe('rejected');
+    expect(second.decidedAt).toBe(T3);
+    expect(cardStateFor(second, 'lisi')).toEqual({ status: 'rejected', byName: '系统', at: T3, comment: '超时未审批' });
+    expect(cardStateFor(second, 'wangwu')).toMatchObject({ status: 'rejected', byName: '系统' });
+    expect(decisionSummaries(state.steps)).toEqual([
+      { name: '李四', action: 'approve', at: T1, comment: '同意' },
+      { name: '王五', action: 'approve', at: T2 },
+      { name: '系统', action: 'reject', at: T3, comment: '超时未审批' },
+    ]);
+    expect(lastDecider(state.steps)).toBe('wangwu');
+    expect(refusalFor({ ...state, stage: 'writing-back' }, approve('lisi'))).toBe('alreadyDecided');
+  });
+
+  it('adds no 系统 rejection when a person rejected', () => {
+    const state = stateWith(step('any'));
+    applyDecision(state, { userId: 'lisi', action: 'reject', comment: '不符合规定', channel: 'card' }, T1);
+    expect(decisionSummaries(state.steps)).toEqual([{ name: '李四', action: 'reject', at: T1, comment: '不符合规定' }]);
+  });
+});
+
+describe('bringInManager (escalation)', () => {
+  it('adds the manager as a delegate once, never the assignee themselves', () => {
+    const s = step('any');
+    const slot = s.slots[0]!;
+    expect(bringInManager(s, slot, null)).toBe(false);
+    expect(bringInManager(s, slot, { userId: 'lisi', name: '李四' })).toBe(false);
+    expect(bringInManager(s, slot, { userId: 'boss', name: '老板' })).toBe(true);
+    expect(bringInManager(s, slot, { userId: 'boss', name: '老板' })).toBe(false);
+    expect(slot.delegates).toEqual(['boss']);
+    expect(s.names.boss).toBe('老板');
+    expect(s.approvers).toEqual(['lisi', 'wangwu', 'boss']);
+    const state = stateWith(s);
+    expect(waitingSlots(state).flatMap((x) => [x.assignee, ...x.delegates])).toEqual(['lisi', 'boss', 'wangwu']);
+    const applied = applyDecision(state, approve('boss'), T1);
+    expect(applied.onBehalfOf).toBe('lisi');
+    expect(decisionSummaries(state.steps)).toEqual([{ name: '老板', action: 'approve', at: T1, onBehalfOf: '李四' }]);
+  });
+});
+
+describe('waiting', () => {
+  it('names the undecided assignees and counts business time with the clock passed in', () => {
+    const s = step('all');
+    applyDecision(stateWith(s), approve('lisi'), T1);
+    const alwaysOpen: BusinessCalendar = {
+      offsetMinutes: 480,
+      alwaysOpen: true,
+      workdays: [],
+      hours: [],
+      holidays: [],
+      makeupWorkdays: [],
+    };
+    const waiting = waitingOf(s, Date.parse(T2), alwaysOpen);
+    expect(waiting).toEqual({ stepName: '财务审批', waitingFor: ['王五'], waitedMs: 60 * 60_000 });
+    const weekend = Date.parse('2026-11-28T02:00:00.000Z'); // Saturday 10:00 in China
+    const officeHours: BusinessCalendar = {
+      offsetMinutes: 480,
+      alwaysOpen: false,
+      workdays: [1, 2, 3, 4, 5],
+      hours: [{ start: 9 * 60, end: 18 * 60 }],
+      holidays: [],
+      makeupWorkdays: [],
+    };
+    // Tuesday 10:00 → Saturday: the rest of Tuesday (8 h) and Wednesday to Friday (3 × 9 h).
+    expect(waitingOf(s, weekend, officeHours).waitedMs).toBe((8 + 27) * 60 * 60_000);
+  });
+});
+
+describe('isFinished', () => {
+  it('holds for the end stages only', () => {
+    expect(['approved', 'rejected', 'closed-in-kingdee', 'not-applicable'].every((s) => isFinished(s as never))).toBe(
+      true,
+    );
+    expect(
+      ['starting', 'awaiting-approval', 'writing-back', 'needs-attention'].some((s) => isFinished(s as never)),
+    ).toBe(false);
+  });
+});

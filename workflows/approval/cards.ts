@@ -1,0 +1,83 @@
+/**
+ * The approval cards a workflow has sent, and the activities that deliver and update them. A card is updated only
+ * when what it shows (status and result) changes.
+ */
+import * as texts from '../../domain/texts';
+import type { DocumentSummary } from '../../domain/document';
+import type { StepState } from '../contract';
+import { io } from './proxies';
+import { cardStateFor } from './decisions';
+
+export interface SentCard {
+  outTrackId: string;
+  userId: string;
+  stepId: string;
+  /** The card as first delivered; later states are this plus a status and result. */
+  params: texts.CardParamMap;
+  /** The status the card shows now, so unchanged cards are not updated again. */
+  shown: string;
+}
+
+export class ApprovalCards {
+  private readonly sent: SentCard[] = [];
+
+  constructor(private readonly workflowId: string) {}
+
+  /** The person's card on the step as first sent (as it would be sent, if they have none). */
+  firstParams(document: DocumentSummary, step: StepState, userId: string): texts.CardParamMap {
+    const card = this.sent.find((c) => c.stepId === step.id && c.userId === userId);
+    return (
+      card?.params ??
+      texts.approvalCard(document, { stepId: step.id, stepName: step.name, workflowId: this.workflowId })
+    );
+  }
+
+  async deliver(document: DocumentSummary, step: StepState, userIds: string[]): Promise<void> {
+    const params = texts.approvalCard(document, { stepId: step.id, stepName: step.name, workflowId: this.workflowId });
+    const delivered = await io.deliverApprovalCards({
+      workflowId: this.workflowId,
+      stepId: step.id,
+      userIds,
+      cardParams: params,
+    });
+    for (const card of delivered) {
+      if (!this.sent.some((c) => c.outTrackId === card.outTrackId)) {
+        this.sent.push({ ...card, stepId: step.id, params, shown: 'pending' });
+      }
+    }
+  }
+
+  /** Every card of the step shows the step's current state (the clicker's card already got it in the callback). */
+  async refresh(step: StepState, tz: texts.TimeZone): Promise<void> {
+    await this.update(
+      this.sent.filter((card) => card.stepId === step.id),
+      (card) => texts.cardWithState(card.params, cardStateFor(step, card.userId), tz),
+    );
+  }
+
+  /** Every card shows its step's final state. */
+  async refreshAll(steps: readonly StepState[], tz: texts.TimeZone): Promise<void> {
+    const byStep = new Map(steps.map((s) => [s.id, s]));
+    await this.update(this.sent, (card) => {
+      const step = byStep.get(card.stepId)!;
+      return texts.cardWithState(card.params, cardStateFor(step, card.userId), tz);
+    });
+  }
+
+  /** Every card shows the same state (e.g. closed in Kingdee). */
+  async showEverywhere(state: texts.CardState, tz: texts.TimeZone): Promise<void> {
+    await this.update(this.sent, (card) => texts.cardWithState(card.params, state, tz));
+  }
+
+  private async update(cards: SentCard[], paramsFor: (card: SentCard) => texts.CardParamMap): Promise<void> {
+    const updates: Array<{ outTrackId: string; cardParams: Record<string, string> }> = [];
+    for (const card of cards) {
+      const params = paramsFor(card);
+      const shown = `${params.status}|${params.result}`;
+      if (shown === card.shown) continue;
+      card.shown = shown;
+      updates.push({ outTrackId: card.outTrackId, cardParams: params });
+    }
+    if (updates.length > 0) await io.updateApprovalCards({ updates });
+  }
+}
