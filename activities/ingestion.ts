@@ -7,10 +7,10 @@
 import type { Logger } from '../common/logger';
 import type { NotificationRule, Rules } from '../rules';
 import { currencyCodes, formProfiles, type KingdeeClient } from '../integrations/kingdee';
-import { formatMoney } from '../domain/texts';
+import { polledSummaryLine } from '../domain/texts';
 import type { ApprovalService } from '../temporal/approvals';
 import type { PollerInput, PollResult } from '../workflows/contract';
-import type { DocumentStatus } from '../domain/document';
+import { isAwaitingApproval, isDocumentStatus, type DocumentStatus } from '../domain/document';
 
 export interface IngestionDeps {
   approvals: ApprovalService;
@@ -28,8 +28,6 @@ export interface ChangedDocument {
   previousStatus?: string;
   fields: Record<string, unknown>;
 }
-
-const statuses = new Set(['Z', 'A', 'B', 'C', 'D']);
 
 /** Kingdee datetimes have no offset (server-local): convert with the calendar's offset. */
 export function kingdeeLocalToMs(text: string, offsetMinutes: number): number {
@@ -85,7 +83,7 @@ export function createPollActivity(deps: IngestionDeps & { kingdee: KingdeeClien
       document.previousStatus = lastStatus[document.billNo];
 
       const ref = { acctId: input.acctId, formId: input.formId, billNo: document.billNo, billId: document.billId };
-      if (document.status === 'B') {
+      if (isAwaitingApproval(document.status)) {
         const result = await deps.approvals.start(ref, {
           modifyDate: document.modifyDate,
           summary: summaryOf(input.formId, row),
@@ -120,32 +118,40 @@ export function createPollActivity(deps: IngestionDeps & { kingdee: KingdeeClien
   };
 }
 
+/** A Kingdee query cell as text: '' for nothing, primitives printed, anything structured as JSON. */
+export function cellText(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  return JSON.stringify(value) ?? '';
+}
+
 function summaryOf(formId: string, row: Record<string, unknown>): string | undefined {
   const profile = formProfiles[formId];
   if (!profile) return undefined;
   const amount = Number(row[profile.amountField] ?? 0);
-  const currencyNumber = String(row[`${profile.currencyField}.FNumber`] ?? '').trim();
-  const applicant = String(row[`${profile.applicantField}.FName`] ?? '').trim();
-  return [
-    `${profile.name} ${String(row.FBillNo ?? '')}`,
-    formatMoney(amount, currencyCodes[currencyNumber] ?? (currencyNumber || 'CNY')),
-    applicant,
-  ]
-    .filter(Boolean)
-    .join(' · ');
+  const currencyNumber = cellText(row[`${profile.currencyField}.FNumber`]).trim();
+  const applicant = cellText(row[`${profile.applicantField}.FName`]).trim();
+  return polledSummaryLine({
+    formName: profile.name,
+    billNo: cellText(row.FBillNo),
+    amount,
+    currency: currencyCodes[currencyNumber] ?? (currencyNumber || 'CNY'),
+    applicantName: applicant,
+  });
 }
 
 function toChangedDocument(input: PollerInput, row: Record<string, unknown>): ChangedDocument | undefined {
   const billNo = typeof row.FBillNo === 'string' ? row.FBillNo.trim() : '';
   const status = typeof row.FDocumentStatus === 'string' ? row.FDocumentStatus.trim() : '';
   const modifyDate = typeof row.FModifyDate === 'string' ? row.FModifyDate : '';
-  if (!billNo || !statuses.has(status) || !modifyDate) return undefined;
+  if (!billNo || !isDocumentStatus(status) || !modifyDate) return undefined;
   return {
     acctId: input.acctId,
     formId: input.formId,
-    billId: String(row.FID ?? ''),
+    billId: cellText(row.FID),
     billNo,
-    status: status as DocumentStatus,
+    status,
     modifyDate,
     fields: row,
   };

@@ -7,9 +7,9 @@ import type { Logger } from '../common/logger';
 import type { NotificationRule } from '../rules';
 import { readDocument, type KingdeeClient } from '../integrations/kingdee';
 import type { DingTalkClient } from '../integrations/dingtalk';
-import { renderTemplate, templateValuesFor } from '../domain/texts';
+import { ruleNotice } from '../domain/texts';
 import { toDocumentSummary } from './documents';
-import type { ChangedDocument } from './ingestion';
+import { cellText, type ChangedDocument } from './ingestion';
 
 export function createNotificationSender(deps: {
   rules: { robots: Record<string, { webhook?: string }> };
@@ -31,14 +31,12 @@ export function createNotificationSender(deps: {
     const doc = await readDocument(deps.kingdee, change.formId, { number: change.billNo });
     const summary = toDocumentSummary(change, doc, deps.documentLinkTemplate);
     const triggerField = rule.trigger.kind === 'threshold' ? rule.trigger.field : undefined;
-    const values = templateValuesFor(summary, {
-      ...(triggerField ? { field: triggerField, value: String(change.fields[triggerField] ?? '') } : {}),
+    const { title, text } = ruleNotice(summary, {
+      template: rule.template,
+      ruleName: rule.name,
+      ...(triggerField ? { trigger: { field: triggerField, value: cellText(change.fields[triggerField]) } } : {}),
+      heldBack: held.get(rule.id) ?? 0,
     });
-    const skipped = held.get(rule.id) ?? 0;
-    const text =
-      renderTemplate(rule.template, values) +
-      (skipped > 0 ? `\n\n（另有 ${skipped} 条同类变更因频率限制未单独通知）` : '');
-    const title = rule.name ?? `${summary.formName} ${summary.billNo}`;
     if (rule.to.robot) {
       const robot = deps.rules.robots[rule.to.robot];
       await deps.dingtalk.sendRobotMessage(robot?.webhook ?? rule.to.robot, { markdown: { title, text } });

@@ -5,7 +5,7 @@
  */
 import type { Logger } from '../common/logger';
 import type { DecisionAction, DecisionInput } from '../workflows/contract';
-import { botReplies, refusal } from '../domain/texts';
+import { botReplies, cardProcessingText, cardUnknownActionText, refusal } from '../domain/texts';
 import type { ApprovalService, DecideOutcome } from '../temporal/approvals';
 import type { Metrics } from './metrics';
 import { parseTextCommand } from './text-commands';
@@ -53,7 +53,7 @@ export function createDingTalkHandlers(deps: { approvals: ApprovalService; metri
       if (!action || !workflowId) {
         logger.warn({ click }, 'card click without a known action or workflowId');
         return {
-          cardData: { cardParamMap: { result: '无法识别的操作，请刷新后重试' } },
+          cardData: { cardParamMap: { result: cardUnknownActionText } },
           cardUpdateOptions: { updateCardDataByKey: true },
         };
       }
@@ -75,7 +75,7 @@ export function createDingTalkHandlers(deps: { approvals: ApprovalService; metri
         case 'queued':
           // The workflow will update this card itself once it has applied the decision.
           return {
-            cardData: { cardParamMap: { status: 'processing', result: '处理中，请稍候…', actions: '[]' } },
+            cardData: { cardParamMap: { status: 'processing', result: cardProcessingText, actions: '[]' } },
             cardUpdateOptions: { updateCardDataByKey: true },
           };
         case 'refused':
@@ -97,27 +97,20 @@ export function createDingTalkHandlers(deps: { approvals: ApprovalService; metri
       if (command.kind === 'help') return message.reply(botReplies.help());
       const pending = await approvals.list({ stage: 'awaiting-approval', approver: message.senderUserId });
       if (command.kind === 'list') {
-        return message.reply(
-          pending.length === 0
-            ? botReplies.nothingPending()
-            : [
-                `您有 ${pending.length} 张待审批单据：`,
-                ...pending.map((p, i) => `${i + 1}. ${p.summary ?? p.billNo ?? p.workflowId}`),
-              ].join('\n'),
-        );
+        return message.reply(pending.length === 0 ? botReplies.nothingPending() : botReplies.pendingList(pending));
       }
       const candidates = command.billNo ? pending.filter((p) => p.billNo === command.billNo) : pending;
       if (candidates.length === 0) {
         if (!command.billNo) return message.reply(botReplies.nothingPending());
         const anywhere = await approvals.list({ billNo: command.billNo });
         return message.reply(
-          anywhere.length === 0 ? `未找到单据 ${command.billNo}` : refusal('notApprover', { billNo: command.billNo }),
+          anywhere.length === 0
+            ? botReplies.unknownBill(command.billNo)
+            : refusal('notApprover', { billNo: command.billNo }),
         );
       }
       if (candidates.length > 1) {
-        return message.reply(
-          `您有 ${candidates.length} 张待审批单据，请写明单据编号，例如：同意 ${candidates[0]?.billNo ?? 'FYBX000123'}`,
-        );
+        return message.reply(botReplies.whichBill(candidates.length, candidates[0]?.billNo));
       }
       const target = candidates[0]!;
       const decision: DecisionInput =

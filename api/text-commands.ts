@@ -1,18 +1,21 @@
 /**
  * Text replies to the bot, turned into decisions. Approvers type what they would say to a colleague:
  *   "同意 FYBX000123", "驳回 FYBX000123 发票缺失", "确认付款", "转交 FYBX000123 王五"
- * A reply without a bill number applies to the sender's only pending approval (the API looks it up).
+ * A reply without a bill number applies to the sender's only pending approval (the API looks it up). The words
+ * themselves are in domain/texts (textCommandWords), next to the help text that teaches them.
  */
+import { textCommandWords } from '../domain/texts';
+
 export type TextCommand =
   | { kind: 'decision'; action: 'approve' | 'reject'; billNo?: string; comment?: string }
   | { kind: 'transfer'; billNo?: string; target: string }
   | { kind: 'list' }
   | { kind: 'help' };
 
-const approveWords = ['同意', '通过', '批准', '确认付款', '确认', 'approve', 'ok', 'OK'];
-const rejectWords = ['驳回', '拒绝', '不同意', '退回', 'reject'];
-const transferWords = ['转交', '转办'];
-const listWords = ['待办', '待审批', '列表', 'list'];
+const approveWords: readonly string[] = textCommandWords.approve;
+const rejectWords: readonly string[] = textCommandWords.reject;
+const transferWords: readonly string[] = textCommandWords.transfer;
+const listWords: readonly string[] = textCommandWords.list;
 
 /** Kingdee bill numbers: letters then digits, optionally with dashes (FYBX000123, FKD000045, CGDD-2026-001). */
 const billNoPattern = /^[A-Za-z]{1,10}[-_]?\d[\w-]*$/;

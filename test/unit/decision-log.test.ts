@@ -82,7 +82,7 @@ describe('appending', () => {
 
   it('refuses unknown actions, channels and times', () => {
     const bad = (entry: Partial<NewDecisionLogEntry>) => () =>
-      appendEntry([], { at: t0, actor: 'system', action: 'remind', channel: 'timer', ...entry } as NewDecisionLogEntry);
+      appendEntry([], { at: t0, actor: 'system', action: 'remind', channel: 'timer', ...entry });
     expect(bad({ action: 'delete' as never })).toThrow('unknown decision-log action "delete"');
     expect(bad({ channel: 'fax' as never })).toThrow('unknown decision-log channel "fax"');
     expect(bad({ at: 'yesterday' })).toThrow('not a valid instant');

@@ -1,6 +1,16 @@
+/**
+ * The user-facing texts (domain/texts), through the barrel every caller imports: formatting, the approval card,
+ * notices, decisions written back to Kingdee, answers to the person deciding, templates and planning explanations.
+ */
 import {
   applicantNotice,
   approvalCard,
+  botReplies,
+  documentStatusLabels,
+  polledSummaryLine,
+  ruleNotice,
+  stepSkipReasons,
+  textCommandWords,
   approvalCardTemplateId,
   cardParamKeys,
   cardStateParams,
@@ -26,7 +36,7 @@ import {
   unknownTemplatePlaceholders,
   type DecisionSummary,
 } from '../../domain/texts';
-import type { DocumentSummary } from '../../domain/document';
+import { documentStatusLabels as kingdeeStatusLabels, type DocumentSummary } from '../../domain/document';
 
 const tz = { offsetMinutes: 480 };
 /** China time → epoch ms. */
@@ -337,5 +347,74 @@ describe('templates', () => {
       'FYBX000123/FYBX000123 张三 ¥12,800.00 审核中 李四 — {备注}',
     );
     expect(unknownTemplatePlaceholders('{单号} {备注} {foo} { 空格 }')).toEqual(['备注', 'foo']);
+  });
+});
+
+describe('robot replies', () => {
+  it('lists pending approvals by their summary line, else bill number, else workflow id', () => {
+    expect(
+      botReplies.pendingList([
+        { workflowId: 'approval:a', billNo: 'FYBX000123', summary: summaryLine(claim) },
+        { workflowId: 'approval:b', billNo: 'FKD000045' },
+        { workflowId: 'approval:c' },
+      ]),
+    ).toBe('您有 3 张待审批单据：\n1. 费用报销单 FYBX000123 · ¥12,800.00 · 张三\n2. FKD000045\n3. approval:c');
+  });
+
+  it('asks which bill when several wait, and says when a bill is unknown', () => {
+    expect(botReplies.whichBill(2, 'FKD000045')).toBe('您有 2 张待审批单据，请写明单据编号，例如：同意 FKD000045');
+    expect(botReplies.whichBill(2)).toBe('您有 2 张待审批单据，请写明单据编号，例如：同意 FYBX000123');
+    expect(botReplies.unknownBill('FYBX000999')).toBe('未找到单据 FYBX000999');
+  });
+
+  it('the help text teaches words the parser understands', () => {
+    for (const word of ['同意', '驳回', '待办']) {
+      expect(botReplies.help()).toContain(word);
+      expect(Object.values(textCommandWords).some((words) => (words as readonly string[]).includes(word))).toBe(true);
+    }
+  });
+});
+
+describe('notification-only rules and the poller', () => {
+  it('renders the rule template, titled by the rule or the document, and counts what was held back', () => {
+    const first = ruleNotice(claim, { template: '{单号} 已审核（{字段} = {数值}）', heldBack: 0 });
+    expect(first).toEqual({ title: '费用报销单 FYBX000123', text: 'FYBX000123 已审核（— = —）' });
+    const later = ruleNotice(claim, {
+      template: '{单号} 金额 {数值}',
+      ruleName: '大额报销',
+      trigger: { field: 'FExpAmount', value: '68000' },
+      heldBack: 2,
+    });
+    expect(later).toEqual({
+      title: '大额报销',
+      text: 'FYBX000123 金额 68000\n\n（另有 2 条同类变更因频率限制未单独通知）',
+    });
+  });
+
+  it('the poller names an approval like the summary line, leaving out what Kingdee left empty', () => {
+    const head = {
+      formName: '费用报销单',
+      billNo: 'FYBX000123',
+      amount: 12_800,
+      currency: 'CNY',
+      applicantName: '张三',
+    };
+    expect(polledSummaryLine(head)).toBe(summaryLine(claim));
+    expect(polledSummaryLine({ ...head, applicantName: '' })).toBe('费用报销单 FYBX000123 · ¥12,800.00');
+  });
+});
+
+describe('planning explanations', () => {
+  it('joins every failed amount bound', () => {
+    expect(
+      stepSkipReasons.amount(8_000, 'CNY', [
+        { op: '≥', value: 10_000 },
+        { op: '>', value: 9_000 },
+      ]),
+    ).toBe('金额 ¥8,000.00 不满足 ≥ ¥10,000.00 且 > ¥9,000.00');
+  });
+
+  it("status labels are the document module's own", () => {
+    expect(documentStatusLabels).toBe(kingdeeStatusLabels);
   });
 });
