@@ -48,7 +48,9 @@ export function createApiApp(deps: ApiDeps): express.Express {
   app.use((req, res, next) => {
     const stop = deps.metrics.httpLatency.startTimer();
     res.on('finish', () => {
-      const route = req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
+      // Express types req.route as any; only its path string is used, as the metrics label.
+      const routePath: unknown = (req.route as { path?: unknown } | undefined)?.path;
+      const route = typeof routePath === 'string' ? `${req.baseUrl}${routePath}` : 'unmatched';
       stop({ route, method: req.method });
       deps.metrics.httpRequests.inc({ route, method: req.method, status: String(res.statusCode) });
     });
@@ -161,8 +163,7 @@ export function createApiApp(deps: ApiDeps): express.Express {
       res.status(err.status).json({ error: { code: err.code, message: err.message } });
       return;
     }
-    const status =
-      typeof err === 'object' && err !== null && 'status' in err ? Number((err as { status: unknown }).status) : 500;
+    const status = typeof err === 'object' && err !== null && 'status' in err ? Number(err.status) : 500;
     if (status >= 400 && status < 500) {
       // express.json(): malformed JSON, too large, wrong charset
       const message = err instanceof Error ? err.message : 'bad request';

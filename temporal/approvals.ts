@@ -5,7 +5,7 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import {
-  Client,
+  type Client,
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
@@ -236,5 +236,5 @@ function quote(value: string): string {
 }
 
 function isNotFound(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && 'code' in err && (err as { code: unknown }).code === 5;
+  return typeof err === 'object' && err !== null && 'code' in err && err.code === 5;
 }

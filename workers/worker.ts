@@ -2,7 +2,7 @@
  * Worker wiring: one place that turns a connection, a task queue and the activities into a running Worker.
  * Production, the demo and the tests all come through here; only the activities' dependencies differ.
  */
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 
 export interface WorkerSetup {
   connection: NativeConnection;

@@ -3,6 +3,9 @@
  * error), interactive cards, work notifications, custom group robots (signed, kept under their per-minute limit),
  * people and departments (cached), and replies through a robot session webhook. Old-API and robot endpoints answer
  * HTTP 200 on failure, so every answer is judged by its errcode / code, parsed with zod.
+ *
+ * Longer than our ~500-line guide on purpose: one vendor's HTTP API in one module, as the design asks of each
+ * client; callbacks, crypto, Stream and the limiter live beside it.
  */
 import { createHmac } from 'node:crypto';
 import axios, { AxiosError, type AxiosInstance } from 'axios';
@@ -11,7 +14,7 @@ import { silentLogger, type Logger } from '../../common/logger';
 import {
   DingTalkAuthError,
   DingTalkDeliveryError,
-  DingTalkError,
+  type DingTalkError,
   DingTalkNetworkError,
   DingTalkRateLimitedError,
   DingTalkRequestError,

@@ -3,6 +3,9 @@
  * per-request signature headers as the official SDKs send them, and password login. Cookie sessions are kept and a
  * lost one is re-established once, transparently (one login in flight for all callers). Every response is parsed
  * with zod and every failure becomes a typed KingdeeError. No retry loops here: Temporal retries activities.
+ *
+ * Longer than our ~500-line guide on purpose: one vendor's protocol (login modes, envelopes, per-operation result
+ * judging) in one module, as the design asks of each client; documents.ts and forms.ts hold what is not protocol.
  */
 import { createHash, createHmac, randomUUID } from 'node:crypto';
 import axios, { AxiosError, type AxiosInstance, type AxiosResponse } from 'axios';
@@ -11,7 +14,7 @@ import { silentLogger, type Logger } from '../../common/logger';
 import {
   KingdeeAuthError,
   KingdeeClockSkewError,
-  KingdeeError,
+  type KingdeeError,
   KingdeeLockedError,
   KingdeeNetworkError,
   KingdeeNotFoundError,

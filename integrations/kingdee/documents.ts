@@ -85,7 +85,7 @@ export async function readDocument(
     },
     amount: Number(view[prop(profile.amountField)] ?? 0),
     currency: currencyCodes[currencyNumber] ?? (currencyNumber || 'CNY'),
-    purpose: String(view[prop(profile.purposeField)] ?? '').trim(),
+    purpose: textOf(view[prop(profile.purposeField)]).trim(),
     ...(nameOf(view[prop(profile.orgField)]) ? { orgName: nameOf(view[prop(profile.orgField)]) } : {}),
     ...(profile.deptField && nameOf(view[prop(profile.deptField)])
       ? { deptName: nameOf(view[prop(profile.deptField)]) }
@@ -96,4 +96,11 @@ export async function readDocument(
     })),
     personMobiles: applicantMobile ? { [profile.applicantField]: applicantMobile } : {},
   };
+}
+
+/** A plain text field: strings as they are, numbers as digits, anything else (absent, a structure) as ''. */
+function textOf(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number') return String(value);
+  return '';
 }

@@ -89,7 +89,7 @@ export async function startWorld(options: {
       const doc = kingdee.getDocument(formId, billNo);
       const result = await service.approvals.start(
         { acctId, formId, billNo },
-        { modifyDate: String(doc?.fields.FModifyDate ?? '') },
+        { modifyDate: typeof doc?.fields.FModifyDate === 'string' ? doc.fields.FModifyDate : '' },
       );
       return result.workflowId;
     },
