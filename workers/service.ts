@@ -11,6 +11,7 @@ import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
 import type { Logger } from '../common/logger';
 import type { Settings } from '../config/env';
 import { loadRules, type Rules } from '../rules';
+import { pollerSummaryLine } from '../domain/texts';
 import { createActivities } from '../activities';
 import { createNotificationSender } from '../activities/notifications';
 import { ApprovalService } from '../temporal/approvals';
@@ -156,7 +157,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
           },
         ],
         workflowIdConflictPolicy: 'USE_EXISTING',
-        staticSummary: `金蝶变更检测 ${rules.forms[formId]?.name ?? formId}`,
+        staticSummary: pollerSummaryLine(rules.forms[formId]?.name ?? formId),
       });
     }
 

@@ -29,6 +29,11 @@ export function polledSummaryLine(head: {
 }
 
 /** Chinese labels of the workflow's stages (ApprovalStage in workflows/contract.ts); unknown stages are shown as they are. */
+/** The poller workflow's line in the Web UI list. */
+export function pollerSummaryLine(formName: string): string {
+  return `金蝶变更检测 ${formName}`;
+}
+
 export const stageLabels: Record<string, string> = {
   starting: '启动中',
   'awaiting-approval': '审批中',

@@ -14,7 +14,7 @@ import type { Rules } from '../../rules';
 import type { DingTalkEmulator } from '../../emulators/dingtalk/server';
 import type { KingdeeEmulator } from '../../emulators/kingdee/server';
 import { startService, type RunningService } from '../../workers/service';
-import { statusQuery, type ApprovalState } from '../../workflows/contract';
+import { statusQuery, workflowTypes, type ApprovalState } from '../../workflows/contract';
 import { demoDingTalk, demoRobots, startTestDingTalk } from './dingtalk';
 import { eventually } from './eventually';
 import { demoKingdee, startTestKingdee } from './kingdee';
@@ -137,7 +137,7 @@ export async function startWorld(options: {
 async function recordHistories(service: RunningService, taskQueue: string, scenario: string): Promise<void> {
   const dir = path.resolve(__dirname, '..', 'fixtures', 'histories');
   mkdirSync(dir, { recursive: true });
-  const query = `WorkflowType = 'approvalWorkflow' AND TaskQueue = '${taskQueue}' AND ExecutionStatus = 'Completed'`;
+  const query = `WorkflowType = '${workflowTypes.approval}' AND TaskQueue = '${taskQueue}' AND ExecutionStatus = 'Completed'`;
   let count = 0;
   for await (const execution of service.client.workflow.list({ query })) {
     count += 1;

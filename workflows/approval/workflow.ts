@@ -8,6 +8,9 @@
  * of someone it brings in (转交, 加签: the describeUser activity, so the answer can name them), then apply it to the
  * state and log it. Every other side effect — cards for newcomers, card updates, notices, timers, the write-back —
  * happens in the main flow below, in order.
+ *
+ * A little over the ~500-line guide: what remains is the flow itself (plan, steps, write-back, needs-attention,
+ * finish), which reads best in one place; the rules, cards and overview are already apart.
  */
 import { ActivityFailure, ApplicationFailure, condition, log, setHandler, workflowInfo } from '@temporalio/workflow';
 import { addBusinessTime } from '../../domain/business-hours';
