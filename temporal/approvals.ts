@@ -42,6 +42,10 @@ export type DecideOutcome =
   | { kind: 'refused'; message: string }
   /** The workflow could not answer in time; the decision was handed over durably and will be applied. */
   | { kind: 'queued' }
+  /** The approval has ended (approved, rejected, closed in Kingdee …): its last state says how and by whom. */
+  | { kind: 'ended'; state: ApprovalState }
+  /** Temporal cannot take the decision now and it could not be stored either: the person must try again later. */
+  | { kind: 'unavailable' }
   | { kind: 'notFound' };
 
 export interface ApprovalServiceOptions {
