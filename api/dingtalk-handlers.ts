@@ -2,13 +2,27 @@
  * What happens when a person acts in DingTalk, whichever transport brought it (Stream or HTTP callback):
  * a card button becomes a `decide` Update and the card's new state goes back in the response; a text message to the
  * bot becomes a decision too, and the sender is answered in the chat.
+ *
+ * Nothing acts on what the person did not say: a text's bill number must be one of the sender's pending approvals,
+ * and the person a 转交 / 加签 brings in is found in DingTalk (userId, mobile or name) before the decision is sent.
+ * A refused card click never changes the card everyone sees: the answer goes to the clicking person's private `tip`.
  */
 import type { Logger } from '../common/logger';
-import type { DecisionAction, DecisionInput } from '../workflows/contract';
-import { botReplies, cardProcessingText, cardUnknownActionText, refusal } from '../domain/texts';
-import type { ApprovalService, DecideOutcome } from '../temporal/approvals';
+import type { ApprovalState, DecisionAction, DecisionInput } from '../workflows/contract';
+import {
+  botReplies,
+  cardProcessingText,
+  cardUnknownActionText,
+  refusal,
+  systemActorName,
+  type EndedApproval,
+  type PendingListItem,
+  type TimeZone,
+} from '../domain/texts';
+import type { ApprovalService, DecideOutcome, PendingApproval } from '../temporal/approvals';
 import type { Metrics } from './metrics';
-import { parseTextCommand } from './text-commands';
+import type { PeopleLookup, PersonLookup } from './people-lookup';
+import { billNoCandidates, interpretTextCommand, parseTextCommand } from './text-commands';
 
 /** A card click as the DingTalk integration hands it over (payload already verified and parsed). */
 export interface CardClick {
@@ -18,11 +32,21 @@ export interface CardClick {
   params: Record<string, unknown>;
 }
 
-/** The card-callback response DingTalk applies to the card (reference §2.9). */
+/**
+ * The card-callback response DingTalk applies to the card (reference §2.9): `cardData` is what everyone sees,
+ * `userPrivateData` only the clicking person (no userId key); both merged by key when the options say so.
+ */
 export interface CardCallbackAnswer {
   cardData?: { cardParamMap: Record<string, string> };
-  cardUpdateOptions?: { updateCardDataByKey: boolean; updatePrivateDataByKey?: boolean };
+  userPrivateData?: { cardParamMap: Record<string, string> };
+  cardUpdateOptions?: { updateCardDataByKey?: boolean; updatePrivateDataByKey?: boolean };
 }
+
+/**
+ * The clicking person's private card variable that shows why a click was refused (the card template binds it as a
+ * one-line tip). Refusals set only this; an accepted click clears it.
+ */
+export const cardTipParam = 'tip';
 
 /** A text message to the bot. */
 export interface BotText {
@@ -32,107 +56,264 @@ export interface BotText {
   reply: (text: string) => Promise<void>;
 }
 
-const buttonActions: Record<string, DecisionAction> = { approve: 'approve', reject: 'reject', transfer: 'transfer' };
+/** The approvals client calls the handlers make (ApprovalService has them). */
+export type HandlerApprovals = Pick<ApprovalService, 'decide' | 'list' | 'status'>;
 
-export function createDingTalkHandlers(deps: { approvals: ApprovalService; metrics: Metrics; logger: Logger }) {
-  const { approvals, metrics, logger } = deps;
+const buttonActions: Record<string, DecisionAction> = {
+  approve: 'approve',
+  reject: 'reject',
+  transfer: 'transfer',
+  addApprover: 'addApprover',
+};
+
+/** China Standard Time, for answers when no calendar is given. */
+const defaultTimeZone: TimeZone = { offsetMinutes: 480 };
+
+export function createDingTalkHandlers(deps: {
+  approvals: HandlerApprovals;
+  metrics: Metrics;
+  logger: Logger;
+  /** Finds the person a 转交 / 加签 names (DingTalk userId, mobile or name). */
+  people: PeopleLookup;
+  /** The time zone answers show times in (the rules file's calendar). */
+  timeZone?: TimeZone;
+}) {
+  const { approvals, metrics, logger, people } = deps;
+  const tz = deps.timeZone ?? defaultTimeZone;
 
   async function decide(workflowId: string, decision: DecisionInput): Promise<DecideOutcome> {
     const stop = metrics.decisionLatency.startTimer({ channel: decision.channel });
-    const outcome = await approvals.decide(workflowId, decision);
+    let outcome: DecideOutcome;
+    try {
+      outcome = await approvals.decide(workflowId, decision);
+    } catch (err) {
+      logger.error({ workflowId, err: String(err) }, 'decision could not be handed to Temporal');
+      outcome = { kind: 'unavailable' };
+    }
     stop();
     metrics.decisions.inc({ channel: decision.channel, outcome: outcome.kind });
     logger.info({ workflowId, userId: decision.userId, action: decision.action, outcome: outcome.kind }, 'decision');
     return outcome;
   }
 
+  /** Why a person could not be brought in, or undefined when found. */
+  function lookupRefusal(
+    lookup: PersonLookup,
+    example: { action: 'transfer' | 'addApprover'; billNo?: string },
+  ): string | undefined {
+    switch (lookup.kind) {
+      case 'found':
+        return undefined;
+      case 'notFound':
+        return botReplies.personNotFound(lookup.query);
+      case 'ambiguous':
+        return botReplies.personAmbiguous(lookup.query, lookup.candidates, example);
+      case 'unavailable':
+        return botReplies.peopleUnavailable();
+    }
+  }
+
+  /** A text naming none of the sender's pending bills: unknown, someone else's, or one that has ended. */
+  async function explainUnknownBill(rest: string, senderUserId: string, pending: PendingListItem[]): Promise<string> {
+    const { named, candidates } = billNoCandidates(rest);
+    for (const candidate of candidates) {
+      // A candidate the approvals client will not search for (it limits filter characters) is simply not found.
+      const found = await approvals.list({ billNo: candidate, limit: 5 }).catch((err: unknown) => {
+        logger.debug({ candidate, err: String(err) }, 'bill number not searchable');
+        return [];
+      });
+      if (found.length === 0) continue;
+      for (const approval of found.filter((a) => a.stage !== 'awaiting-approval')) {
+        const state = await approvals.status(approval.workflowId).catch(() => undefined);
+        if (state && wasAskedToApprove(state, senderUserId)) return botReplies.ended(endedApproval(state), tz);
+      }
+      return botReplies.notYourBill(found[0]?.billNo ?? candidate, pending);
+    }
+    return botReplies.billNotFound(named, pending);
+  }
+
   return {
     async onCardClick(click: CardClick): Promise<CardCallbackAnswer> {
       const action = buttonActions[click.actionIds[0] ?? ''];
-      const workflowId = typeof click.params.workflowId === 'string' ? click.params.workflowId : undefined;
+      const workflowId = text(click.params.workflowId);
       if (!action || !workflowId) {
         logger.warn({ click }, 'card click without a known action or workflowId');
-        return {
-          cardData: { cardParamMap: { result: cardUnknownActionText } },
-          cardUpdateOptions: { updateCardDataByKey: true },
-        };
+        return tipOnly(cardUnknownActionText);
       }
-      const comment = typeof click.params.comment === 'string' ? click.params.comment : undefined;
+      let targetUserId: string | undefined;
+      if (action === 'transfer' || action === 'addApprover') {
+        const query = text(click.params.targetUserId) ?? text(click.params.target);
+        if (!query) return tipOnly(refusal('targetRequired'));
+        const lookup = await people.find(query);
+        const refused = lookupRefusal(lookup, { action });
+        if (refused || lookup.kind !== 'found') return tipOnly(refused ?? botReplies.peopleUnavailable());
+        targetUserId = lookup.person.userId;
+      }
+      const comment = text(click.params.comment);
+      const stepId = text(click.params.stepId);
       const outcome = await decide(workflowId, {
         userId: click.userId,
         action,
         channel: 'card',
-        ...(comment?.trim() ? { comment: comment.trim() } : {}),
-        ...(typeof click.params.stepId === 'string' ? { stepId: click.params.stepId } : {}),
-        ...(typeof click.params.targetUserId === 'string' ? { targetUserId: click.params.targetUserId } : {}),
+        ...(comment ? { comment } : {}),
+        ...(stepId ? { stepId } : {}),
+        ...(targetUserId ? { targetUserId } : {}),
       });
       switch (outcome.kind) {
         case 'accepted':
-          return {
-            cardData: { cardParamMap: outcome.result.cardParams },
-            cardUpdateOptions: { updateCardDataByKey: true },
-          };
+          return cardAnswer(outcome.result.cardParams);
         case 'queued':
           // The workflow will update this card itself once it has applied the decision.
-          return {
-            cardData: { cardParamMap: { status: 'processing', result: cardProcessingText, actions: '[]' } },
-            cardUpdateOptions: { updateCardDataByKey: true },
-          };
+          return cardAnswer({ status: 'processing', result: cardProcessingText, actions: '[]' });
         case 'refused':
-          // Buttons stay; the refusal is shown where the result goes (nothing else on the card changes).
-          return {
-            cardData: { cardParamMap: { result: outcome.message } },
-            cardUpdateOptions: { updateCardDataByKey: true },
-          };
+          return tipOnly(outcome.message);
+        case 'ended':
+          return tipOnly(botReplies.ended(endedApproval(outcome.state), tz));
+        case 'unavailable':
+          return tipOnly(botReplies.unavailable());
         case 'notFound':
-          return {
-            cardData: { cardParamMap: { status: 'closed', result: refusal('notFound'), actions: '[]' } },
-            cardUpdateOptions: { updateCardDataByKey: true },
-          };
+          return tipOnly(botReplies.cardApprovalNotFound());
       }
     },
 
     async onBotText(message: BotText): Promise<void> {
-      const command = parseTextCommand(message.text);
-      if (command.kind === 'help') return message.reply(botReplies.help());
-      const pending = await approvals.list({ stage: 'awaiting-approval', approver: message.senderUserId });
-      if (command.kind === 'list') {
-        return message.reply(pending.length === 0 ? botReplies.nothingPending() : botReplies.pendingList(pending));
+      if (parseTextCommand(message.text).kind === 'help') return message.reply(botReplies.help());
+      let pending: PendingApproval[];
+      try {
+        pending = await approvals.list({ stage: 'awaiting-approval', approver: message.senderUserId });
+      } catch (err) {
+        logger.error({ err: String(err) }, 'pending approvals could not be listed');
+        return message.reply(botReplies.unavailable());
       }
-      const candidates = command.billNo ? pending.filter((p) => p.billNo === command.billNo) : pending;
-      if (candidates.length === 0) {
-        if (!command.billNo) return message.reply(botReplies.nothingPending());
-        const anywhere = await approvals.list({ billNo: command.billNo });
-        return message.reply(
-          anywhere.length === 0
-            ? botReplies.unknownBill(command.billNo)
-            : refusal('notApprover', { billNo: command.billNo }),
-        );
+      const intent = interpretTextCommand(message.text, pending);
+      switch (intent.kind) {
+        case 'help':
+          return message.reply(botReplies.help());
+        case 'list':
+          return message.reply(pending.length === 0 ? botReplies.nothingPending() : botReplies.pendingList(pending));
+        case 'nothingPending':
+          return message.reply(botReplies.nothingPending());
+        case 'whichBill':
+          return message.reply(botReplies.whichOf(intent.pending));
+        case 'transferNeedsBill':
+          return message.reply(botReplies.transferNeedsBill(intent.action, pending));
+        case 'transferNeedsPerson':
+          return message.reply(botReplies.transferNeedsPerson(intent.action, intent.billNo));
+        case 'ambiguousBill':
+          return message.reply(botReplies.sameBillNo(intent.billNo, intent.approvals.length));
+        case 'unknownBill':
+          return message.reply(await explainUnknownBill(intent.rest, message.senderUserId, pending));
+        case 'decide':
+          break;
       }
-      if (candidates.length > 1) {
-        return message.reply(botReplies.whichBill(candidates.length, candidates[0]?.billNo));
+      const { action, approval, billNo } = intent;
+      let decision: DecisionInput;
+      if (action === 'transfer' || action === 'addApprover') {
+        const lookup = await people.find(intent.text ?? '');
+        const refused = lookupRefusal(lookup, { action, ...(billNo ? { billNo } : {}) });
+        if (refused || lookup.kind !== 'found') return message.reply(refused ?? botReplies.peopleUnavailable());
+        decision = { userId: message.senderUserId, action, targetUserId: lookup.person.userId, channel: 'text' };
+      } else {
+        decision = {
+          userId: message.senderUserId,
+          action,
+          channel: 'text',
+          ...(intent.text ? { comment: intent.text } : {}),
+        };
       }
-      const target = candidates[0]!;
-      const decision: DecisionInput =
-        command.kind === 'transfer'
-          ? { userId: message.senderUserId, action: 'transfer', targetUserId: command.target, channel: 'text' }
-          : {
-              userId: message.senderUserId,
-              action: command.action,
-              channel: 'text',
-              ...(command.comment ? { comment: command.comment } : {}),
-            };
-      const outcome = await decide(target.workflowId, decision);
+      const outcome = await decide(approval.workflowId, decision);
       switch (outcome.kind) {
         case 'accepted':
           return message.reply(outcome.result.message);
         case 'queued':
-          return message.reply(botReplies.processing(target.billNo ?? ''));
+          return message.reply(botReplies.processing(billNo ?? ''));
         case 'refused':
           return message.reply(outcome.message);
+        case 'ended':
+          return message.reply(botReplies.ended(endedApproval(outcome.state), tz));
+        case 'unavailable':
+          return message.reply(botReplies.unavailable());
         case 'notFound':
-          return message.reply(refusal('notFound', target.billNo ? { billNo: target.billNo } : undefined));
+          return message.reply(refusal('notFound', billNo ? { billNo } : undefined));
       }
     },
   };
+}
+
+/** A non-empty trimmed string parameter, else undefined. */
+function text(value: unknown): string | undefined {
+  return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
+}
+
+/** An accepted click: the card's new public state, and the clicking person's tip cleared. */
+function cardAnswer(cardParamMap: Record<string, string>): CardCallbackAnswer {
+  return {
+    cardData: { cardParamMap },
+    userPrivateData: { cardParamMap: { [cardTipParam]: '' } },
+    cardUpdateOptions: { updateCardDataByKey: true, updatePrivateDataByKey: true },
+  };
+}
+
+/** A refused click: only the clicking person's tip; what everyone sees on the card stays as it is. */
+function tipOnly(message: string): CardCallbackAnswer {
+  return {
+    userPrivateData: { cardParamMap: { [cardTipParam]: message } },
+    cardUpdateOptions: { updatePrivateDataByKey: true },
+  };
+}
+
+/** Whether the person ever sat on a step of the approval (asked, delegated, brought in, or handed it on). */
+function wasAskedToApprove(state: ApprovalState, userId: string): boolean {
+  return state.steps.some(
+    (step) =>
+      step.approvers.includes(userId) ||
+      step.slots.some((slot) => slot.transferredFrom?.includes(userId) || slot.decision?.by === userId),
+  );
+}
+
+/** How an approval ended, from its last state: who settled it and when (steps), or what the log says. */
+function endedApproval(state: ApprovalState): EndedApproval {
+  const billNo = state.document?.billNo;
+  const base = { ...(billNo ? { billNo } : {}), stage: state.stage };
+  const lastLog = (actions: readonly string[]) => [...state.log].reverse().find((e) => actions.includes(e.action));
+  switch (state.stage) {
+    case 'approved': {
+      const step = [...state.steps].reverse().find((s) => s.outcome === 'approved');
+      const decision = step?.slots
+        .map((slot) => slot.decision)
+        .filter((d) => d?.action === 'approve')
+        .sort((a, b) => String(a?.at).localeCompare(String(b?.at)))
+        .at(-1);
+      if (!step || !decision) return { ...base, ...optionalAt(lastLog(['complete'])?.at) };
+      return {
+        ...base,
+        byName: step.names[decision.by] ?? decision.by,
+        at: decision.at,
+        ...(decision.comment ? { comment: decision.comment } : {}),
+      };
+    }
+    case 'rejected': {
+      const step = state.steps.find((s) => s.outcome === 'rejected');
+      const rejection = step?.slots.find((slot) => slot.decision?.action === 'reject')?.decision;
+      if (!step) return { ...base, ...optionalAt(lastLog(['complete'])?.at) };
+      const comment = rejection?.comment ?? step.rejectReason;
+      return {
+        ...base,
+        byName: rejection ? (step.names[rejection.by] ?? rejection.by) : systemActorName,
+        ...optionalAt(rejection?.at ?? step.decidedAt),
+        ...(comment ? { comment } : {}),
+      };
+    }
+    case 'closed-in-kingdee':
+    case 'not-applicable': {
+      const entry = lastLog(state.stage === 'closed-in-kingdee' ? ['externalChange'] : ['complete', 'adminResolve']);
+      return { ...base, ...optionalAt(entry?.at), ...(entry?.comment ? { comment: entry.comment } : {}) };
+    }
+    default:
+      return base;
+  }
+}
+
+function optionalAt(at: string | undefined): { at?: string } {
+  return at ? { at } : {};
 }

@@ -40,6 +40,8 @@ function renderCard(card: EmulatedCard, userId: string): string {
       : p.result
         ? `<p class="result">${esc(p.result)}</p>`
         : '';
+  // The clicking person's private tip (why their click was refused); nobody else sees it.
+  const tip = p.tip ? `<p class="tip">${esc(p.tip)}</p>` : '';
   const callbackProblem =
     card.lastCallback && !card.lastCallback.ok ? `<p class="error">回调失败：${esc(card.lastCallback.detail)}</p>` : '';
   return `<article class="card status-${esc(p.status)}" data-out-track-id="${esc(card.outTrackId)}" data-bill-no="${esc(p.billNo)}">
@@ -49,7 +51,7 @@ function renderCard(card: EmulatedCard, userId: string): string {
 <dt>审批步骤</dt><dd>${esc(p.stepName)}</dd></dl>
 ${lines.length ? `<ul class="lines">${lines.map((l) => `<li>${esc(l.name)} ${l.amount ? `${esc(currency)}${esc(l.amount)}` : ''}</li>`).join('')}</ul>` : ''}
 ${p.link ? `<p><a href="${esc(p.link)}" target="_blank" rel="noreferrer">在金蝶中查看</a></p>` : ''}
-${status}${buttons}${callbackProblem}</article>`;
+${status}${tip}${buttons}${callbackProblem}</article>`;
 }
 
 function renderMessage(message: EmulatedMessage): string {
@@ -88,7 +90,7 @@ export function renderSandbox(input: {
 <style>body{font-family:"Noto Sans CJK SC","WenQuanYi Micro Hei",sans-serif;margin:1.5em;background:#f5f6f7;color:#1f2329}
 nav a{margin-right:.6em}nav a.current{font-weight:bold}.card,.message{background:#fff;border-radius:8px;padding:1em;margin:.8em 0;max-width:32em;box-shadow:0 1px 3px #0002}
 .card h3{margin:0 0 .5em;color:#0089ff}dl{display:grid;grid-template-columns:5em 1fr;margin:0}dt{color:#8f959e}dd{margin:0}
-.amount{font-weight:bold;color:#d83931}.result{background:#f0f9f0;padding:.5em;border-radius:4px}.status-rejected .result{background:#fdf0ef}
+.amount{font-weight:bold;color:#d83931}.result{background:#f0f9f0;padding:.5em;border-radius:4px}.tip{color:#b26a00;font-size:.9em}.status-rejected .result{background:#fdf0ef}
 .actions input{width:100%;margin:.5em 0;padding:.4em}button{padding:.4em 1.6em;margin-right:.5em;border:0;border-radius:4px;color:#fff}
 .approve{background:#0089ff}.reject{background:#d83931}.error{color:#d83931}pre{white-space:pre-wrap;font-family:inherit;margin:.3em 0}
 .dropped{opacity:.5}time{float:right;color:#8f959e;font-size:.85em}</style></head><body>

@@ -140,7 +140,9 @@ it('needs every approver on an all-must-approve step; a double click is one deci
     actionId: 'approve',
     params: { workflowId: id, stepId: 'countersign' },
   });
-  expect(again.cardParamMap.result).toBe('您已处理过单据 CGDD000078，无需重复操作');
+  // A refusal is a private tip for the clicker; the card keeps its own state.
+  expect(again.privateData.zhouba?.tip).toBe('您已处理过单据 CGDD000078，无需重复操作');
+  expect(again.cardParamMap.result).toBe(first.cardParamMap.result);
   expect((await world.status(id)).stage).toBe('awaiting-approval');
 
   const stranger = await world.service.approvals.decide(id, { userId: 'qianqi', action: 'approve', channel: 'api' });
@@ -158,10 +160,8 @@ it('rejects with a required comment: the reject operation runs in Kingdee and th
   world.submitExpense('FYBX000201', 880, '招待费');
   const id = await world.startApproval('ER_ExpReimbursement', 'FYBX000201');
   const noComment = await click('lisi', 'FYBX000201', 'reject');
-  expect(noComment.cardParamMap).toMatchObject({
-    status: 'pending',
-    result: '驳回需要写明原因，例如：驳回 FYBX000201 发票缺失',
-  });
+  expect(noComment.cardParamMap).toMatchObject({ status: 'pending', result: '' });
+  expect(noComment.privateData.lisi?.tip).toBe('驳回需要写明原因，例如：驳回 FYBX000201 发票缺失');
   await click('lisi', 'FYBX000201', 'reject', '发票缺失');
   await world.waitForStage(id, 'rejected');
   expect(world.kingdee.getDocument('ER_ExpReimbursement', 'FYBX000201')?.status).toBe('A');

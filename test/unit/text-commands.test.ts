@@ -1,0 +1,308 @@
+/**
+ * Text replies to the bot, without Temporal: the parser reads bill numbers only against the sender's pending
+ * approvals (never by what numbers look like), the help text's examples all parse, and the handlers answer every
+ * decide outcome (ended, unavailable …) and refuse 转交 / 加签 to people DingTalk does not know, before deciding.
+ */
+import { silentLogger } from '../../common/logger';
+import { botReplies, textCommandExamples, type PersonCandidate } from '../../domain/texts';
+import { cardTipParam, createDingTalkHandlers, type HandlerApprovals } from '../../api/dingtalk-handlers';
+import { Metrics } from '../../api/metrics';
+import type { PeopleLookup, PersonLookup } from '../../api/people-lookup';
+import { billNoCandidates, interpretTextCommand, matchBill, parseTextCommand } from '../../api/text-commands';
+import type { DecideOutcome, PendingApproval } from '../../temporal/approvals';
+import type { ApprovalState, DecisionInput } from '../../workflows/contract';
+
+const pending = (...billNos: string[]) => billNos.map((billNo) => ({ workflowId: `approval:a:F:${billNo}`, billNo }));
+
+describe('parseTextCommand', () => {
+  it('reads the command word and keeps the rest as typed', () => {
+    expect(parseTextCommand('驳回 QA/2026 001 发票缺失\n请补充 🙏')).toEqual({
+      kind: 'command',
+      action: 'reject',
+      rest: 'QA/2026 001 发票缺失\n请补充 🙏',
+    });
+    expect(parseTextCommand(' @审批助手 同意')).toEqual({ kind: 'command', action: 'approve', rest: '' });
+    expect(parseTextCommand('OK　FYBX000123')).toEqual({ kind: 'command', action: 'approve', rest: 'FYBX000123' });
+    expect(parseTextCommand('加签 FYBX000123 赵六')).toMatchObject({ action: 'addApprover' });
+    expect(parseTextCommand('待办')).toEqual({ kind: 'list' });
+    expect(parseTextCommand('你好')).toEqual({ kind: 'help' });
+    expect(parseTextCommand('   ')).toEqual({ kind: 'help' });
+  });
+
+  it('does not upper-case or reshape what follows (a comment may hold @ and line breaks)', () => {
+    expect(parseTextCommand('同意 qa-报销-7 已核对 @财务\n谢谢')).toMatchObject({
+      rest: 'qa-报销-7 已核对 @财务\n谢谢',
+    });
+  });
+});
+
+describe('matchBill: bill numbers against the sender’s pending approvals', () => {
+  const mine = pending('QA/2026 001', 'QA-报销-7', 'qa8-cfo-01', 'FYBX000123');
+
+  it.each([
+    ['QA/2026 001', 'QA/2026 001', ''],
+    ['QA/2026 001 发票缺失', 'QA/2026 001', '发票缺失'],
+    ['QA/2026   001  发票缺失', 'QA/2026 001', '发票缺失'],
+    ['QA-报销-7 😀 同意报销', 'QA-报销-7', '😀 同意报销'],
+    ['qa-报销-7', 'QA-报销-7', ''],
+    ['QA8-CFO-01 ok', 'qa8-cfo-01', 'ok'],
+    ['fybx000123\n第二行', 'FYBX000123', '第二行'],
+  ])('%j names %j, followed by %j', (rest, billNo, after) => {
+    expect(matchBill(rest, mine)).toMatchObject({ kind: 'matched', billNo, after });
+  });
+
+  it('matches exactly before ignoring case, and the longest number first', () => {
+    const both = pending('qa-1', 'QA-1', 'QA-1 2');
+    expect(matchBill('QA-1 好', both)).toMatchObject({ kind: 'matched', billNo: 'QA-1', after: '好' });
+    expect(matchBill('qa-1', both)).toMatchObject({ kind: 'matched', billNo: 'qa-1' });
+    expect(matchBill('Qa-1', both)).toMatchObject({ kind: 'ambiguous' });
+    expect(matchBill('QA-1 2 好', both)).toMatchObject({ kind: 'matched', billNo: 'QA-1 2', after: '好' });
+  });
+
+  it('needs the number to end where a word ends: QA-10 is not QA-1', () => {
+    expect(matchBill('QA-10', pending('QA-1'))).toEqual({ kind: 'unmatched', rest: 'QA-10' });
+    expect(matchBill('QA/2026 0011', pending('QA/2026 001'))).toMatchObject({ kind: 'unmatched' });
+  });
+
+  it('treats characters of a bill number literally', () => {
+    expect(matchBill('A.B(1)', pending('A.B(1)'))).toMatchObject({ kind: 'matched' });
+    expect(matchBill('AxB(1)', pending('A.B(1)'))).toMatchObject({ kind: 'unmatched' });
+  });
+
+  it('knows when the text names nothing', () => {
+    expect(matchBill('  ', mine)).toEqual({ kind: 'none' });
+  });
+
+  it('offers the words a bill number not pending might be, for the caller to look up', () => {
+    expect(billNoCandidates('qa/2026 009 发票缺失')).toEqual({
+      named: 'qa/2026',
+      candidates: ['qa/2026 009 发票缺失', 'QA/2026 009 发票缺失', 'qa/2026 009', 'QA/2026 009', 'qa/2026', 'QA/2026'],
+    });
+  });
+});
+
+describe('interpretTextCommand', () => {
+  it('never applies a text that names another bill to the only pending one (赵六, QA8-CFO-01, "同意 QA-报销-9")', () => {
+    expect(interpretTextCommand('同意 QA-报销-9', pending('QA8-CFO-01'))).toEqual({
+      kind: 'unknownBill',
+      rest: 'QA-报销-9',
+    });
+  });
+
+  it('uses the only pending approval only when the text names no bill at all', () => {
+    const only = pending('QA8-CFO-01');
+    expect(interpretTextCommand('同意', only)).toEqual({
+      kind: 'decide',
+      action: 'approve',
+      approval: only[0],
+      billNo: 'QA8-CFO-01',
+    });
+    expect(interpretTextCommand('同意 没问题', only)).toEqual({ kind: 'unknownBill', rest: '没问题' });
+    expect(interpretTextCommand('同意', [])).toEqual({ kind: 'nothingPending' });
+    expect(interpretTextCommand('同意', pending('A-1', 'A-2'))).toMatchObject({ kind: 'whichBill' });
+  });
+
+  it('takes a rejection reason from what follows the matched bill number, intact', () => {
+    expect(interpretTextCommand('驳回 QA/2026 001 发票缺失\n请补 🙏', pending('QA/2026 001'))).toMatchObject({
+      kind: 'decide',
+      action: 'reject',
+      billNo: 'QA/2026 001',
+      text: '发票缺失\n请补 🙏',
+    });
+    expect(interpretTextCommand('驳回 QA/2026 001', pending('QA/2026 001'))).not.toHaveProperty('text');
+  });
+
+  it('reads 转交 / 加签 as bill number then person, and needs both', () => {
+    const mine = pending('QA40001');
+    expect(interpretTextCommand('转交 QA40001 钱七', mine)).toMatchObject({
+      kind: 'decide',
+      action: 'transfer',
+      text: '钱七',
+    });
+    expect(interpretTextCommand('加签 qa40001 13800000004', mine)).toMatchObject({
+      action: 'addApprover',
+      billNo: 'QA40001',
+      text: '13800000004',
+    });
+    expect(interpretTextCommand('转交 钱七', mine)).toEqual({ kind: 'unknownBill', rest: '钱七' });
+    expect(interpretTextCommand('转交', mine)).toEqual({ kind: 'transferNeedsBill', action: 'transfer' });
+    expect(interpretTextCommand('转交 QA40001', mine)).toEqual({
+      kind: 'transferNeedsPerson',
+      action: 'transfer',
+      billNo: 'QA40001',
+    });
+  });
+
+  it('every example the help text shows parses to what it says', () => {
+    const help = botReplies.help();
+    const shown = [...help.matchAll(/(?:例如|可只回复)：(.+)$/gmu)].map((m) => m[1]!);
+    expect(shown.length).toBeGreaterThanOrEqual(5);
+    const examples = Object.values(textCommandExamples);
+    for (const example of shown) expect(examples).toContain(example);
+    for (const example of examples) expect(help).toContain(example);
+    const one = pending('FYBX000123');
+    expect(interpretTextCommand(textCommandExamples.approve, one)).toMatchObject({ kind: 'decide', action: 'approve' });
+    expect(interpretTextCommand('同意 FYBX000123 情况属实', one)).toMatchObject({
+      kind: 'decide',
+      text: '情况属实',
+    });
+    expect(interpretTextCommand(textCommandExamples.approveOnlyPending, one)).toMatchObject({ kind: 'decide' });
+    expect(interpretTextCommand(textCommandExamples.reject, one)).toMatchObject({
+      action: 'reject',
+      text: '发票缺失',
+    });
+    expect(interpretTextCommand(textCommandExamples.transfer, one)).toMatchObject({
+      action: 'transfer',
+      text: '钱七',
+    });
+    expect(interpretTextCommand(textCommandExamples.addApprover, one)).toMatchObject({
+      action: 'addApprover',
+      text: '赵六',
+    });
+    expect(interpretTextCommand(textCommandExamples.list, one)).toEqual({ kind: 'list' });
+    // The other answers that show a format show one the parser accepts, too.
+    for (const answer of [
+      botReplies.whichBill(2, 'FYBX000123'),
+      botReplies.transferNeedsBill('transfer', one),
+      botReplies.transferNeedsPerson('addApprover', 'FYBX000123'),
+    ]) {
+      const example = /例如：(.+)$/mu.exec(answer)?.[1] ?? '';
+      expect(interpretTextCommand(example, one)).toMatchObject({ kind: 'decide' });
+    }
+  });
+});
+
+// ── the handlers, with the approvals client and the people lookup faked ──────────────────────────────────────
+
+const endedState = (stage: ApprovalState['stage'], patch: Partial<ApprovalState> = {}): ApprovalState => ({
+  workflowId: 'approval:a:F:QA-1',
+  stage,
+  currentStepIndex: 0,
+  steps: [
+    {
+      id: 'cfo',
+      name: '财务总监审批',
+      mode: 'any',
+      slots: [
+        {
+          assignee: 'zhaoliu',
+          delegates: [],
+          decision: { by: 'zhaoliu', action: 'reject', at: '2026-11-24T02:33:00.000Z', comment: '发票缺失' },
+        },
+      ],
+      approvers: ['zhaoliu'],
+      names: { zhaoliu: '赵六' },
+      approvedBy: [],
+      startedAt: '2026-11-24T02:00:00.000Z',
+      decidedAt: '2026-11-24T02:33:00.000Z',
+      outcome: 'rejected',
+      rejectReason: '发票缺失',
+      remindersSent: 0,
+      escalated: false,
+    },
+  ],
+  escalated: false,
+  log: [],
+  document: { billNo: 'QA-1' } as ApprovalState['document'],
+  ...patch,
+});
+
+function world(options: { pending?: string[]; outcome?: DecideOutcome; people?: Record<string, PersonLookup> }) {
+  const decided: Array<[string, DecisionInput]> = [];
+  const replies: string[] = [];
+  const approvals: HandlerApprovals = {
+    decide: jest.fn(async (workflowId: string, decision: DecisionInput): Promise<DecideOutcome> => {
+      decided.push([workflowId, decision]);
+      return options.outcome ?? { kind: 'unavailable' };
+    }),
+    list: jest.fn(async (filter: { billNo?: string }) =>
+      filter.billNo
+        ? []
+        : (pending(...(options.pending ?? [])).map((p) => ({
+            ...p,
+            approvers: [],
+            startTime: new Date(),
+          })) as PendingApproval[]),
+    ),
+    status: jest.fn(async () => undefined),
+  };
+  const people: PeopleLookup = {
+    find: async (query) => options.people?.[query] ?? { kind: 'notFound', query },
+  };
+  const handlers = createDingTalkHandlers({ approvals, metrics: new Metrics(), logger: silentLogger, people });
+  const say = (text: string) =>
+    handlers.onBotText({ senderUserId: 'zhaoliu', text, reply: async (answer) => void replies.push(answer) });
+  return { handlers, decided, replies, say };
+}
+
+describe('handlers', () => {
+  it('say how an ended approval ended, by whom and when, on a card and in a text', async () => {
+    const w = world({ pending: ['QA-1'], outcome: { kind: 'ended', state: endedState('rejected') } });
+    const answer = await w.handlers.onCardClick({
+      outTrackId: 'c',
+      userId: 'zhaoliu',
+      actionIds: ['approve'],
+      params: { workflowId: 'approval:a:F:QA-1', stepId: 'cfo' },
+    });
+    const ended = '单据 QA-1 已被 赵六 驳回（2026-11-24 10:33） · 原因：发票缺失，无需再操作';
+    expect(answer).toEqual({
+      userPrivateData: { cardParamMap: { [cardTipParam]: ended } },
+      cardUpdateOptions: { updatePrivateDataByKey: true },
+    });
+    await w.say('同意 QA-1');
+    expect(w.replies).toEqual([ended]);
+  });
+
+  it('says so when Temporal can take nothing, and changes no card', async () => {
+    const w = world({ pending: ['QA-1'], outcome: { kind: 'unavailable' } });
+    const answer = await w.handlers.onCardClick({
+      outTrackId: 'c',
+      userId: 'zhaoliu',
+      actionIds: ['reject'],
+      params: { workflowId: 'approval:a:F:QA-1', comment: '缺发票' },
+    });
+    expect(answer.cardData).toBeUndefined();
+    expect(answer.userPrivateData?.cardParamMap[cardTipParam]).toBe('系统暂时无法处理，请稍后重试');
+    await w.say('驳回 QA-1 缺发票');
+    expect(w.replies).toEqual(['系统暂时无法处理，请稍后重试']);
+    expect(w.decided.map(([, d]) => d.comment)).toEqual(['缺发票', '缺发票']);
+  });
+
+  it('refuses 转交 to someone DingTalk does not know, or to an ambiguous name, before deciding', async () => {
+    const candidates: PersonCandidate[] = [
+      { userId: 'wangfang1', name: '王芳', department: '销售部', mobileTail: '0011' },
+      { userId: 'wangfang2', name: '王芳', department: '财务部', mobileTail: '0022' },
+    ];
+    const w = world({
+      pending: ['QA40001'],
+      people: { 王芳: { kind: 'ambiguous', query: '王芳', candidates, total: 2 } },
+    });
+    const answer = await w.handlers.onCardClick({
+      outTrackId: 'c',
+      userId: 'zhaoliu',
+      actionIds: ['transfer'],
+      params: { workflowId: 'approval:a:F:QA40001', targetUserId: 'wangxiaoming' },
+    });
+    expect(answer).toEqual({
+      userPrivateData: { cardParamMap: { [cardTipParam]: '未找到钉钉用户 wangxiaoming，请核对姓名、userId 或手机号' } },
+      cardUpdateOptions: { updatePrivateDataByKey: true },
+    });
+    await w.say('转交 QA40001 王芳');
+    expect(w.replies).toEqual([
+      [
+        '钉钉中有 2 位名为 王芳 的用户，请用 userId 指定其中一位：',
+        '1. 王芳 · 销售部 · 手机尾号 0011 · userId wangfang1',
+        '2. 王芳 · 财务部 · 手机尾号 0022 · userId wangfang2',
+        '例如：转交 QA40001 wangfang1',
+      ].join('\n'),
+    ]);
+    expect(w.decided).toEqual([]);
+  });
+
+  it('lists the sender’s pending bills when a text names one that is not theirs', async () => {
+    const w = world({ pending: ['QA8-CFO-01'] });
+    await w.say('同意 QA-报销-9');
+    expect(w.replies).toEqual(['未找到单据 QA-报销-9，请核对单据编号\n您有 1 张待审批单据：\n1. QA8-CFO-01']);
+    expect(w.decided).toEqual([]);
+  });
+});
