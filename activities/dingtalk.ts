@@ -1,7 +1,9 @@
 /**
  * The activities that talk to people through DingTalk: deliver the approval card to each approver and update it as
- * the approval moves on, send work notifications to users, post to group robots, and alert ops (robot and/or
- * users, or the log when no ops target is configured). The texts come from the workflow, already worded.
+ * the approval moves on; and the notices — work notifications to users, group-robot posts, ops alerts — which are
+ * ENQUEUED into the channel's outbox workflow (activities/notices.ts, workflows/outbox.ts) and return at once: the
+ * outbox dedupes, paces to DingTalk's limits and sends. The texts come from the workflow, already worded. The
+ * notify* names and arguments stay as recorded approval histories call them.
  */
 import { createHash } from 'node:crypto';
 import type { Logger } from '../common/logger';
@@ -9,12 +11,15 @@ import type { DingTalkClient } from '../integrations/dingtalk';
 import type { RobotTarget } from '../rules/plan';
 import type { Notice } from '../workflows/contract';
 import { approvalCardTemplateId } from '../domain/texts';
+import { channelForRobot, enqueueNotices, queuedNotice, workNotices, type OutboxDeps } from './notices';
 
 export interface DingTalkActivityDeps {
   dingtalk: DingTalkClient;
   logger: Logger;
   /** How cards call back: STREAM (no public URL needed) or HTTP (route key registered with DingTalk). */
   cardCallback: { type: 'STREAM' } | { type: 'HTTP'; routeKey: string };
+  /** Where notices are enqueued: the Temporal client and the approvals' task queue. */
+  outbox: OutboxDeps;
 }
 
 /** A stable outTrackId per (workflow, step, person): a retried delivery updates the same card, never shows two. */
@@ -60,20 +65,18 @@ export function createDingTalkActivities(deps: DingTalkActivityDeps) {
       }
     },
 
+    /** Work notification(s) to people: enqueued (one outbox for all work notifications), sent by the outbox. */
     async notifyUsers({ userIds, notice }: { userIds: string[]; notice: Notice }): Promise<void> {
       if (userIds.length === 0) return;
-      await deps.dingtalk.sendWorkNotification({
-        userIds,
-        msg: { msgtype: 'markdown', markdown: { title: notice.title, text: notice.text } },
-      });
+      await enqueueNotices(deps.outbox, { kind: 'workNotice' }, workNotices(notice, userIds, 'users'));
     },
 
+    /** A post to a rules-file robot's group: enqueued into that robot's outbox. */
     async notifyGroup({ robot, notice }: { robot: RobotTarget; notice: Notice }): Promise<void> {
-      await deps.dingtalk.sendRobotMessage(robot.webhook ?? robot.name, {
-        markdown: { title: notice.title, text: notice.text },
-      });
+      await enqueueNotices(deps.outbox, channelForRobot(robot), [queuedNotice(notice, 'robot')]);
     },
 
+    /** The needs-attention alert: to the ops robot and/or ops people (each enqueued), else the log. */
     async notifyOps({
       notice,
       ops,
@@ -81,16 +84,9 @@ export function createDingTalkActivities(deps: DingTalkActivityDeps) {
       notice: Notice;
       ops?: { robot?: RobotTarget; users: string[] };
     }): Promise<void> {
-      if (ops?.robot)
-        await deps.dingtalk.sendRobotMessage(ops.robot.webhook ?? ops.robot.name, {
-          markdown: { title: notice.title, text: notice.text },
-        });
-      if (ops?.users.length) {
-        await deps.dingtalk.sendWorkNotification({
-          userIds: ops.users,
-          msg: { msgtype: 'markdown', markdown: { title: notice.title, text: notice.text } },
-        });
-      }
+      if (ops?.robot) await enqueueNotices(deps.outbox, channelForRobot(ops.robot), [queuedNotice(notice, 'robot')]);
+      if (ops?.users.length)
+        await enqueueNotices(deps.outbox, { kind: 'workNotice' }, workNotices(notice, ops.users, 'users'));
       if (!ops?.robot && !ops?.users.length)
         deps.logger.error({ notice }, 'needs attention, and no ops target is configured');
     },

@@ -1,9 +1,11 @@
 /**
  * Activities: every piece of I/O the workflows do, as thin wrappers over the Kingdee and DingTalk clients, one file
  * per collaborator — kingdee.ts (plan and write back), people.ts (DingTalk users and managers), dingtalk.ts (cards,
- * notifications, ops alerts), ingestion.ts (polling Kingdee). `createActivities(deps)` merges them and receives the
- * clients, so production, the demo and the tests differ only in what they pass in (real systems or the emulators);
- * workflows see only the types, through proxyActivities, and call each activity by its name.
+ * and notices enqueued into their outbox), ingestion.ts (polling Kingdee). `createActivities(deps)` merges them and
+ * receives the clients, so production, the demo and the tests differ only in what they pass in (real systems or the
+ * emulators);
+ * workflows see only the types, through proxyActivities, and call each activity by its name. The notice sends
+ * (notices.ts, `createNoticeActivities`) run on a task queue and worker of their own: `<taskQueue>-notices`.
  */
 import type { Logger } from '../common/logger';
 import { createDingTalkActivities, type DingTalkActivityDeps } from './dingtalk';
@@ -13,6 +15,13 @@ import { createKingdeeActivities, type KingdeeActivityDeps } from './kingdee';
 import { createPeopleActivities, People } from './people';
 
 export { outTrackIdFor } from './dingtalk';
+export {
+  createNoticeActivities,
+  noticePacing,
+  type NoticeActivities,
+  type NoticeActivityDeps,
+  type OutboxDeps,
+} from './notices';
 
 export interface ActivityDeps extends IngestionDeps, KingdeeActivityDeps, DingTalkActivityDeps {
   logger: Logger;

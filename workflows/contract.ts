@@ -18,6 +18,7 @@ export const defaultTaskQueue = 'kingdee-dingtalk-bridge';
 export const workflowTypes = {
   approval: 'approvalWorkflow',
   poller: 'pollerWorkflow',
+  outbox: 'outboxWorkflow',
 } as const;
 
 /** One workflow id per document: starting twice for the same document is a no-op (idempotent start). */
@@ -76,11 +77,26 @@ export interface Person {
 /** What the workflow captures at its start: the document as Kingdee has it and the plan from the rules file, kept in
  * history so later edits to the rules never change a running approval. */
 export type ApprovalPlan =
-  | { applicable: true; document: DocumentSummary; plan: ChainPlan }
+  | { applicable: true; document: DocumentSummary; plan: ChainPlan; contact?: AttentionContact }
   /** Nothing to approve (the document is not awaiting approval, or is gone). */
-  | { applicable: false; reason: string; document?: DocumentSummary }
+  | { applicable: false; reason: string; document?: DocumentSummary; contact?: AttentionContact }
   /** The rules cannot plan this document (form not configured, no step applies): a person must look. */
-  | { applicable: 'misconfigured'; reason: string; type: string; document: DocumentSummary };
+  | {
+      applicable: 'misconfigured';
+      reason: string;
+      type: string;
+      document: DocumentSummary;
+      contact?: AttentionContact;
+    };
+
+/** Whom a needs-attention alert goes to (the rules' ops) and where a person acts on it (deployment URLs, if known). */
+export interface AttentionContact {
+  ops?: { robot?: RobotTarget; users: string[] };
+  /** Base URL of this service (its admin API: /admin/approvals/:id/retry|resolve). */
+  apiBaseUrl?: string;
+  /** Base URL of the Temporal Web UI. */
+  temporalUiUrl?: string;
+}
 
 export type { ResolvedTarget, RobotTarget };
 export type { Notice } from '../domain/texts';
@@ -125,7 +141,13 @@ export interface ApprovalState {
   /** Outcome of the write-back to Kingdee, once done. */
   writeBack?: { operation: string; alreadyInState: boolean; at: string };
   /** Why the workflow needs an administrator, while stage is needs-attention. */
-  attention?: { reason: string; errorType: string; since: string };
+  attention?: {
+    reason: string;
+    errorType: string;
+    since: string;
+    /** The part of the approval that stopped, which an admin retry runs again (docs/failure-policy.md). */
+    phase?: 'plan' | 'approval' | 'writeBack' | 'finish' | 'close';
+  };
   escalated: boolean;
   /** Tamper-evident log of everything that happened (see decision-log.ts). */
   log: DecisionLogEntry[];
@@ -182,3 +204,126 @@ export interface PollResult {
 
 /** Kingdee pushed "something changed" (the webhook): the poller polls at once instead of waiting. */
 export const pollNowSignal = defineSignal<[{ reason: string }]>('pollNow');
+
+// ── The notices outbox (workflows/outbox.ts) ───────────────────────────────────────────────────────────────────
+
+/**
+ * Where a notice goes. One outbox workflow per channel queues, dedupes, paces and sends its notices:
+ * a custom webhook robot (by its DINGTALK_ROBOTS name), a group reached by the app robot with an interactive card
+ * (robots configured with only `openConversationId`: idempotent by outTrackId), or work notifications (one channel).
+ */
+export type NoticeChannel =
+  { kind: 'robot'; robot: string } | { kind: 'groupCard'; groupId: string } | { kind: 'workNotice' };
+
+/** A notice waiting in an outbox. */
+export interface QueuedNotice {
+  /** Derived from the enqueuing activity (workflow, run, activity id, part): the same on every retry of it. */
+  id: string;
+  title: string;
+  /** Markdown body. */
+  text: string;
+  /** One line for a merged message (domain/texts/merged-notices.ts noticeSummary). */
+  summary: string;
+  /** Work notices: the recipients (DingTalk userIds). */
+  userIds?: string[];
+  /** Who asked, for people reading the outbox: `approval:…:FYBX000123 #17`. */
+  origin: string;
+}
+
+/** How an outbox paces its channel: DingTalk's limits (integrations/dingtalk/limiter.ts), scaled in tests only in time. */
+export interface NoticePacing {
+  /** At most this many messages per sliding window (custom robot: 20 a minute). */
+  perWindow: number;
+  windowMs: number;
+  /** Work notices: at most this many messages per person per day (DingTalk: 500 for an internal app). */
+  perRecipientPerDay?: number;
+  /** Sends under way at once. */
+  maxInFlight: number;
+  /** A merged message holds at most this many notices … */
+  maxItemsPerMessage: number;
+  /** … and at most this many UTF-8 bytes of markdown. */
+  maxMessageBytes: number;
+  /** Waiting after DingTalk refused a send for rate limit (doubling from initialMs up to maxMs). */
+  backoff: { initialMs: number; maxMs: number };
+  /** Whether a send whose outcome is unknown may be sent again unchanged (cards: outTrackId; work notices: DingTalk
+   * drops identical content to a person within a day). Custom robots: no — the outbox reports it instead. */
+  resendUncertain: boolean;
+  /** Sends of one message before it is given up (rate-limit refusals do not count). */
+  maxAttempts: number;
+}
+
+/** One message an outbox sends: a notice, or several merged. The same content on every attempt. */
+export interface OutboxMessage {
+  /** The first notice's id (+ how many more): unique, since each notice goes out in exactly one message. */
+  key: string;
+  noticeIds: string[];
+  title: string;
+  text: string;
+  userIds?: string[];
+  /** Sends so far (DingTalk refusals for rate limit not counted). */
+  attempts: number;
+}
+
+/** A message the outbox gave up on, reported to ops once. */
+export interface OutboxProblem {
+  key: string;
+  title: string;
+  problem: 'uncertain' | 'failed';
+  reason: string;
+  count: number;
+  at: number;
+}
+
+/** What an outbox carries over continue-as-new. */
+export interface OutboxCarry {
+  pending: QueuedNotice[];
+  /** Messages to send again as they are (after a rate-limit refusal or a retryable failure). */
+  retry: OutboxMessage[];
+  /** Ids seen recently (bounded, oldest first): an enqueue repeated by an activity retry is dropped. */
+  recentIds: string[];
+  /** When the messages of the current window went out. */
+  sentAt: number[];
+  blockedUntil?: number;
+  backoffMs?: number;
+  /** Work notices: messages per person on the current DingTalk day (UTC+8). */
+  day?: { day: number; counts: Record<string, number> };
+  problems: OutboxProblem[];
+  totals: { notices: number; messages: number; merged: number; rateLimited: number; uncertain: number; failed: number };
+}
+
+export interface OutboxInput {
+  channel: NoticeChannel;
+  pacing: NoticePacing;
+  carry?: OutboxCarry;
+}
+
+export interface OutboxStatus {
+  channel: NoticeChannel;
+  pending: number;
+  retrying: number;
+  inFlight: number;
+  blockedUntil?: number;
+  totals: OutboxCarry['totals'];
+  problems: OutboxProblem[];
+}
+
+/** Notices for an outbox (sent with signalWithStart); the pacing of the latest enqueue applies. */
+export const enqueueNoticesSignal = defineSignal<[{ notices: QueuedNotice[]; pacing: NoticePacing }]>('enqueueNotices');
+export const outboxStatusQuery = defineQuery<OutboxStatus>('outboxStatus');
+
+/** One outbox per channel and deployment (task queue): the pacing holds across every worker process. */
+export function outboxWorkflowId(taskQueue: string, channel: NoticeChannel): string {
+  switch (channel.kind) {
+    case 'robot':
+      return `outbox:${taskQueue}:robot:${channel.robot}`;
+    case 'groupCard':
+      return `outbox:${taskQueue}:group:${channel.groupId}`;
+    case 'workNotice':
+      return `outbox:${taskQueue}:work-notice`;
+  }
+}
+
+/** The task queue of the notice sends: a worker of its own, so sends never take the approval worker's slots. */
+export function noticesTaskQueue(taskQueue: string): string {
+  return `${taskQueue}-notices`;
+}

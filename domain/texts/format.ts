@@ -152,3 +152,18 @@ export function utf8Length(text: string): number {
   }
   return bytes;
 }
+
+/** `text` cut to at most `maxBytes` UTF-8 bytes (whole characters), ending in … when cut. */
+export function clipToBytes(text: string, maxBytes: number): string {
+  if (utf8Length(text) <= maxBytes) return text;
+  const budget = Math.max(0, maxBytes - utf8Length('…'));
+  let bytes = 0;
+  let out = '';
+  for (const char of text) {
+    const size = utf8Length(char);
+    if (bytes + size > budget) break;
+    bytes += size;
+    out += char;
+  }
+  return `${out}…`;
+}

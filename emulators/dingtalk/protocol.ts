@@ -3,7 +3,7 @@
  * rate limits, in the old or new API's shape), then access tokens (new and old endpoints), the old OAPI (token in
  * the query, errcode on HTTP 200: people, departments, work notifications), custom group robots (signature,
  * per-minute limit) and bot-session replies, and the new API (token header, HTTP 4xx with {code, message}:
- * interactive cards and callback routes); finally DingTalk's answers to bad requests and unknown paths.
+ * interactive cards, callback routes and the user search); finally DingTalk's answers to bad requests and unknown paths.
  */
 import { createHmac, randomUUID } from 'node:crypto';
 import type { Express, Request, Response } from 'express';
@@ -301,6 +301,30 @@ export function mountProtocol(app: Express, state: DingTalkState): void {
     card.cardParamMap = body.cardUpdateOptions?.updateCardDataByKey ? { ...card.cardParamMap, ...next } : next;
     card.updatedAt = Date.now();
     res.json({ success: true, result: true });
+  });
+  // 搜索用户userId: userIds only (names come from /topapi/v2/user/get), paged by offset and size.
+  newApi('post', '/v1.0/contact/users/search', (req, res) => {
+    const body = bodyRecord(req.body);
+    const mandatory = (name: string) => bad(res, `Missing${name}`, `${name} is mandatory for this action.`);
+    if (typeof body.queryWord !== 'string' || body.queryWord.trim() === '') return void mandatory('queryWord');
+    if (body.offset === undefined) return void mandatory('offset');
+    if (body.size === undefined) return void mandatory('size');
+    const { offset, size } = body;
+    if (typeof offset !== 'number' || !Number.isInteger(offset) || offset < 0)
+      return void bad(res, 'InvalidParameter', 'offset 必须是不小于 0 的整数');
+    if (typeof size !== 'number' || !Number.isInteger(size) || size < 1 || size > 100)
+      return void bad(res, 'InvalidParameter', 'size 必须是 1 到 100 的整数');
+    if (body.fullMatchField !== undefined && body.fullMatchField !== 1)
+      return void bad(res, 'InvalidParameter', 'fullMatchField 只能为 1');
+    const query = body.queryWord.trim().toLowerCase();
+    const hits = state.seed.users.filter((u) =>
+      body.fullMatchField === 1 ? u.name.toLowerCase() === query : u.name.toLowerCase().includes(query),
+    );
+    res.json({
+      hasMore: offset + size < hits.length,
+      totalCount: hits.length,
+      list: hits.slice(offset, offset + size).map((u) => u.userId),
+    });
   });
   newApi('post', '/v1.0/card/callbacks/register', (req, res) => {
     const body = (req.body ?? {}) as {

@@ -109,6 +109,26 @@ const userResult = z.object({
     .passthrough(),
 });
 
+const userSearchResult = z.object({
+  hasMore: z.boolean().default(false),
+  totalCount: z.number().optional(),
+  list: z.array(z.string()).default([]),
+});
+const departmentResult = z.object({
+  result: z.object({
+    dept_id: z.number(),
+    name: z.string(),
+    dept_manager_userid_list: z.array(z.string()).default([]),
+  }),
+});
+
+/** A department as the people lookup shows it. */
+export interface DingTalkDepartment {
+  deptId: number;
+  name: string;
+  managerUserIds: string[];
+}
+
 const tokenErrors = new Set(['InvalidAuthentication', '40014', '42001']);
 const rateLimitCodes = new Set([90002, 90018, 90019, 130101, 660026, 410100]);
 const refreshEarlyMs = 5 * 60_000;
@@ -121,6 +141,7 @@ export class DingTalkClient {
   private refreshing?: Promise<string>;
   private readonly users = new Map<string, { user: DingTalkUser | undefined; at: number }>();
   private readonly mobiles = new Map<string, { userId: string | undefined; at: number }>();
+  private readonly departments = new Map<number, { department: DingTalkDepartment | undefined; at: number }>();
   private readonly robotLimiters = new Map<string, SlidingWindowLimiter>();
   private readonly robotQueues = new Map<string, Promise<void>>();
   private readonly familyLimiters = new Map<string, SlidingWindowLimiter>();
@@ -352,6 +373,46 @@ export class DingTalkClient {
     }
   }
 
+  /**
+   * One custom-robot message, signed, sent once: no pacing, no waiting and no retry here (the notice outbox paces
+   * and decides). A rate-limit answer (130101 "send too fast" …) throws DingTalkRateLimitedError — nothing was
+   * posted; a timeout after the request went out throws DingTalkUncertainDeliveryError — it may have been posted.
+   */
+  async sendRobotMessageOnce(robotName: string, message: RobotMessage): Promise<void> {
+    const robot = this.config.robots[robotName];
+    if (!robot) throw new DingTalkRequestError(`no robot named "${robotName}" is configured (DINGTALK_ROBOTS)`);
+    const at = {
+      atUserIds: message.atUserIds ?? [],
+      atMobiles: 'atMobiles' in message ? (message.atMobiles ?? []) : [],
+      isAtAll: false,
+    };
+    const body =
+      'markdown' in message
+        ? { msgtype: 'markdown', markdown: message.markdown, at }
+        : 'actionCard' in message
+          ? { msgtype: 'actionCard', actionCard: message.actionCard, at }
+          : { msgtype: 'text', text: message.text, at };
+    const url = new URL(robot.webhookUrl);
+    if (robot.secret) {
+      const timestamp = String(Date.now());
+      url.searchParams.set('timestamp', timestamp);
+      url.searchParams.set(
+        'sign',
+        createHmac('sha256', robot.secret).update(`${timestamp}\n${robot.secret}`, 'utf8').digest('base64'),
+      );
+    }
+    const response = await this.send('robot', () => this.http.post(url.toString(), body), false);
+    const parsed = oldEnvelope.safeParse(response.data);
+    if (!parsed.success) {
+      if (response.status === 429)
+        throw new DingTalkRateLimitedError(`robot ${robotName} answered HTTP 429`, response.status);
+      if (response.status >= 500)
+        throw new DingTalkServerError(`robot ${robotName} failed with HTTP ${response.status}`, response.status);
+      throw new DingTalkRequestError(`robot ${robotName} answered an unexpected shape (HTTP ${response.status})`);
+    }
+    if (parsed.data.errcode !== 0) throw classifyOld(parsed.data, `robot ${robotName}`);
+  }
+
   /** Reply in the conversation a robot message came from. */
   async replyToSessionWebhook(
     sessionWebhook: string,
@@ -414,6 +475,56 @@ export class DingTalkClient {
     const data = await this.oldApi('contacts', '/topapi/v2/department/get', { dept_id: deptId, language: 'zh_CN' });
     return z.object({ result: z.object({ dept_manager_userid_list: z.array(z.string()).default([]) }) }).parse(data)
       .result.dept_manager_userid_list;
+  }
+
+  /**
+   * DingTalk's user search (搜索用户userId, `POST /v1.0/contact/users/search`): the userIds whose name matches
+   * `queryWord` — with `exact`, only people whose name is exactly the query (fullMatchField 1), else DingTalk's own
+   * fuzzy match (name, pinyin, English name). One page: `size` at most 100, from `offset`. Names are not returned;
+   * getUser gives them.
+   */
+  async searchUsers(input: {
+    queryWord: string;
+    exact?: boolean;
+    offset?: number;
+    size?: number;
+  }): Promise<{ userIds: string[]; hasMore: boolean; totalCount: number }> {
+    const data = await this.newApi('contacts', 'post', '/v1.0/contact/users/search', {
+      queryWord: input.queryWord,
+      offset: input.offset ?? 0,
+      size: Math.min(Math.max(input.size ?? 20, 1), 100),
+      ...(input.exact ? { fullMatchField: 1 } : {}),
+    });
+    const parsed = userSearchResult.safeParse(data);
+    if (!parsed.success)
+      throw new DingTalkRequestError(
+        `contact/users/search answered an unexpected shape: ${JSON.stringify(data).slice(0, 120)}`,
+      );
+    const { list, hasMore, totalCount } = parsed.data;
+    return { userIds: list, hasMore, totalCount: totalCount ?? list.length };
+  }
+
+  /** A department's name and managers (cached like people); undefined when DingTalk does not know the id. */
+  async getDepartment(deptId: number): Promise<DingTalkDepartment | undefined> {
+    const cached = this.departments.get(deptId);
+    if (cached && Date.now() - cached.at < this.cacheMs) return cached.department;
+    try {
+      const data = await this.oldApi('contacts', '/topapi/v2/department/get', { dept_id: deptId, language: 'zh_CN' });
+      const r = departmentResult.parse(data).result;
+      const department: DingTalkDepartment = {
+        deptId: r.dept_id,
+        name: r.name,
+        managerUserIds: r.dept_manager_userid_list,
+      };
+      this.departments.set(deptId, { department, at: Date.now() });
+      return department;
+    } catch (err) {
+      if (err instanceof DingTalkRequestError && (err.code === 60003 || err.code === 60121)) {
+        this.departments.set(deptId, { department: undefined, at: Date.now() });
+        return undefined;
+      }
+      throw err;
+    }
   }
 
   // ── transport ───────────────────────────────────────────────────────────────────────────────────────────

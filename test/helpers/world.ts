@@ -6,15 +6,24 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { findTemporalCli } from '../../scripts/temporal-cli';
 import { silentLogger } from '../../common/logger';
 import { loadSeed } from '../../emulators/kingdee/seed';
-import { loadSettings } from '../../config/env';
+import { loadSettings, type Settings } from '../../config/env';
 import type { Rules } from '../../rules';
 import type { DingTalkEmulator } from '../../emulators/dingtalk/server';
 import type { KingdeeEmulator } from '../../emulators/kingdee/server';
 import { startService, type RunningService } from '../../workers/service';
-import { statusQuery, workflowTypes, type ApprovalState } from '../../workflows/contract';
+import {
+  outboxStatusQuery,
+  outboxWorkflowId,
+  statusQuery,
+  workflowTypes,
+  type ApprovalState,
+  type NoticeChannel,
+  type OutboxStatus,
+} from '../../workflows/contract';
 import { demoDingTalk, demoRobots, startTestDingTalk } from './dingtalk';
 import { eventually } from './eventually';
 import { demoKingdee, startTestKingdee } from './kingdee';
@@ -26,6 +35,8 @@ export const pushSecret = 'test-push-secret';
 export interface World {
   /** A Kingdee account id of this world's own, so workflow ids never collide between test files sharing a server. */
   acctId: string;
+  /** The service's task queue (the notice outboxes' ids include it). */
+  taskQueue: string;
   kingdee: KingdeeEmulator;
   dingtalk: DingTalkEmulator;
   service: RunningService;
@@ -34,7 +45,16 @@ export interface World {
   /** Start the approval of a seeded (or created) document, as ingestion would. */
   startApproval(formId: string, billNo: string): Promise<string>;
   status(workflowId: string): Promise<ApprovalState>;
+  /** Waits for the stage, then for the notices enqueued so far to leave their outboxes. */
   waitForStage(workflowId: string, stage: ApprovalState['stage'], timeoutMs?: number): Promise<ApprovalState>;
+  /** Every notice outbox of this world (robots of the rules, work notices) with nothing waiting or under way. */
+  noticesDelivered(timeoutMs?: number): Promise<OutboxStatus[]>;
+  /** The settings the service runs with (DATA_DIR, task queue …). */
+  settings: Settings;
+  /** Stop the bridge alone (emulators stay), as a crash or a deploy would; startService() brings up a new one. */
+  stopService(): Promise<void>;
+  /** A new bridge with the same settings (same task queue and DATA_DIR); `service` is the new one once resolved. */
+  startService(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -42,11 +62,21 @@ export async function startWorld(options: {
   rules: Rules;
   callbackMode?: 'stream' | 'http';
   pollers?: boolean;
+  /** A shorter robot "minute" for the emulator and the notice outboxes alike (still 20 messages per minute). */
+  robotMinuteMs?: number;
+  /** Wrap the service's approval activities (e.g. to fail one after it did its work). */
+  wrapActivities?: <T extends object>(activities: T) => T;
+  /** Another Temporal than the run's shared dev server (a test's own, to stop and restart it). */
+  temporalAddress?: string;
+  /** DATA_DIR of the service (the decision journal lives there); default the settings' default. */
+  dataDir?: string;
 }): Promise<World> {
   const acctId = `test${randomUUID().replace(/-/g, '').slice(0, 12)}`;
   const seed = loadSeed();
   const kingdee = await startTestKingdee({ seed: { ...seed, accounts: [{ ...seed.accounts[0]!, acctId }] } });
-  const dingtalk = await startTestDingTalk();
+  const dingtalk = await startTestDingTalk(
+    options.robotMinuteMs ? { robotLimit: { perMinute: 20, minuteMs: options.robotMinuteMs } } : {},
+  );
   const settings = loadSettings({
     KINGDEE_BASE_URL: kingdee.baseUrl,
     KINGDEE_ACCT_ID: acctId,
@@ -66,25 +96,78 @@ export async function startWorld(options: {
     API_PORT: '0',
     TEMPORAL_TASK_QUEUE: uniqueTaskQueue('world'),
     LOG_LEVEL: 'silent',
+    ...(options.dataDir ? { DATA_DIR: options.dataDir } : {}),
   });
-  const service = await startService({
-    settings,
-    logger: silentLogger,
-    temporalAddress: temporalAddress(),
-    workflowBundlePath: process.env.TEST_WORKFLOW_BUNDLE,
-    rules: options.rules,
-    pollers: options.pollers ?? false,
-  });
-  if (options.callbackMode === 'http')
-    dingtalk.setCallbackUrl('kdb-approval', `${service.apiUrl}/dingtalk/card-callback`, 'route-secret');
-  else await eventually(() => dingtalk.isStreamConnected(), 10_000, 'the Stream listener to connect');
+  const launch = () =>
+    startService({
+      settings,
+      logger: silentLogger,
+      temporalAddress: options.temporalAddress ?? temporalAddress(),
+      workflowBundlePath: process.env.TEST_WORKFLOW_BUNDLE,
+      rules: options.rules,
+      pollers: options.pollers ?? false,
+      ...(options.robotMinuteMs ? { noticeMinuteMs: options.robotMinuteMs } : {}),
+      ...(options.wrapActivities ? { wrapActivities: options.wrapActivities } : {}),
+    });
+  const connectCallbacks = async (running: RunningService) => {
+    if (options.callbackMode === 'http')
+      dingtalk.setCallbackUrl('kdb-approval', `${running.apiUrl}/dingtalk/card-callback`, 'route-secret');
+    else await eventually(() => dingtalk.isStreamConnected(), 10_000, 'the Stream listener to connect');
+  };
+  let service = await launch();
+  let serviceRunning = true;
+  await connectCallbacks(service);
 
   const status = (workflowId: string) => service.client.workflow.getHandle(workflowId).query(statusQuery);
+  const channels: NoticeChannel[] = [
+    { kind: 'workNotice' },
+    ...Object.entries(options.rules.robots).map(([name, robot]): NoticeChannel =>
+      robot.webhook
+        ? { kind: 'robot', robot: robot.webhook }
+        : robot.openConversationId
+          ? { kind: 'groupCard', groupId: robot.openConversationId }
+          : { kind: 'robot', robot: name },
+    ),
+  ];
+  const outboxes = () =>
+    Promise.all(
+      channels.map((channel) =>
+        service.client.workflow
+          .getHandle(outboxWorkflowId(settings.temporal.taskQueue, channel))
+          .query(outboxStatusQuery)
+          .catch((err: unknown) => {
+            if (err instanceof WorkflowNotFoundError) return undefined; // nothing was ever sent there
+            throw err;
+          }),
+      ),
+    );
+  const noticesDelivered = (timeoutMs = 60_000) =>
+    eventually(
+      async () => {
+        const all = (await outboxes()).filter((s): s is OutboxStatus => s !== undefined);
+        return all.every((s) => s.pending === 0 && s.retrying === 0 && s.inFlight === 0) ? all : undefined;
+      },
+      timeoutMs,
+      'the notice outboxes to be empty',
+    );
   return {
     acctId,
+    taskQueue: settings.temporal.taskQueue,
     kingdee,
     dingtalk,
-    service,
+    get service() {
+      return service;
+    },
+    settings,
+    async stopService() {
+      serviceRunning = false;
+      await service.stop();
+    },
+    async startService() {
+      service = await launch();
+      serviceRunning = true;
+      await connectCallbacks(service);
+    },
     async startApproval(formId, billNo) {
       const doc = kingdee.getDocument(formId, billNo);
       const result = await service.approvals.start(
@@ -108,7 +191,7 @@ export async function startWorld(options: {
       });
     },
     async waitForStage(workflowId, stage, timeoutMs = 15_000) {
-      return eventually(
+      const reached = await eventually(
         async () => {
           const state = await status(workflowId).catch(() => undefined);
           return state?.stage === stage ? state : undefined;
@@ -116,13 +199,16 @@ export async function startWorld(options: {
         timeoutMs,
         `${workflowId} to reach ${stage}`,
       );
+      await noticesDelivered(); // notices are enqueued by then; their outboxes send them moments later
+      return reached;
     },
+    noticesDelivered,
     async stop() {
       try {
         if (process.env.RECORD_HISTORIES)
           await recordHistories(service, settings.temporal.taskQueue, process.env.RECORD_HISTORIES);
       } finally {
-        await service.stop();
+        if (serviceRunning) await service.stop();
       }
       await dingtalk.close();
       await kingdee.close();

@@ -1,0 +1,225 @@
+/**
+ * One delivery path for every notice, idempotent and paced — on the real dev server with the real service against
+ * both emulators. The approval workflow enqueues (notifyUsers / notifyGroup) and moves on; the outbox workflows send.
+ * The robot "minute" is shortened for the emulator and the outboxes alike; the quota stays 20 messages per minute.
+ */
+import { Context } from '@temporalio/activity';
+import type { Activities } from '../../activities';
+import { outboxStatusQuery, outboxWorkflowId, type ApprovalState } from '../../workflows/contract';
+import { noticeCardTemplateId } from '../../domain/texts/merged-notices';
+import { eventually } from '../helpers/eventually';
+import { testRules } from '../helpers/rules';
+import { startWorld, type World } from '../helpers/world';
+
+const rulesYaml = `
+version: 1
+calendar: { utcOffset: '+08:00', alwaysOpen: true }
+robots:
+  finance: { webhook: finance }
+  ops: { webhook: ops }
+  cashier: { webhook: cashier }
+  cashierCards: { openConversationId: cidCashier }
+escalation: { robot: finance, notifyManager: true }
+ops: { robot: ops }
+forms:
+  ER_ExpReimbursement:
+    name: 费用报销单
+    onApproved:
+      - to: { robot: cashier }
+        text: 请出纳安排报销付款：{单号}
+chains:
+  ER_ExpReimbursement:
+    - id: manager
+      name: 部门经理审批
+      approvers: [{ user: lisi }]
+`;
+const rules = testRules(rulesYaml);
+
+const billPattern = /FYBX\d{6}/g;
+
+/** For each bill, how many of the group's robot messages name it (a message naming it twice counts once). */
+function messagesPerBill(world: World, groupId: string): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const message of world.dingtalk.messagesFor({ groupId }).filter((m) => m.kind === 'robot')) {
+    for (const bill of new Set(message.text.match(billPattern) ?? [])) counts.set(bill, (counts.get(bill) ?? 0) + 1);
+  }
+  return counts;
+}
+
+/** Submit, start and approve these bills (lisi approves through the API), in parallel. */
+async function approveAll(world: World, billNos: string[]): Promise<string[]> {
+  const ids = await Promise.all(
+    billNos.map((billNo, i) => {
+      world.submitExpense(billNo, 100 + i, '差旅费');
+      return world.startApproval('ER_ExpReimbursement', billNo);
+    }),
+  );
+  await eventually(
+    () => billNos.every((billNo) => world.dingtalk.cardsFor('lisi').some((c) => c.cardParamMap.billNo === billNo)),
+    30_000,
+    'every card to reach lisi',
+  );
+  await Promise.all(
+    ids.map((id) => world.service.approvals.decide(id, { userId: 'lisi', action: 'approve', channel: 'api' })),
+  );
+  return ids;
+}
+
+/** Every approval at the stage, without waiting for its notices (world.waitForStage waits for them too). */
+function allAt(world: World, ids: string[], stage: ApprovalState['stage'], timeoutMs = 30_000) {
+  return eventually(
+    async () => {
+      const states = await Promise.all(ids.map((id) => world.status(id)));
+      return states.every((s) => s.stage === stage) ? states : undefined;
+    },
+    timeoutMs,
+    `${ids.length} approvals to be ${stage}`,
+  );
+}
+
+const bills = (prefix: number, count: number) =>
+  Array.from({ length: count }, (_, i) => `FYBX${String(prefix * 1000 + i + 1).padStart(6, '0')}`);
+
+describe('under a DingTalk rate-limit storm', () => {
+  let world: World;
+  beforeAll(async () => {
+    world = await startWorld({ rules, robotMinuteMs: 3_000 });
+  });
+  afterAll(async () => {
+    await world?.stop();
+  });
+
+  it('approvals finish without waiting for DingTalk, and every notice arrives exactly once when it lets up', async () => {
+    const billNos = bills(301, 6);
+    // Every robot post and every work notification is refused until the storm ends.
+    world.dingtalk.faults.push(
+      { kind: 'rateLimit', path: '/robot/send' },
+      { kind: 'rateLimit', path: '/topapi/message/corpconversation/asyncsend_v2' },
+    );
+    const ids = await approveAll(world, billNos);
+    await allAt(world, ids, 'approved'); // nothing on the approvers' path waits for DingTalk's quota
+    expect(world.kingdee.stats().byDocument[billNos[0]!]).toEqual({ Audit: 1 });
+
+    const cashier = world.service.client.workflow.getHandle(
+      outboxWorkflowId(world.taskQueue, { kind: 'robot', robot: 'cashier' }),
+    );
+    await eventually(async () => (await cashier.query(outboxStatusQuery)).totals.rateLimited > 0, 15_000);
+    expect(messagesPerBill(world, 'cidCashier').size).toBe(0);
+
+    world.dingtalk.faults = [];
+    await world.noticesDelivered(90_000);
+    const perBill = messagesPerBill(world, 'cidCashier');
+    expect(billNos.map((billNo) => [billNo, perBill.get(billNo)])).toEqual(billNos.map((billNo) => [billNo, 1]));
+    const applicant = world.dingtalk
+      .messagesFor({ userId: 'zhangsan' })
+      .filter((m) => billNos.some((billNo) => m.text.includes(billNo)));
+    expect(applicant.filter((m) => m.dropped)).toEqual([]);
+    for (const billNo of billNos) expect(applicant.filter((m) => m.text.includes(billNo))).toHaveLength(1);
+    const status = await cashier.query(outboxStatusQuery);
+    expect(status).toMatchObject({ pending: 0, retrying: 0, problems: [] });
+    expect(status.totals.notices).toBe(billNos.length);
+  }, 150_000);
+
+  it('does not resend a robot post whose outcome is unknown: the group gets it once, ops are told once', async () => {
+    const billNo = 'FYBX301901';
+    // DingTalk answers the cashier post after the client has given up (10 s): it was posted, the bridge cannot know.
+    world.dingtalk.faults.push({ kind: 'latency', path: '/robot/send', ms: 11_000, times: 1 });
+    const [id] = await approveAll(world, [billNo]);
+    await world.waitForStage(id!, 'approved', 60_000);
+    await eventually(() => messagesPerBill(world, 'cidCashier').get(billNo) === 1, 10_000, 'the late post');
+    const alertsNow = () =>
+      world.dingtalk.messagesFor({ groupId: 'cidOps' }).filter((m) => m.title?.startsWith('【需要核对】'));
+    const alerts = await eventually(() => alertsNow().length > 0 && alertsNow(), 15_000, 'the ops alert');
+    expect(alerts.map((m) => m.title)).toEqual([`【需要核对】请出纳安排报销付款：${billNo}`]);
+    expect(alerts[0]!.text).toContain('不会自动重发');
+    const status = await world.service.client.workflow
+      .getHandle(outboxWorkflowId(world.taskQueue, { kind: 'robot', robot: 'cashier' }))
+      .query(outboxStatusQuery);
+    expect(status).toMatchObject({ pending: 0, retrying: 0, inFlight: 0 }); // nothing left to send it again
+    expect(status.problems).toMatchObject([{ problem: 'uncertain', title: `请出纳安排报销付款：${billNo}`, count: 1 }]);
+    await world.noticesDelivered();
+    expect(alertsNow()).toHaveLength(1);
+    expect(messagesPerBill(world, 'cidCashier').get(billNo)).toBe(1);
+  }, 90_000);
+});
+
+describe('a burst of approvals', () => {
+  let world: World;
+  const minuteMs = 10_000;
+  beforeAll(async () => {
+    world = await startWorld({ rules, robotMinuteMs: minuteMs });
+  });
+  afterAll(async () => {
+    await world?.stop();
+  });
+
+  it('merges the cashier notices when they exceed 20 a minute: every bill exactly once, ≤ 20 messages a minute', async () => {
+    const billNos = bills(302, 32);
+    const ids = await approveAll(world, billNos);
+    await allAt(world, ids, 'approved', 60_000);
+    await world.noticesDelivered(90_000);
+
+    const perBill = messagesPerBill(world, 'cidCashier');
+    expect(billNos.filter((billNo) => perBill.get(billNo) !== 1)).toEqual([]);
+    const messages = world.dingtalk.messagesFor({ groupId: 'cidCashier' });
+    expect(messages.length).toBeLessThan(billNos.length);
+    const merged = messages.filter((m) => new Set(m.text.match(billPattern)).size > 1);
+    expect(merged.length).toBeGreaterThan(0);
+    expect(merged[0]!.text).toMatch(/以下 \d+ 条「请出纳安排报销付款」通知合并为一条/);
+    const times = messages.map((m) => m.at);
+    const busiest = Math.max(...times.map((t) => times.filter((u) => u >= t && u < t + minuteMs).length));
+    expect(busiest).toBeLessThanOrEqual(20);
+    const status = await world.service.client.workflow
+      .getHandle(outboxWorkflowId(world.taskQueue, { kind: 'robot', robot: 'cashier' }))
+      .query(outboxStatusQuery);
+    expect(status.totals).toMatchObject({ notices: billNos.length, rateLimited: 0, uncertain: 0, failed: 0 });
+    expect(status.totals.merged).toBeGreaterThan(1);
+  }, 180_000);
+});
+
+describe('a retried enqueue', () => {
+  let world: World;
+  let forced = 0;
+  beforeAll(async () => {
+    const wrap = (activities: Activities): Activities => ({
+      ...activities,
+      // The notice is enqueued, then the activity fails on its first attempt: Temporal retries it.
+      async notifyGroup(input) {
+        await activities.notifyGroup(input);
+        if (input.robot.name === 'cashier' && Context.current().info.attempt === 1) {
+          forced += 1;
+          throw new Error('forced failure after signalWithStart');
+        }
+      },
+    });
+    world = await startWorld({
+      rules: testRules(
+        rulesYaml.replace(
+          '        text: 请出纳安排报销付款：{单号}\n',
+          '        text: 请出纳安排报销付款：{单号}\n      - to: { robot: cashierCards }\n        text: 付款提醒：{单号}\n',
+        ),
+      ),
+      wrapActivities: wrap as <T extends object>(activities: T) => T,
+    });
+  });
+  afterAll(async () => {
+    await world?.stop();
+  });
+
+  it('still posts the notice once; a group without a webhook gets it as a card, exactly once', async () => {
+    const [id] = await approveAll(world, ['FYBX303001']);
+    await world.waitForStage(id!, 'approved', 30_000);
+    expect(forced).toBe(1);
+    const history = await world.service.client.workflow.getHandle(id!).fetchHistory();
+    const retried = (history.events ?? []).filter(
+      (e) => e.activityTaskStartedEventAttributes && Number(e.activityTaskStartedEventAttributes.attempt) > 1,
+    );
+    expect(retried.length).toBeGreaterThan(0);
+    expect(messagesPerBill(world, 'cidCashier').get('FYBX303001')).toBe(1);
+
+    const cards = world.dingtalk
+      .cardsFor()
+      .filter((c) => c.templateId === noticeCardTemplateId && c.cardParamMap.title?.includes('FYBX303001'));
+    expect(cards.map((c) => [c.groupIds, c.cardParamMap.title])).toEqual([[['cidCashier'], '付款提醒：FYBX303001']]);
+  }, 90_000);
+});
