@@ -5,7 +5,8 @@
  */
 import type { Express } from 'express';
 import { renderDocumentsPage } from './page';
-import { formNames, statusLabels, supportedForms, type EmulatedDocument, type Fault, type KingdeeState } from './state';
+import { billForms } from './metadata';
+import { formNames, statusLabels, type EmulatedDocument, type Fault, type KingdeeState } from './state';
 
 export function mountControl(app: Express, state: KingdeeState): void {
   app.get(['/', '/_emulator', '/_emulator/'], (_req, res) => {
@@ -21,7 +22,7 @@ export function mountControl(app: Express, state: KingdeeState): void {
     try {
       const body = JSON.parse(String(req.body || '{}')) as Parameters<KingdeeState['createDocument']>[0];
       if (!body.formId || !body.billNo) throw new Error('formId and billNo are required');
-      if (!supportedForms.has(body.formId)) throw new Error(`unknown FormId ${body.formId}`);
+      if (!billForms[body.formId]) throw new Error(`unknown bill FormId ${body.formId}`);
       res.status(201).json(state.createDocument(body));
     } catch (err) {
       res.status(400).json({ error: err instanceof Error ? err.message : String(err) });

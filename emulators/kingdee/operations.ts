@@ -1,22 +1,17 @@
 /**
- * What each DynamicFormService operation does to the fake Kingdee's documents, with Kingdee's own refusals:
- * ExecuteBillQuery / BillQuery (FieldKeys, FilterString, OrderString, paging), View (the ORM view model), Save,
- * and the state changes Submit, Audit, UnAudit, CancelAssign, Delete and WorkflowAudit (wrong-state, not-found,
- * 网控 lock and permission errors with their MsgCodes). protocol.ts has already authenticated the caller and
- * parsed the envelope; a refusal is thrown as a KingdeeFault or returned as an error envelope.
+ * What each DynamicFormService operation does to the fake Kingdee, with Kingdee's own refusals: ExecuteBillQuery /
+ * BillQuery (query.ts), View and Save (bills.ts), Push (push.ts), and the state changes Submit, Audit, UnAudit,
+ * CancelAssign, Delete and WorkflowAudit (wrong-state, not-found, downstream-bill, 网控 lock and permission errors
+ * with their MsgCodes). protocol.ts has already authenticated the caller and parsed the envelope; a refusal is
+ * thrown as a KingdeeFault or returned as an error envelope.
  */
 import { scalarText } from '../text';
+import { save, viewModel } from './bills';
 import { envelope, KingdeeFault, lowerKeys } from './envelope';
-import { compileFilter, FilterParseError, lookup, type Row } from './filter';
-import type { FieldValue } from './seed';
-import {
-  formNames,
-  statusLabels,
-  supportedForms,
-  type EmulatedDocument,
-  type KingdeeState,
-  type Operation,
-} from './state';
+import { billForms, canonicalForm } from './metadata';
+import { push } from './push';
+import { runQuery } from './query';
+import { formNames, statusLabels, type EmulatedDocument, type KingdeeState, type Operation } from './state';
 
 export class FormOperations {
   constructor(private readonly state: KingdeeState) {}
@@ -34,9 +29,10 @@ export class FormOperations {
         : ((rawData ?? {}) as Record<string, unknown>),
     );
     const user = this.state.seed.users.find((u) => u.userName === userName);
-    const form = formId ?? scalarText(data.formid);
-    if (!form) throw new KingdeeFault(5, '单据标识为空：请求中缺少 FormId');
-    if (!supportedForms.has(form)) throw new KingdeeFault(4, `标识为“${form}”的业务对象不存在，或者被删除`);
+    const requested = formId ?? scalarText(data.formid);
+    if (!requested) throw new KingdeeFault(5, '单据标识为空：请求中缺少 FormId');
+    const form = canonicalForm(requested);
+    if (!form) throw new KingdeeFault(4, `标识为“${requested}”的业务对象不存在，或者被删除`);
     const denied = this.state.takeFault(
       'denyPermission',
       (f) => (f.operation === undefined || f.operation === operation) && (f.formId === undefined || f.formId === form),
@@ -47,11 +43,13 @@ export class FormOperations {
     switch (operation) {
       case 'ExecuteBillQuery':
       case 'BillQuery':
-        return this.query(form, data, operation === 'BillQuery');
+        return runQuery(this.state, form, data, operation === 'BillQuery');
       case 'View':
         return this.view(form, data);
       case 'Save':
-        return this.save(form, data, userName);
+        return save(this.state, form, data, userName);
+      case 'Push':
+        return push(this.state, form, data, userName);
       case 'WorkflowAudit':
         return this.stateChange(form, data, operation, userName);
       case 'Submit':
@@ -65,109 +63,24 @@ export class FormOperations {
     }
   }
 
-  private rowsOf(form: string): Row[] {
-    if (form === 'BD_Empinfo')
-      return this.state.seed.employees.map((e) => ({
-        FID: e.id,
-        FNumber: e.number,
-        FStaffNumber: e.number,
-        FName: e.name,
-        FMobile: e.mobile ?? ' ',
-      }));
-    if (form === 'SEC_User')
-      return this.state.seed.users.map((u) => ({
-        FUserID: u.id,
-        FName: u.name,
-        FUserAccount: u.userName,
-        FMobile: u.mobile ?? ' ',
-      }));
-    return [...this.state.documents.values()].filter((d) => d.formId === form).map((d) => flatten(d));
-  }
-
-  private query(form: string, data: Record<string, unknown>, objects: boolean): unknown {
-    const fieldKeys = scalarText(data.fieldkeys)
-      .split(',')
-      .map((k) => k.trim())
-      .filter(Boolean);
-    if (fieldKeys.length === 0) throw new KingdeeFault(8, 'data 数据包中的参数 FieldKeys 的值不能为空');
-    const rows = this.rowsOf(form);
-    const known = new Set(rows.flatMap((r) => Object.keys(r).map((k) => k.toLowerCase())));
-    const knownFields = (key: string) =>
-      known.size === 0 ||
-      known.has(key.toLowerCase()) ||
-      /^F(ID|BillNo|DocumentStatus|ModifyDate|CreateDate|ApproveDate)$/i.test(key);
-    const unknown = fieldKeys.find((k) => !knownFields(k));
-    if (unknown) throw new KingdeeFault(9, `元数据中标识为${unknown}的字段不存在`);
-    let predicate;
-    try {
-      predicate = compileFilter(scalarText(data.filterstring), knownFields);
-    } catch (err) {
-      if (err instanceof FilterParseError)
-        throw new KingdeeFault(4, `GetRealExpress error: 当前查询串无法解析（${err.message}）`);
-      throw err;
-    }
-    let result = rows.filter(predicate);
-    const order = scalarText(data.orderstring).trim();
-    if (order) {
-      const keys = order.split(',').map((part) => {
-        const [key = '', dir = 'ASC'] = part.trim().split(/\s+/);
-        return { key, desc: dir.toUpperCase() === 'DESC' };
-      });
-      result = [...result].sort((a, b) => {
-        for (const { key, desc } of keys) {
-          const x = lookup(a, key);
-          const y = lookup(b, key);
-          const c = typeof x === 'number' && typeof y === 'number' ? x - y : scalarText(x).localeCompare(scalarText(y));
-          if (c !== 0) return desc ? -c : c;
-        }
-        return 0;
-      });
-    }
-    const start = Number(data.startrow ?? 0) || 0;
-    const limit = Number(data.limit ?? 0) || 2000;
-    const top = Number(data.toprowcount ?? 0) || 0;
-    if (top > 0) result = result.slice(0, top);
-    result = result.slice(start, start + Math.min(limit, 10_000));
-    return objects
-      ? result.map((row) => Object.fromEntries(fieldKeys.map((k) => [k, lookup(row, k) ?? null])))
-      : result.map((row) => fieldKeys.map((k) => lookup(row, k) ?? null));
-  }
-
   private find(form: string, data: Record<string, unknown>): EmulatedDocument | undefined {
-    const number = data.number !== undefined ? scalarText(data.number) : undefined;
-    const id = data.id !== undefined && data.id !== '' ? Number(data.id) : undefined;
-    return [...this.state.documents.values()].find(
-      (d) => d.formId === form && (number ? d.billNo === number : d.id === id),
-    );
+    const number = scalarText(data.number).trim();
+    const id = Number(scalarText(data.id)) || undefined;
+    if (number) return this.state.getDocument(form, number);
+    return id ? this.state.getDocumentById(form, id) : undefined;
   }
 
   private view(form: string, data: Record<string, unknown>): unknown {
-    if (!data.number && !data.id) throw new KingdeeFault(5, '单据标识为空：请提供 Number 或 Id');
+    if (!scalarText(data.number).trim() && !scalarText(data.id).trim())
+      throw new KingdeeFault(5, '单据标识为空：请提供 Number 或 Id');
+    if (!billForms[form]) throw new KingdeeFault(4, `模拟器不支持查看基础资料“${form}”，请用 ExecuteBillQuery`);
     const doc = this.find(form, data);
     if (!doc)
-      throw new KingdeeFault(10, `未找到对应数据：${formNames[form] ?? form} ${String(data.number ?? data.id)}`);
-    return { Result: { ResponseStatus: null, Result: toViewModel(doc) } };
-  }
-
-  private save(form: string, data: Record<string, unknown>, userName: string): unknown {
-    const model = (data.model ?? {}) as Record<string, FieldValue>;
-    if (typeof model !== 'object' || Array.isArray(model)) throw new KingdeeFault(8, '参数 Model 不能为空');
-    const billNo =
-      typeof model.FBillNo === 'string' && model.FBillNo
-        ? model.FBillNo
-        : `${form.slice(0, 4).toUpperCase()}${this.state.nextId}`;
-    const existing = this.state.getDocument(form, billNo);
-    if (existing && (existing.status === 'B' || existing.status === 'C')) {
       throw new KingdeeFault(
-        12,
-        `单据编号为“${billNo}”的${formNames[form] ?? form}，当前状态（${statusLabels[existing.status]}）不允许保存`,
+        10,
+        `未找到对应数据：${formNames[form] ?? form} ${scalarText(data.number) || scalarText(data.id)}`,
       );
-    }
-    const { FBillNo: _ignored, ...fields } = model;
-    const doc = existing ?? this.state.createDocument({ formId: form, billNo });
-    Object.assign(doc.fields, fields);
-    this.state.transition(doc, doc.status === 'D' ? 'D' : 'A', 'Save', userName);
-    return envelope(true, 0, [], [{ Id: doc.id, Number: doc.billNo, DIndex: 0 }], { Id: doc.id, Number: doc.billNo });
+    return { Result: { ResponseStatus: null, Result: viewModel(doc) } };
   }
 
   private stateChange(form: string, data: Record<string, unknown>, operation: Operation, userName: string): unknown {
@@ -213,19 +126,28 @@ export class FormOperations {
             return refuse('存在运行中的工作流实例，不允许直接审核，请通过工作流审批');
           this.state.transition(doc, 'C', operation, userName);
           break;
-        case 'UnAudit':
+        case 'UnAudit': {
           if (doc.status !== 'C') return refuse(`当前状态（${statusLabels[doc.status]}）不允许反审核`);
+          const downstream = this.state.downstreamOf(doc);
+          if (downstream.length > 0) {
+            errors.push(
+              `${label}已生成下游单据（${downstream.map((d) => `${formNames[d.formId] ?? d.formId} ${d.billNo.trim() || `内码${d.id}`}`).join('、')}），不允许反审核。`,
+            );
+            msgCode = 11;
+            return;
+          }
           this.state.transition(doc, 'D', operation, userName);
           break;
+        }
         case 'CancelAssign':
           if (doc.status !== 'B') return refuse(`当前状态（${statusLabels[doc.status]}）不允许撤销`);
           this.state.transition(doc, 'A', operation, userName);
           break;
         case 'Delete':
-          if (doc.status === 'B' || doc.status === 'C')
-            return refuse(`当前状态（${statusLabels[doc.status]}）不允许删除`);
-          this.state.documents.delete(`${doc.formId}|${doc.billNo}`);
-          this.state.count(doc.billNo, operation);
+          // The text real sites answer (observed): 只能删除创建，暂存，重新审核状态的数据!
+          if (doc.status === 'B' || doc.status === 'C') return refuse('只能删除创建，暂存，重新审核状态的数据!');
+          this.state.removeDocument(doc);
+          this.state.count(doc.billNo.trim() || `#${doc.id}`, operation);
           break;
         case 'WorkflowAudit': {
           const type = Number(data.approvaltype ?? 1);
@@ -244,46 +166,4 @@ export class FormOperations {
     if (errors.length > 0) return envelope(false, msgCode, errors, successes);
     return envelope(true, 0, [], successes);
   }
-}
-
-/** Query rows: references expose FX (id), FX.FNumber and FX.FName, like Kingdee. */
-function flatten(doc: EmulatedDocument): Row {
-  const row: Row = { FID: doc.id, FBillNo: doc.billNo, FDocumentStatus: doc.status };
-  for (const [key, value] of Object.entries(doc.fields)) {
-    if (value !== null && typeof value === 'object') {
-      row[key] = value.id;
-      row[`${key}.FNumber`] = value.number ?? ' ';
-      row[`${key}.FName`] = value.name;
-    } else row[key] = value;
-  }
-  return row;
-}
-
-/** View returns ORM property names (the key without its leading F) and localised names as [{Key, Value}]. */
-function toViewModel(doc: EmulatedDocument): Record<string, unknown> {
-  const prop = (key: string) => (key.startsWith('F') ? key.slice(1) : key);
-  const convert = (fields: Record<string, FieldValue>) => {
-    const out: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(fields)) {
-      if (value !== null && typeof value === 'object') {
-        out[prop(key)] = { Id: value.id, Number: value.number ?? '', Name: [{ Key: 2052, Value: value.name }] };
-        out[`${prop(key)}_Id`] = value.id;
-      } else out[prop(key)] = value;
-    }
-    return out;
-  };
-  const entity =
-    {
-      ER_ExpReimbursement: 'ER_ExpenseReimbEntry',
-      AP_PAYBILL: 'PAYBILLENTRY',
-      AP_Payable: 'AP_PAYABLEENTRY',
-      PUR_PurchaseOrder: 'POOrderEntry',
-    }[doc.formId] ?? 'Entity';
-  return {
-    Id: doc.id,
-    BillNo: doc.billNo,
-    DocumentStatus: doc.status,
-    ...convert(doc.fields),
-    [entity]: doc.entries.map((entry, i) => ({ Id: i + 1, Seq: i + 1, ...convert(entry) })),
-  };
 }

@@ -5,10 +5,22 @@ import { z } from 'zod';
 
 const ref = z.object({ id: z.number().int(), number: z.string().optional(), name: z.string() });
 const value = z.union([z.string(), z.number(), z.boolean(), z.null(), ref]);
+/** A base-data record: id, code and name, plus any further queryable fields (e.g. `"FCODE": "CNY"`). */
+const baseRecord = z
+  .object({ id: z.number().int(), number: z.string(), name: z.string() })
+  .catchall(z.union([z.string(), z.number(), z.boolean(), z.null()]));
 
 export const seedSchema = z.object({
   accounts: z
-    .array(z.object({ acctId: z.string(), name: z.string(), utcOffsetMinutes: z.number().int().default(480) }))
+    .array(
+      z.object({
+        acctId: z.string(),
+        name: z.string(),
+        /** 数据中心编码, as GetDataCenterList reports it (default: 001, 002, … in seed order). */
+        number: z.string().optional(),
+        utcOffsetMinutes: z.number().int().default(480),
+      }),
+    )
     .min(1),
   users: z.array(
     z.object({
@@ -25,6 +37,8 @@ export const seedSchema = z.object({
   employees: z
     .array(z.object({ id: z.number().int(), number: z.string(), name: z.string(), mobile: z.string().optional() }))
     .default([]),
+  /** Base data by FormId (BD_Department, ORG_Organizations, BD_Currency, BD_Expense, …; see metadata.ts). */
+  baseData: z.record(z.string(), z.array(baseRecord)).default({}),
   documents: z.array(
     z.object({
       formId: z.string(),
@@ -41,6 +55,8 @@ export const seedSchema = z.object({
 export type Seed = z.infer<typeof seedSchema>;
 export type SeedDocument = Seed['documents'][number];
 export type FieldValue = z.infer<typeof value>;
+export type Reference = z.infer<typeof ref>;
+export type BaseRecord = z.infer<typeof baseRecord>;
 
 export const demoSeedPath = path.join(__dirname, 'seeds', 'demo.json');
 

@@ -6,7 +6,8 @@
  * For tests, the demo and benchmarks only — production code never imports it.
  *
  * This file only puts the pieces on a port: state.ts (documents, sessions, faults, clock), protocol.ts with
- * auth.ts, operations.ts and envelope.ts (Kingdee's WebAPI), control.ts (the `/_emulator` API) and page.ts.
+ * auth.ts, operations.ts, bills.ts (Save, View), query.ts, push.ts and envelope.ts (Kingdee's WebAPI) over
+ * metadata.ts (forms, fields, conversion rules) and basedata.ts, control.ts (the `/_emulator` API) and page.ts.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,7 +18,7 @@ import { loadSeed } from './seed';
 import { KingdeeState, type KingdeeEmulatorOptions } from './state';
 
 export { deriveClientSecret, hexHmacBase64 } from './auth';
-export type { EmulatedDocument, Fault, KingdeeEmulatorOptions, Operation } from './state';
+export type { DocumentLink, EmulatedDocument, EntryRow, Fault, KingdeeEmulatorOptions, Operation } from './state';
 
 /** The emulator's state with Kingdee's WebAPI and the control API served over HTTP on 127.0.0.1. */
 export class KingdeeEmulator extends KingdeeState {
@@ -48,7 +49,13 @@ export class KingdeeEmulator extends KingdeeState {
     app.use(express.text({ type: () => true, limit: '5mb' }));
     mountControl(app, this);
     new KingdeeProtocol(this, this.options).mount(app);
-    app.use((_req, res) => {
+    // Like IIS in front of K3Cloud: outside /k3cloud/ the answer is 403 with an empty body (observed), inside it an
+    // unknown path is a 404 page.
+    app.use((req, res) => {
+      if (!/^\/k3cloud\//i.test(req.path)) {
+        res.status(403).end();
+        return;
+      }
       res.status(404).type('html').send('<html><body><h1>404 - Not Found</h1></body></html>');
     });
     return app;

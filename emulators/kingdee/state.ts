@@ -1,10 +1,13 @@
 /**
- * What the fake Kingdee holds, in memory: its documents and their FDocumentStatus transitions (each one bumps
- * FModifyDate and lands in the document's history), the login sessions, its (optionally skewed) clock, the faults a
- * test has injected, and the call counts that `stats()` reports. No HTTP here: protocol.ts speaks Kingdee's WebAPI
- * over this state, control.ts the `/_emulator` API, and server.ts puts them on a port.
+ * What the fake Kingdee holds, in memory: its documents (header fields, entry rows with their FEntryID, further entry
+ * entities and the links Push leaves on them) and their FDocumentStatus transitions (each one bumps FModifyDate and
+ * lands in the document's history), the base data references resolve against, the login sessions, its (optionally
+ * skewed) clock, the faults a test has injected, and the call counts that `stats()` reports. No HTTP here:
+ * protocol.ts speaks Kingdee's WebAPI over this state, control.ts the `/_emulator` API, and server.ts puts them on a
+ * port.
  */
-import type { FieldValue, Seed } from './seed';
+import { baseForms, billForms } from './metadata';
+import type { FieldValue, Reference, Seed } from './seed';
 
 export type Operation =
   | 'ExecuteBillQuery'
@@ -16,7 +19,25 @@ export type Operation =
   | 'UnAudit'
   | 'CancelAssign'
   | 'WorkflowAudit'
-  | 'Delete';
+  | 'Delete'
+  | 'Push';
+
+/** An entry row: field values plus FEntryID, the row's internal id (unique across the emulator). */
+export type EntryRow = Record<string, FieldValue>;
+
+/** A link (业务关联) from a target entry row to the source row it was pushed from — Kingdee's `<Entity>_Link`. */
+export interface DocumentLink {
+  /** The target entity (Save key) and row the link hangs on. */
+  entity: string;
+  entryId: number;
+  ruleId: string;
+  sourceFormId: string;
+  sourceBillNo: string;
+  /** FSTableName, FSBillId, FSId. */
+  sourceTable: string;
+  sourceBillId: number;
+  sourceEntryId: number;
+}
 
 export interface EmulatedDocument {
   formId: string;
@@ -25,7 +46,11 @@ export interface EmulatedDocument {
   status: 'Z' | 'A' | 'B' | 'C' | 'D';
   workflowBound: boolean;
   fields: Record<string, FieldValue>;
-  entries: Array<Record<string, FieldValue>>;
+  /** The form's main entry entity (FEntity, FPAYBILLENTRY, …). */
+  entries: EntryRow[];
+  /** Further entry entities by Save key (e.g. 付款单's FPAYBILLSRCENTRY). */
+  entities: Record<string, EntryRow[]>;
+  links: DocumentLink[];
   /** Who did what, for assertions ("the comment names the real approvers"). */
   history: Array<{ operation: string; at: string; user: string; comment?: string; approvalType?: number }>;
 }
@@ -49,21 +74,10 @@ export interface KingdeeEmulatorOptions {
   faults?: Fault[];
 }
 
-export const supportedForms = new Set([
-  'ER_ExpReimbursement',
-  'AP_PAYBILL',
-  'AP_Payable',
-  'PUR_PurchaseOrder',
-  'BD_Empinfo',
-  'SEC_User',
-]);
 export const statusLabels: Record<string, string> = { Z: '暂存', A: '创建', B: '审核中', C: '已审核', D: '重新审核' };
-export const formNames: Record<string, string> = {
-  ER_ExpReimbursement: '费用报销单',
-  AP_PAYBILL: '付款单',
-  AP_Payable: '应付单',
-  PUR_PurchaseOrder: '采购订单',
-};
+export const formNames: Record<string, string> = Object.fromEntries(
+  [...Object.values(billForms), ...Object.values(baseForms)].map((f) => [f.formId, f.name]),
+);
 
 export class KingdeeState {
   readonly documents = new Map<string, EmulatedDocument>();
@@ -74,8 +88,11 @@ export class KingdeeState {
   /** Calls per operation (protocol.ts counts them). */
   readonly calls = new Map<string, number>();
   private readonly perDocument = new Map<string, Record<string, number>>();
-  /** The id the next created document gets (Save also names unnumbered bills after it). */
+  /** The id the next created document gets. */
   nextId = 900_000;
+  /** The FEntryID the next entry row gets. */
+  nextEntryId = 500_001;
+  private readonly billNoCounters = new Map<string, number>();
 
   constructor(
     readonly seed: Seed,
@@ -91,10 +108,36 @@ export class KingdeeState {
         status: doc.status,
         workflowBound: doc.workflowBound,
         fields: { ...doc.fields },
-        entries: doc.entries.map((e) => ({ ...e })),
+        entries: doc.entries.map((e) => this.withEntryId(e)),
+        entities: {},
+        links: [],
         history: [],
       });
     }
+  }
+
+  /** An entry row with its FEntryID (a new one unless it has one). */
+  withEntryId(row: EntryRow): EntryRow {
+    const id = typeof row.FEntryID === 'number' && row.FEntryID > 0 ? row.FEntryID : this.nextEntryId++;
+    if (id >= this.nextEntryId) this.nextEntryId = id + 1;
+    return { ...row, FEntryID: id };
+  }
+
+  /** A bill number the form's coding rule would give: prefix + 8 digits, e.g. FKD00000001. */
+  nextBillNo(formId: string): string {
+    const prefix = billForms[formId]?.billNoPrefix ?? formId.slice(0, 4).toUpperCase();
+    for (;;) {
+      const n = (this.billNoCounters.get(formId) ?? 0) + 1;
+      this.billNoCounters.set(formId, n);
+      const billNo = `${prefix}${String(n).padStart(8, '0')}`;
+      if (!this.getDocument(formId, billNo)) return billNo;
+    }
+  }
+
+  /** A seeded user as a reference (creator, approver), or undefined for someone the seed does not know. */
+  userRef(userName: string): Reference | undefined {
+    const user = this.seed.users.find((u) => u.userName === userName);
+    return user ? { id: user.id, number: user.userName, name: user.name } : undefined;
   }
 
   /** The emulator's notion of now (skewed when a test asks for it). */
@@ -108,12 +151,39 @@ export class KingdeeState {
     return new Date(ms + offset * 60_000).toISOString().slice(0, 23);
   }
 
+  /** Documents are kept by form and bill number; a draft (Z) without a number by its id. */
+  private static keyOf(doc: Pick<EmulatedDocument, 'formId' | 'billNo' | 'id'>): string {
+    return `${doc.formId}|${doc.billNo.trim() ? doc.billNo : `#${doc.id}`}`;
+  }
+
   putDocument(doc: EmulatedDocument): void {
-    this.documents.set(`${doc.formId}|${doc.billNo}`, doc);
+    this.documents.set(KingdeeState.keyOf(doc), doc);
   }
 
   getDocument(formId: string, billNo: string): EmulatedDocument | undefined {
     return this.documents.get(`${formId}|${billNo}`);
+  }
+
+  getDocumentById(formId: string, id: number): EmulatedDocument | undefined {
+    return [...this.documents.values()].find((d) => d.formId === formId && d.id === id);
+  }
+
+  removeDocument(doc: EmulatedDocument): void {
+    this.documents.delete(KingdeeState.keyOf(doc));
+  }
+
+  /** Give a document a (new) bill number, keeping the index right. */
+  renumber(doc: EmulatedDocument, billNo: string): void {
+    this.removeDocument(doc);
+    doc.billNo = billNo;
+    this.putDocument(doc);
+  }
+
+  /** Documents pushed from this one (their links name it as the source). */
+  downstreamOf(doc: EmulatedDocument): EmulatedDocument[] {
+    return [...this.documents.values()].filter((d) =>
+      d.links.some((l) => l.sourceFormId === doc.formId && l.sourceBillId === doc.id),
+    );
   }
 
   /** Create a document (as a person would in the Kingdee client), optionally submitted. */
@@ -123,7 +193,9 @@ export class KingdeeState {
     status?: EmulatedDocument['status'];
     workflowBound?: boolean;
     fields?: Record<string, FieldValue>;
-    entries?: Array<Record<string, FieldValue>>;
+    entries?: EntryRow[];
+    entities?: Record<string, EntryRow[]>;
+    links?: DocumentLink[];
   }): EmulatedDocument {
     const now = this.localTime();
     const doc: EmulatedDocument = {
@@ -133,7 +205,11 @@ export class KingdeeState {
       status: input.status ?? 'A',
       workflowBound: input.workflowBound ?? false,
       fields: { FCreateDate: now, FModifyDate: now, FDate: `${now.slice(0, 10)}T00:00:00`, ...input.fields },
-      entries: input.entries ?? [],
+      entries: (input.entries ?? []).map((e) => this.withEntryId(e)),
+      entities: Object.fromEntries(
+        Object.entries(input.entities ?? {}).map(([key, rows]) => [key, rows.map((e) => this.withEntryId(e))]),
+      ),
+      links: input.links ?? [],
       history: [],
     };
     this.putDocument(doc);
@@ -148,7 +224,8 @@ export class KingdeeState {
   }
 
   deleteDocument(formId: string, billNo: string): void {
-    this.documents.delete(`${formId}|${billNo}`);
+    const doc = this.getDocument(formId, billNo);
+    if (doc) this.removeDocument(doc);
   }
 
   /** Calls per operation, and per document: calls and effective state changes. */
@@ -192,7 +269,12 @@ export class KingdeeState {
     const now = this.localTime();
     doc.status = status;
     doc.fields.FModifyDate = now;
-    if (status === 'C') doc.fields.FApproveDate = now;
+    const actor = this.userRef(user);
+    if (actor) doc.fields.FModifierId = actor;
+    if (status === 'C') {
+      doc.fields.FApproveDate = now;
+      if (actor) doc.fields.FApproverId = actor;
+    }
     doc.history.push({
       operation,
       at: now,
@@ -200,7 +282,7 @@ export class KingdeeState {
       ...(comment ? { comment } : {}),
       ...(approvalType ? { approvalType } : {}),
     });
-    this.count(doc.billNo, operation);
+    this.count(doc.billNo || `#${doc.id}`, operation);
   }
 
   /** One effective change to a document, for `stats().byDocument`. */

@@ -211,6 +211,73 @@ export class KingdeeClient {
     return { id: String(entity?.Id ?? ''), number: String(entity?.Number ?? '') };
   }
 
+  /**
+   * Push (下推) source bills to a target form with a conversion rule (by id, or the target form's default rule).
+   * Returns the target bills Kingdee created (a draft saved because the target's save failed has an empty number).
+   */
+  async push(
+    formId: string,
+    input: DocumentTarget & {
+      entryIds?: string[];
+      ruleId?: string;
+      targetFormId?: string;
+      isEnableDefaultRule?: boolean;
+      isDraftWhenSaveFail?: boolean;
+    },
+  ): Promise<{ targets: Array<{ id: string; number: string }>; messages: string[] }> {
+    const data = {
+      Ids: (input.ids ?? []).join(','),
+      Numbers: input.numbers ?? [],
+      EntryIds: (input.entryIds ?? []).join(','),
+      RuleId: input.ruleId ?? '',
+      TargetBillTypeId: '',
+      TargetOrgId: 0,
+      TargetFormId: input.targetFormId ?? '',
+      IsEnableDefaultRule: String(input.isEnableDefaultRule ?? !input.ruleId),
+      IsDraftWhenSaveFail: String(input.isDraftWhenSaveFail ?? false),
+      CustomParams: {},
+    };
+    const body = await this.call('Push', [formId, JSON.stringify(data)]);
+    const convert = z
+      .object({ Result: z.object({ ConvertResponseStatus: responseStatusSchema.nullish() }).passthrough() })
+      .passthrough()
+      .safeParse(body);
+    const conversion = convert.success ? convert.data.Result.ConvertResponseStatus : undefined;
+    if (conversion && !conversion.IsSuccess) throw this.errorFrom(conversion, 'Push');
+    const envelope = this.envelope(body, 'Push');
+    const status = envelope.Result.ResponseStatus;
+    const messages = z
+      .array(z.object({ Message: z.string().nullish() }).passthrough())
+      .catch([])
+      .parse(status?.SuccessMessages ?? []);
+    return {
+      targets: (status?.SuccessEntitys ?? []).map((e) => ({ id: String(e.Id ?? ''), number: String(e.Number ?? '') })),
+      messages: messages.map((m) => m.Message ?? '').filter(Boolean),
+    };
+  }
+
+  /** The site's data centres (账套), asked without authentication: id (the acctId), number and name. */
+  async getDataCenterList(): Promise<Array<{ id: string; number: string; name: string }>> {
+    const body = await this.post(
+      'Kingdee.BOS.ServiceFacade.ServicesStub.Account.AccountService.GetDataCenterList.common.kdsvc',
+      {},
+      'GetDataCenterList',
+      true,
+    );
+    // Some sites answer with the list as a JSON string.
+    const list = typeof body === 'string' ? (JSON.parse(body) as unknown) : body;
+    const parsed = z
+      .array(z.object({ Id: z.coerce.string(), Number: z.coerce.string().nullish(), Name: z.unknown() }).passthrough())
+      .safeParse(list);
+    if (!parsed.success)
+      throw new KingdeeProtocolError(`GetDataCenterList answered ${describe(body)} instead of a list of data centres`);
+    return parsed.data.map((dc) => ({
+      id: dc.Id,
+      number: dc.Number ?? '',
+      name: typeof dc.Name === 'string' ? dc.Name : JSON.stringify(dc.Name ?? ''),
+    }));
+  }
+
   submit(formId: string, target: DocumentTarget): Promise<StateChange> {
     return this.changeState('Submit', formId, target, {
       SelectedPostId: 0,

@@ -71,9 +71,9 @@ it('approves a freshly submitted document from the sandbox inbox, audits it in K
   });
   await kingdee.save('ER_ExpReimbursement', {
     FBillNo: billNo,
-    FProposerID: { id: 2001, number: 'EMP001', name: '张三' },
+    FProposerID: { FSTAFFNUMBER: 'EMP001' },
     FReqReimbAmountSum: 3280,
-    FCurrencyID: { id: 1, number: 'PRE001', name: '人民币' },
+    FCurrencyID: { FNumber: 'PRE001' },
     FCausa: '北京出差 客户培训',
   });
   await kingdee.submit('ER_ExpReimbursement', { numbers: [billNo] });

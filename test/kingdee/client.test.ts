@@ -72,7 +72,12 @@ describe.each(['appSecret', 'signature', 'password'] as const)('%s auth', (mode)
 
 it('saves a new document, and WorkflowAudit approves a workflow-bound one that refuses plain Audit', async () => {
   const client = kingdeeClientFor(emulator);
-  const saved = await client.save('ER_ExpReimbursement', { FBillNo: 'FYBX009001', FCausa: '测试保存' });
+  const saved = await client.save('ER_ExpReimbursement', {
+    FID: 0,
+    FBillNo: 'FYBX009001',
+    FProposerID: { FSTAFFNUMBER: 'EMP001' },
+    FCausa: '测试保存',
+  });
   expect(saved.number).toBe('FYBX009001');
   expect(emulator.getDocument('ER_ExpReimbursement', 'FYBX009001')?.status).toBe('A');
 
