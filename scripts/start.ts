@@ -2,18 +2,38 @@
  * `npm start`: the whole service in one process tree. Without TEMPORAL_ADDRESS it starts a local Temporal dev server
  * (Web UI on, state kept in DATA_DIR across restarts). Without Kingdee/DingTalk credentials it runs the demo: both
  * emulators with seeded people and documents, and the sandbox pages. Ctrl-C / SIGTERM stops everything.
+ *
+ * `npm start -- --role worker|api` (or ROLE=worker|api) runs one part of a split deployment against a shared
+ * Temporal (TEMPORAL_ADDRESS) and the real systems: `worker` the Temporal worker and the pollers (run several),
+ * `api` the HTTP API and the DingTalk Stream listener. The default, `all`, runs both in one process.
  */
 import 'dotenv/config';
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 import { createLogger } from '../common/logger';
 import { onShutdown } from '../common/shutdown';
 import { loadSettings } from '../config/env';
-import { startService } from '../workers/service';
+import { serviceRoles, startService, type ServiceRole } from '../workers/service';
 import { startDemo } from './demo';
 import { registerSearchAttributes, startDevServer } from './temporal-cli';
 
+/** `--role` on the command line, else ROLE in the environment (or .env), else all. */
+function roleFromArgs(): ServiceRole {
+  const { values } = parseArgs({ options: { role: { type: 'string' } } });
+  const role = values.role ?? process.env.ROLE ?? 'all';
+  if (!(serviceRoles as readonly string[]).includes(role))
+    throw new Error(`Unknown role "${role}": use --role ${serviceRoles.join('|')} (or ROLE=…).`);
+  return role as ServiceRole;
+}
+
 async function main(): Promise<void> {
+  const role = roleFromArgs();
   let settings = loadSettings(process.env);
+  if (role !== 'all' && (settings.demo || !settings.temporal.address)) {
+    throw new Error(
+      `--role ${role} is one part of a split deployment: it needs TEMPORAL_ADDRESS (a shared Temporal) and the Kingdee and DingTalk settings (DEMO=off). The demo and the local dev server run with --role all.`,
+    );
+  }
   const log = createLogger({ level: settings.logLevel });
   const stack: Array<() => Promise<void>> = [];
   const stopAll = async (reason: string): Promise<void> => {
@@ -51,17 +71,21 @@ async function main(): Promise<void> {
       await registerSearchAttributes(address, settings.temporal.namespace);
     }
 
-    const service = await startService({ settings, logger: log, temporalAddress: address });
+    const service = await startService({ settings, role, logger: log, temporalAddress: address });
     stack.push(service.stop);
 
     const lines = [
       '',
-      `kingdee-dingtalk-bridge is running${demo ? ' — DEMO (local emulators, no real Kingdee or DingTalk)' : ''}`,
+      `kingdee-dingtalk-bridge is running${demo ? ' — DEMO (local emulators, no real Kingdee or DingTalk)' : ''}${role === 'all' ? '' : ` — role ${role}`}`,
       `  Temporal Web UI:   ${uiUrl ?? '(external Temporal: set TEMPORAL_UI_URL)'}`,
       `  Temporal:          ${address} (namespace ${settings.temporal.namespace}, task queue ${settings.temporal.taskQueue})`,
-      `  API:               ${service.apiUrl}   (health /healthz /readyz, metrics /metrics)`,
-      `  Admin token:       ${settings.api.adminToken ? '(ADMIN_TOKEN)' : service.clients.adminToken}`,
     ];
+    if (service.apiUrl) {
+      lines.push(
+        `  API:               ${service.apiUrl}   (health /healthz /readyz, metrics /metrics)`,
+        `  Admin token:       ${settings.api.adminToken ? '(ADMIN_TOKEN)' : service.clients.adminToken}`,
+      );
+    }
     if (demo) {
       lines.push(
         `  DingTalk sandbox:  ${demo.dingtalk.baseUrl}/sandbox?userId=lisi   (act as 李四, the first approver)`,

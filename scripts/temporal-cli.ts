@@ -116,6 +116,90 @@ function buildTemporalCli(target: string, version: string, env: NodeJS.ProcessEn
   log(`Built ${target} in ${Math.round((Date.now() - started) / 1000)} s.`);
 }
 
+// ── The Temporal server on its own (production path: `npm run test:production`) ──────────────────────────────
+// tools/temporal-server pins go.temporal.io/server at the version the pinned CLI embeds (and the CLI's versions of
+// every shared dependency, so the two builds share Go's build cache). Its go.sum verifies the build like the CLI's.
+
+const serverModuleDir = path.join(projectRoot, 'tools', 'temporal-server');
+const serverPackage = 'go.temporal.io/server/cmd/server';
+const sqlToolPackage = 'go.temporal.io/server/cmd/tools/sql';
+
+function requiredVersion(goModFile: string, modulePath: string): string | undefined {
+  const escaped = modulePath.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  return new RegExp(`^\\s*(?:require\\s+)?${escaped} (v[\\w.+-]+)`, 'm').exec(readFileSync(goModFile, 'utf8'))?.[1];
+}
+
+/** The pinned server version, checked against the one the pinned CLI embeds (they are bumped together). */
+export function pinnedServerVersion(): string {
+  const version = requiredVersion(path.join(serverModuleDir, 'go.mod'), 'go.temporal.io/server');
+  const embedded = requiredVersion(path.join(toolsModuleDir, 'go.mod'), 'go.temporal.io/server');
+  if (!version)
+    throw new TemporalProvisioningError('tools/temporal-server/go.mod does not require go.temporal.io/server');
+  if (embedded && embedded !== version) {
+    throw new TemporalProvisioningError(
+      `tools/temporal-server pins go.temporal.io/server ${version} but the pinned CLI embeds ${embedded}. Bump them together: in tools/temporal-server, go get go.temporal.io/server@${embedded} && go mod tidy.`,
+    );
+  }
+  return version;
+}
+
+export interface ServerBinaries {
+  version: string;
+  /** `temporal-server` (go.temporal.io/server/cmd/server). */
+  server: string;
+  /** `temporal-sql-tool` (go.temporal.io/server/cmd/tools/sql): creates databases and sets up / updates schemas. */
+  sqlTool: string;
+  source: 'cache' | 'built';
+}
+
+/** The Temporal server and its SQL tool from our cache, built with Go into it on first use. */
+export function findTemporalServer(
+  env: NodeJS.ProcessEnv = process.env,
+  log: (line: string) => void = console.error,
+): ServerBinaries {
+  const version = pinnedServerVersion();
+  const dir = path.join(cacheDir(env), `temporal-server-${version}`);
+  const server = path.join(dir, 'temporal-server');
+  const sqlTool = path.join(dir, 'temporal-sql-tool');
+  const missing = [
+    { target: server, pkg: serverPackage },
+    { target: sqlTool, pkg: sqlToolPackage },
+  ].filter((binary) => !isExecutable(binary.target));
+  for (const binary of missing) buildFromServerModule(binary.target, binary.pkg, version, env, log);
+  return { version, server, sqlTool, source: missing.length > 0 ? 'built' : 'cache' };
+}
+
+function buildFromServerModule(
+  target: string,
+  pkg: string,
+  version: string,
+  env: NodeJS.ProcessEnv,
+  log: (line: string) => void,
+): void {
+  const go = spawnSync('go', ['version'], { env, encoding: 'utf8' });
+  if (go.error || go.status !== 0) {
+    throw new TemporalProvisioningError(
+      `Go is not installed, so the Temporal server ${version} cannot be built. Install Go >= 1.25 (https://go.dev/dl/) and run again: it is built once into ${path.dirname(target)}.`,
+    );
+  }
+  mkdirSync(path.dirname(target), { recursive: true });
+  const partial = `${target}.partial-${process.pid}`;
+  log(`Building ${path.basename(target)} ${version} with ${go.stdout.trim()} (first run only)…`);
+  const started = Date.now();
+  const build = spawnSync('go', ['build', '-o', partial, pkg], {
+    cwd: serverModuleDir,
+    env: { ...env, GOFLAGS: [env.GOFLAGS, '-mod=readonly'].filter(Boolean).join(' ') },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  if (build.status !== 0) {
+    throw new TemporalProvisioningError(
+      `Building ${pkg} failed (go build exited ${build.status ?? build.signal}). See the Go output above; the Go module proxy must be reachable on the first run.`,
+    );
+  }
+  renameSync(partial, target);
+  log(`Built ${target} in ${Math.round((Date.now() - started) / 1000)} s.`);
+}
+
 /** A port the OS reports free right now. */
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
