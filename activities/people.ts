@@ -2,7 +2,8 @@
  * People in DingTalk as the workflows need them: by userId, by mobile (how Kingdee people are mapped), and their
  * manager (for "the applicant's manager" and escalation). `People` wraps the lookups (the DingTalk client caches
  * them); `createPeopleActivities` offers them to the workflows: resolving a step's approvers, naming users, finding
- * managers and the applicant.
+ * managers and the applicant. When no approver of a step can be found, the failure says for each one why (in
+ * Chinese, for the ops alert): no mobile in Kingdee, no DingTalk user with it, no manager set, no such userId.
  */
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Logger } from '../common/logger';
@@ -10,7 +11,7 @@ import type { DingTalkClient } from '../integrations/dingtalk';
 import type { ApproverSpec } from '../rules/plan';
 import type { Person } from '../workflows/contract';
 import type { DocumentSummary } from '../domain/document';
-import { noApproversMessage } from '../domain/texts';
+import { approversNotFoundMessage, type ApproverProblem } from '../domain/texts/approval';
 
 export interface PersonDetails extends Person {
   mobile?: string;
@@ -43,6 +44,29 @@ export class People {
 }
 
 export function createPeopleActivities(deps: { logger: Logger }, people: People) {
+  /** One approver spec as a DingTalk person, or why it is none. */
+  async function resolve(
+    spec: ApproverSpec,
+    document: DocumentSummary,
+  ): Promise<{ person: Person } | { problem: ApproverProblem }> {
+    if (spec.kind === 'user') {
+      const person = await people.describe(spec.userId);
+      return person ? { person } : { problem: { kind: 'unknownUser', userId: spec.userId } };
+    }
+    if (spec.kind === 'applicantManager') {
+      const name = document.applicant.name;
+      const mobile = document.applicant.mobile;
+      if (!mobile) return { problem: { kind: 'applicantWithoutMobile', name } };
+      const applicant = await people.byMobile(mobile);
+      if (!applicant) return { problem: { kind: 'applicantNotInDingTalk', name, mobile } };
+      const manager = await people.managerOf(applicant.userId);
+      return manager ? { person: manager } : { problem: { kind: 'applicantWithoutManager', name } };
+    }
+    if (!spec.mobile) return { problem: { kind: 'fieldWithoutMobile', field: spec.field } };
+    const person = await people.byMobile(spec.mobile);
+    return person ? { person } : { problem: { kind: 'fieldNotInDingTalk', field: spec.field, mobile: spec.mobile } };
+  }
+
   return {
     async resolveApprovers({
       specs,
@@ -52,24 +76,24 @@ export function createPeopleActivities(deps: { logger: Logger }, people: People)
       document: DocumentSummary;
     }): Promise<Person[]> {
       const found: Person[] = [];
+      const problems: ApproverProblem[] = [];
       for (const spec of specs) {
-        let person: Person | undefined;
-        if (spec.kind === 'user') person = await people.describe(spec.userId);
-        else if (spec.kind === 'applicantManager') {
-          const applicant = document.applicant.mobile ? await people.byMobile(document.applicant.mobile) : undefined;
-          person = applicant ? await people.managerOf(applicant.userId) : undefined;
-        } else if (spec.mobile) person = await people.byMobile(spec.mobile);
-        if (!person) {
-          deps.logger.warn({ billNo: document.billNo, spec }, 'approver could not be resolved to a DingTalk user');
+        const result = await resolve(spec, document);
+        if ('problem' in result) {
+          problems.push(result.problem);
+          deps.logger.warn(
+            { billNo: document.billNo, spec, problem: result.problem.kind },
+            'approver could not be resolved to a DingTalk user',
+          );
           continue;
         }
-        if (!found.some((p) => p.userId === person.userId)) found.push(person);
+        if (!found.some((p) => p.userId === result.person.userId)) found.push(result.person);
       }
       if (found.length === 0) {
         throw ApplicationFailure.create({
           type: 'NoApprovers',
           nonRetryable: true,
-          message: noApproversMessage(document.billNo),
+          message: approversNotFoundMessage(document.billNo, problems),
         });
       }
       return found;

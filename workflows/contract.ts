@@ -8,6 +8,9 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { DocumentRef, DocumentStatus, DocumentSummary } from '../domain/document';
 import type { ChainPlan, ResolvedTarget, RobotTarget } from '../rules/plan';
 import type { DecisionLogEntry } from '../domain/decision-log';
+import type { Calendar } from '../domain/business-hours';
+import type { DeadlineShift, Recurrence } from '../domain/deadlines';
+import type { WatchCondition, WatchMemory } from '../domain/watch-state';
 
 export const defaultTaskQueue = 'kingdee-dingtalk-bridge';
 
@@ -19,6 +22,12 @@ export const workflowTypes = {
   approval: 'approvalWorkflow',
   poller: 'pollerWorkflow',
   outbox: 'outboxWorkflow',
+  watch: 'watchWorkflow',
+  deadline: 'deadlineWorkflow',
+  approverDigest: 'approverDigestWorkflow',
+  weeklyReport: 'weeklyReportWorkflow',
+  payment: 'paymentWorkflow',
+  expenseDraft: 'expenseDraftWorkflow',
 } as const;
 
 /** One workflow id per document: starting twice for the same document is a no-op (idempotent start). */
@@ -191,6 +200,19 @@ export interface PollerInput {
   seen?: string[];
   /** Last status seen per bill, so notification rules can react to transitions. */
   lastStatus?: Record<string, string>;
+  /** Reading a window page by page (a burst): where the previous page ended. Absent: a new window. */
+  page?: PollPage;
+  /** Rows per ExecuteBillQuery page (default 500, activities/ingestion.ts). */
+  pageSize?: number;
+}
+
+/** Where the next page of a window starts: after this row, in the window's order (FModifyDate, FID). */
+export interface PollPage {
+  /** The window: FModifyDate from here (Kingdee local time) … */
+  since: string;
+  /** … or awaiting approval, however old (the first poll of a form). */
+  includeAwaiting: boolean;
+  after: { modifyDate: string; billId: string };
 }
 
 export interface PollResult {
@@ -200,6 +222,8 @@ export interface PollResult {
   started: number;
   signalled: number;
   notified: number;
+  /** The page was full: the rest of the window starts here, to be read at once. */
+  next?: PollPage;
 }
 
 /** Kingdee pushed "something changed" (the webhook): the poller polls at once instead of waiting. */
@@ -228,6 +252,8 @@ export interface QueuedNotice {
   userIds?: string[];
   /** Who asked, for people reading the outbox: `approval:…:FYBX000123 #17`. */
   origin: string;
+  /** When it was enqueued (ms), for the queue's age on /metrics; absent on notices enqueued before it existed. */
+  queuedAt?: number;
 }
 
 /** How an outbox paces its channel: DingTalk's limits (integrations/dingtalk/limiter.ts), scaled in tests only in time. */
@@ -262,6 +288,8 @@ export interface OutboxMessage {
   userIds?: string[];
   /** Sends so far (DingTalk refusals for rate limit not counted). */
   attempts: number;
+  /** When its oldest notice was enqueued (ms), if known. */
+  queuedAt?: number;
 }
 
 /** A message the outbox gave up on, reported to ops once. */
@@ -305,6 +333,8 @@ export interface OutboxStatus {
   blockedUntil?: number;
   totals: OutboxCarry['totals'];
   problems: OutboxProblem[];
+  /** When the oldest notice still waiting (queued or to be sent again) was enqueued (ms); absent when none waits. */
+  oldestQueuedAt?: number;
 }
 
 /** Notices for an outbox (sent with signalWithStart); the pacing of the latest enqueue applies. */
@@ -327,3 +357,187 @@ export function outboxWorkflowId(taskQueue: string, channel: NoticeChannel): str
 export function noticesTaskQueue(taskQueue: string): string {
   return `${taskQueue}-notices`;
 }
+
+// ── Pushes without an approval: threshold watches, calendar deadlines, digests (activities/watches.ts) ─────────
+
+/** Who receives a push: a rules-file robot's group (resolved) and/or people. */
+export interface PushTarget {
+  robot?: RobotTarget;
+  users: string[];
+}
+
+/** A threshold watch as its workflow runs it: the rules file's `watches[i]`, robots resolved. */
+export interface WatchDefinition {
+  id: string;
+  name: string;
+  form: string;
+  /** Every field queried: the key, the shown fields and the condition's fields. */
+  queryFields: string[];
+  key: string[];
+  filter?: string;
+  condition: WatchCondition;
+  everyMs: number;
+  to: PushTarget;
+  text?: string;
+  pageSize: number;
+  maxRows: number;
+  /** Told once when the watch cannot read Kingdee several checks in a row. */
+  ops?: PushTarget;
+  /** The calendar's offset, for times in messages. */
+  offsetMinutes: number;
+}
+
+/** What a watch carries over continue-as-new: the crossing memory and its counters. */
+export interface WatchCarry {
+  memory: WatchMemory;
+  checks: number;
+  alertsSent: number;
+  /** Failed checks (Kingdee unreachable or refusing), with when: the last ones, for the weekly report. */
+  errorTimes: number[];
+  errors: number;
+  consecutiveFailures: number;
+  failingSince?: number;
+  lastError?: string;
+  lastCheckAt?: number;
+  lastAlertAt?: number;
+  /** Ops was told about the current run of failures. */
+  outageReported: boolean;
+}
+
+export interface WatchInput {
+  definition: WatchDefinition;
+  carry?: WatchCarry;
+}
+
+export interface WatchStatus {
+  id: string;
+  name: string;
+  /** Rows alerted and not recovered since. */
+  alerted: Array<{ key: string; since: number }>;
+  checks: number;
+  alertsSent: number;
+  errors: number;
+  errorTimes: number[];
+  consecutiveFailures: number;
+  lastError?: string;
+  lastCheckAt?: number;
+  lastAlertAt?: number;
+  stopped: boolean;
+}
+
+/** One watch workflow per watch and deployment. */
+export function watchWorkflowId(taskQueue: string, watchId: string): string {
+  return `watch:${taskQueue}:${watchId}`;
+}
+
+/** The rules changed (sent with signalWithStart at every start-up): the watch runs with this definition from now. */
+export const watchDefinitionSignal = defineSignal<[WatchDefinition]>('watchDefinition');
+/** Check now instead of waiting for the interval (tests, an operator). */
+export const checkNowSignal = defineSignal<[{ reason: string }]>('checkNow');
+/** The watch was removed from the rules file: finish. */
+export const stopWatchSignal = defineSignal<[{ reason: string }]>('stopWatch');
+export const watchStatusQuery = defineQuery<WatchStatus>('watchStatus');
+
+/** A calendar deadline as its Schedule's workflow receives it (the rules file's `deadlines[i]`, robots resolved). */
+export interface DeadlineInput {
+  deadline: {
+    id: string;
+    name: string;
+    recurrence: Recurrence;
+    shift: DeadlineShift;
+    remind: number[];
+    atMinute: number;
+    text?: string;
+  };
+  to: PushTarget;
+  calendar: Calendar;
+}
+
+export interface ApproverDigestInput {
+  /** Business ms after which a waiting approval is urgent (reminded or escalated ones are anyway). */
+  urgentAfterMs?: number;
+  maxItems: number;
+  calendar: Calendar;
+}
+
+export interface WeeklyReportInput {
+  to: PushTarget;
+  calendar: Calendar;
+}
+
+/** The Schedule of a deadline's reminders (Temporal Web UI → Schedules). */
+export function deadlineScheduleId(taskQueue: string, deadlineId: string): string {
+  return `deadline:${taskQueue}:${deadlineId}`;
+}
+
+/** The Schedules of the digests: `approvers` (morning digest, working days) and `weekly` (同步体检). */
+export function digestScheduleId(taskQueue: string, kind: 'approvers' | 'weekly'): string {
+  return `digest:${taskQueue}:${kind}`;
+}
+
+// ── 确认付款: an approved bill pushed down to a 付款单 (workflows/payment.ts) ─────────────────────────────────────
+
+/** One payment workflow per source bill: however often 确认付款 is sent, one 付款单. */
+export function paymentWorkflowId(ref: Pick<DocumentRef, 'acctId' | 'formId' | 'billNo'>): string {
+  return `payment:${ref.acctId}:${ref.formId}:${ref.billNo}`;
+}
+
+export interface PaymentInput {
+  acctId: string;
+  formId: string;
+  billNo: string;
+  /** The cashier's DingTalk userId. */
+  requestedBy: string;
+  pushRuleId: string;
+  targetFormId: string;
+  submit: boolean;
+  audit: boolean;
+  /** The cashier group, told "已生成付款单 …". */
+  robot?: RobotTarget;
+}
+
+export type PaymentOutcome =
+  /** `created`: pushed by this request; false: the 付款单 already existed (an earlier 确认付款). */
+  | { kind: 'paid'; billNo: string; paymentBillNo: string; status: DocumentStatus | string; created: boolean }
+  | { kind: 'notFound'; billNo: string }
+  | { kind: 'notAudited'; billNo: string; status: DocumentStatus | string };
+
+// ── A chat message → a Kingdee draft (workflows/expense-draft.ts) ───────────────────────────────────────────────
+
+/** One draft workflow per proposal message: a repeated 确认 finds it finished and saves nothing more. */
+export function expenseDraftWorkflowId(acctId: string, senderUserId: string, messageId: string): string {
+  return `expense-draft:${acctId}:${senderUserId}:${messageId}`;
+}
+
+/** One line of the proposal, complete (every question answered). */
+export interface DraftExpenseLine {
+  date: string;
+  amount: number;
+  itemNumber: string;
+  itemName: string;
+  projectNumber?: string;
+  projectName?: string;
+  purpose: string;
+}
+
+export interface ExpenseDraftInput {
+  acctId: string;
+  formId: string;
+  senderUserId: string;
+  messageId: string;
+  lines: DraftExpenseLine[];
+  /** 事由 of the bill. */
+  purpose: string;
+  /** The proposal lapses after this long without 确认 / 取消. */
+  expiresInMs: number;
+}
+
+export type ExpenseDraftOutcome =
+  | { kind: 'saved'; billNo: string; status: DocumentStatus | string; amount: number }
+  | { kind: 'cancelled' }
+  | { kind: 'expired' }
+  /** The sender has no Kingdee employee (no DingTalk mobile, or none in Kingdee with it). */
+  | { kind: 'noEmployee'; mobile?: string };
+
+export const expenseDraftDecisionSignal = defineSignal<[{ decision: 'confirm' | 'cancel' }]>('expenseDraftDecision');
+export const expenseDraftStageQuery = defineQuery<'proposed' | 'saving' | 'done'>('expenseDraftStage');

@@ -1,7 +1,8 @@
 /**
  * The approval card (DingTalk interactive card): its template id, the parameters it is sent with (every value a
- * string of at most 1 KB), the states it moves through once someone acts (approved, rejected, transferred, closed …)
- * and the text it shows instead of its buttons, plus the short texts a card callback answers with.
+ * string of at most 1 KB, including `notes`: the plan's warnings a person should see before deciding), the states it
+ * moves through once someone acts (approved, rejected, transferred, closed — a closed card still shows what its
+ * person decided) and the text it shows instead of its buttons, plus the short texts a card callback answers with.
  *
  * Pure and deterministic (runs in the Temporal workflow sandbox); times are shown in the calendar's offset.
  */
@@ -29,6 +30,7 @@ export const cardParamKeys = [
   'lines',
   'link',
   'stepName',
+  'notes',
   'status',
   'result',
   'workflowId',
@@ -48,10 +50,16 @@ export const cardProcessingText = '处理中，请稍候…';
 /** What a card shows when its callback names no known button or no workflow (an outdated card). */
 export const cardUnknownActionText = '无法识别的操作，请刷新后重试';
 
-/** The card as first sent: status pending, buttons shown. */
+/** The card as first sent: status pending, buttons shown; `notes` are the plan's warnings (shown as 注意). */
 export function approvalCard(
   document: DocumentSummary,
-  card: { stepId: string; stepName: string; workflowId: string; actions?: readonly CardAction[] },
+  card: {
+    stepId: string;
+    stepName: string;
+    workflowId: string;
+    actions?: readonly CardAction[];
+    notes?: readonly string[];
+  },
 ): CardParamMap {
   return {
     title: fitBytes(`${document.formName}审批`),
@@ -64,12 +72,18 @@ export function approvalCard(
     lines: linesParam(document.lines),
     link: document.link,
     stepName: fitBytes(card.stepName),
+    notes: fitBytes(cardNotesText(card.notes ?? [])),
     status: 'pending',
     result: '',
     workflowId: card.workflowId,
     stepId: card.stepId,
     actions: JSON.stringify(card.actions ?? defaultCardActions),
   };
+}
+
+/** `注意：USD 金额无法与按 CNY 编写的条件比较…；…`, or '' when there is nothing to point out. */
+export function cardNotesText(notes: readonly string[]): string {
+  return notes.length > 0 ? `注意：${notes.join('；')}` : '';
 }
 
 /** `[{"name":"差旅费","amount":"8,000.00"}, …]`, cut to fit 1 KB with a last line saying how many were left out. */
@@ -82,18 +96,24 @@ function linesParam(lines: DocumentSummary['lines']): string {
   return json;
 }
 
+/** What a person did on a card (or what the step's outcome was), as the card shows it. */
+export type DecidedCardState =
+  | { status: 'approved'; byName: string; at: Instant; comment?: string }
+  | { status: 'rejected'; byName: string; at: Instant; comment?: string }
+  | { status: 'transferred'; byName: string; toName: string; at: Instant; comment?: string };
+
 export type CardState =
   | { status: 'pending' }
   | { status: 'processing' }
-  | { status: 'approved'; byName: string; at: Instant; comment?: string }
-  | { status: 'rejected'; byName: string; at: Instant; comment?: string }
-  | { status: 'transferred'; byName: string; toName: string; at: Instant; comment?: string }
+  | DecidedCardState
   | {
       status: 'closed';
       /** handledInKingdee: someone acted in Kingdee itself (or deleted the bill); withdrawn: the applicant withdrew
        * it (撤销); adminResolved: an administrator closed the approval. */
       reason: 'handledInKingdee' | 'withdrawn' | 'adminResolved';
       kingdeeStatus?: DocumentStatus | 'deleted';
+      /** What the card showed before it was closed (the person's own decision), kept in front of the closed note. */
+      earlier?: DecidedCardState;
     };
 
 /** The text a card shows instead of its buttons once it is no longer pending. */
@@ -115,15 +135,21 @@ export function cardResultText(state: CardState, tz: TimeZone): string {
         '说明',
         state.comment,
       );
-    case 'closed':
-      if (state.reason === 'handledInKingdee') {
-        if (state.kingdeeStatus === 'deleted') return '单据已在金蝶删除，无需审批';
-        const status = state.kingdeeStatus ? `（金蝶状态：${documentStatusLabels[state.kingdeeStatus]}）` : '';
-        return `已在金蝶处理${status}，无需在钉钉操作`;
-      }
-      if (state.reason === 'withdrawn') return '申请人已撤回该单据，无需审批';
-      return '已由管理员处理，无需审批';
+    case 'closed': {
+      const earlier = state.earlier ? `${cardResultText(state.earlier, tz)}；` : '';
+      return `${earlier}${closedNote(state)}`;
+    }
   }
+}
+
+function closedNote(state: Extract<CardState, { status: 'closed' }>): string {
+  if (state.reason === 'handledInKingdee') {
+    if (state.kingdeeStatus === 'deleted') return '单据已在金蝶删除，无需审批';
+    const status = state.kingdeeStatus ? `（金蝶状态：${documentStatusLabels[state.kingdeeStatus]}）` : '';
+    return `已在金蝶处理${status}，无需在钉钉操作`;
+  }
+  if (state.reason === 'withdrawn') return '申请人已撤回该单据，无需审批';
+  return '已由管理员处理，无需审批';
 }
 
 /** Only the parameters that change with the state (for an update with updateCardDataByKey: true). */

@@ -1,8 +1,9 @@
 /**
  * Notices: the work notifications and group-robot messages the bridge sends on its own — reminders (催办) to
  * approvers, escalation to their manager and the escalation group, the overdue notice of the final action, the
- * applicant's outcome notice, follow-ups (e.g. to the cashier group), the ops group's needs-attention alert, and the
- * messages of notification-only rules.
+ * applicant's outcome notice (and the one when an approval closes without an outcome), follow-ups (e.g. to the
+ * cashier group), the ops group's needs-attention alert with where to act, and the messages of notification-only
+ * rules.
  *
  * Pure and deterministic (runs in the Temporal workflow sandbox). Notices are `{ title, text }` with markdown text,
  * the shape both a group robot's markdown message and a work notification take. Names are display names (张三),
@@ -154,7 +155,42 @@ export function followUpNotice(
   };
 }
 
-/** The ops group's needs-attention alert: what is stuck, why, and what to do. */
+/** Where a person acts on a needs-attention approval: the admin API's endpoints and the Temporal Web UI. */
+export interface AttentionLinks {
+  /** `POST …/admin/approvals/<id>/retry` (absolute when the service's public URL is configured). */
+  retry: string;
+  /** `POST …/admin/approvals/<id>/resolve`. */
+  resolve: string;
+  /** The workflow in the Temporal Web UI, when its URL is configured. */
+  temporalUi?: string;
+}
+
+/**
+ * The admin API endpoints and the Temporal Web UI page of an approval workflow. `apiBaseUrl` / `temporalUiUrl`
+ * unknown: the endpoints are given as paths (still what to call), the UI link is left out.
+ */
+export function attentionLinks(input: {
+  workflowId: string;
+  namespace?: string;
+  runId?: string;
+  apiBaseUrl?: string;
+  temporalUiUrl?: string;
+}): AttentionLinks {
+  const trim = (url: string) => url.replace(/\/+$/, '');
+  const id = encodeURIComponent(input.workflowId);
+  const api = input.apiBaseUrl ? trim(input.apiBaseUrl) : '';
+  const ui =
+    input.temporalUiUrl && input.namespace
+      ? `${trim(input.temporalUiUrl)}/namespaces/${encodeURIComponent(input.namespace)}/workflows/${id}${input.runId ? `/${encodeURIComponent(input.runId)}/history` : ''}`
+      : undefined;
+  return {
+    retry: `${api}/admin/approvals/${id}/retry`,
+    resolve: `${api}/admin/approvals/${id}/resolve`,
+    ...(ui ? { temporalUi: ui } : {}),
+  };
+}
+
+/** The ops group's needs-attention alert: what is stuck, why, what to do, and where to do it. */
 export function opsAlert(
   document: Pick<DocumentSummary, 'formName' | 'billNo'> | undefined,
   input: {
@@ -165,11 +201,14 @@ export function opsAlert(
     errorType?: string;
     /** What a person should do, e.g. 在管理页面重试写回. */
     action?: string;
+    /** Where to act (admin API endpoints, Temporal Web UI). */
+    links?: AttentionLinks;
     at?: Instant;
     tz?: TimeZone;
   },
 ): Notice {
   const subject = document ? `${document.formName} ${document.billNo}` : input.workflowId;
+  const links = input.links;
   return {
     title: `【需要处理】${subject}`,
     text: [
@@ -177,9 +216,45 @@ export function opsAlert(
       `- 问题：${input.reason}`,
       ...(input.errorType ? [`- 类型：${input.errorType}`] : []),
       `- 建议：${input.action ?? '在管理页面查看后选择“重试”或“标记为已处理”'}`,
+      ...(links ? [`- 重试：POST ${links.retry}`, `- 标记为已处理：POST ${links.resolve}`] : []),
+      ...(links?.temporalUi ? [`- Temporal：[查看工作流](${links.temporalUi})`] : []),
       `- 工作流：${input.workflowId}`,
       ...(input.at !== undefined && input.tz ? [`- 时间：${formatTime(input.at, input.tz)}`] : []),
     ].join('\n'),
+  };
+}
+
+/**
+ * To the applicant when the approval ends without an outcome from DingTalk: the document left approval in Kingdee
+ * (audited there, withdrawn, deleted) or an administrator closed it. The decisions made so far are listed.
+ */
+export function approvalClosedNotice(
+  document: DocumentSummary,
+  input: {
+    how: 'withdrawn' | 'handledInKingdee' | 'deleted' | 'adminResolved';
+    status?: string;
+    decisions: readonly DecisionSummary[];
+    tz: TimeZone;
+  },
+): Notice {
+  const what = `您的${document.formName} ${document.billNo}（${formatMoney(document.amount, document.currency)}）`;
+  const status = input.status ? `（金蝶状态：${input.status}）` : '';
+  const [title, sentence] = (() => {
+    switch (input.how) {
+      case 'withdrawn':
+        return ['已撤回', `${what}已撤回${status}，钉钉中的审批已取消。`];
+      case 'deleted':
+        return ['已在金蝶删除', `${what}已在金蝶删除，钉钉中的审批已取消。`];
+      case 'adminResolved':
+        return ['已转由管理员处理', `${what}已由管理员标记为已处理，钉钉中的审批已结束，请在金蝶中查看结果。`];
+      case 'handledInKingdee':
+        return ['已在金蝶处理', `${what}已在金蝶处理${status}，钉钉中的审批已结束。`];
+    }
+  })();
+  const decisions = decisionsText(input.decisions, input.tz);
+  return {
+    title: `${document.formName} ${document.billNo} ${title}`,
+    text: `${sentence}${decisions ? `\n\n已有审批记录：${decisions}` : ''}` + linkLine(document),
   };
 }
 

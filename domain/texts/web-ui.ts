@@ -1,6 +1,7 @@
 /**
  * What the Temporal Web UI (and the admin view) shows of an approval: the one-line summary of the workflow, the
- * Chinese labels of its stages, and the "current details" saying what it waits for right now.
+ * Chinese labels of its stages, and the "current details" saying what it waits for right now (or why it needs a
+ * person).
  *
  * Pure and deterministic (runs in the Temporal workflow sandbox).
  */
@@ -28,12 +29,12 @@ export function polledSummaryLine(head: {
     .join(' · ');
 }
 
-/** Chinese labels of the workflow's stages (ApprovalStage in workflows/contract.ts); unknown stages are shown as they are. */
 /** The poller workflow's line in the Web UI list. */
 export function pollerSummaryLine(formName: string): string {
   return `金蝶变更检测 ${formName}`;
 }
 
+/** Chinese labels of the workflow's stages (ApprovalStage in workflows/contract.ts); unknown stages are shown as they are. */
 export const stageLabels: Record<string, string> = {
   starting: '启动中',
   'awaiting-approval': '审批中',
@@ -45,15 +46,28 @@ export const stageLabels: Record<string, string> = {
   'not-applicable': '无需审批',
 };
 
-/** The Temporal UI's "current details" (markdown): what the approval is waiting for right now. */
+/**
+ * The Temporal UI's "current details" (markdown): what the approval is waiting for right now — and while it needs
+ * attention, why. Before the document is read (or when it cannot be), the workflow id names the approval.
+ */
 export function currentDetails(
-  document: DocumentSummary,
-  state: { stage: string; stepName?: string; waitingFor?: readonly string[]; escalated?: boolean },
+  document: DocumentSummary | undefined,
+  state: {
+    stage: string;
+    stepName?: string;
+    waitingFor?: readonly string[];
+    escalated?: boolean;
+    /** Why the approval needs a person, while its stage is needs-attention. */
+    attention?: { reason: string };
+    workflowId?: string;
+  },
 ): string {
   const stage = stageLabels[state.stage] ?? state.stage;
+  const attention = state.stage === 'needs-attention' ? state.attention : undefined;
   return [
-    `**${summaryLine(document)}**`,
+    `**${document ? summaryLine(document) : (state.workflowId ?? '')}**`,
     `状态：${stage}${state.stepName && state.stage === 'awaiting-approval' ? `（${state.stepName}）` : ''}`,
+    ...(attention ? [`原因：${attention.reason}`] : []),
     ...(state.waitingFor && state.waitingFor.length > 0 ? [`待审批人：${names(state.waitingFor)}`] : []),
     ...(state.escalated ? ['已升级'] : []),
   ].join('\n\n');

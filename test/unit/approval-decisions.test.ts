@@ -6,6 +6,8 @@ import {
   applyDecision,
   bringInManager,
   cardStateFor,
+  closedCardStateFor,
+  closedHow,
   createStep,
   currentStep,
   decisionSummaries,
@@ -21,6 +23,8 @@ import {
 } from '../../workflows/approval/decisions';
 import type { BusinessCalendar } from '../../domain/business-hours';
 import type { ApprovalState, DecisionInput, StepState } from '../../workflows/contract';
+import { appendEntry } from '../../domain/decision-log';
+import { approvalRefusalText, cardResultText } from '../../domain/texts';
 
 const T0 = '2026-11-24T02:00:00.000Z';
 const T1 = '2026-11-24T02:30:00.000Z';
@@ -70,23 +74,44 @@ describe('createStep', () => {
   });
 });
 
+const kind = (refusal: ReturnType<typeof refusalFor>) => refusal?.kind;
+
 describe('refusalFor', () => {
   it('accepts an approver of the current step', () => {
     expect(refusalFor(stateWith(step('any')), approve('lisi', { stepId: 'finance' }))).toBeUndefined();
   });
 
-  it('refuses a card from an earlier step as stale', () => {
-    expect(refusalFor(stateWith(step('any')), approve('lisi', { stepId: 'dept-manager' }))).toBe('staleCard');
+  it('a card from an earlier step: says which step it was, who decided it, and where the approval is now', () => {
+    const first = step('any', {}, 'dept-manager');
+    first.name = '部门经理审批';
+    applyDecision(stateWith(first), approve('lisi'), T1);
+    const state = stateWith(first, step('any'));
+    const refusal = refusalFor(state, approve('wangwu', { stepId: 'dept-manager' }));
+    expect(refusal).toEqual({
+      kind: 'stepMovedOn',
+      stepName: '部门经理审批',
+      outcome: 'approved',
+      byName: '李四',
+      nextStepName: '财务审批',
+    });
+    expect(approvalRefusalText(refusal!, { billNo: 'FYBX000123' })).toBe(
+      '单据 FYBX000123 的「部门经理审批」已由 李四 同意，已进入「财务审批」，无需您再操作',
+    );
+    // A card of a step this approval never had (an older run): only where the approval is now.
+    expect(refusalFor(state, approve('lisi', { stepId: 'gone' }))).toEqual({
+      kind: 'stepMovedOn',
+      nextStepName: '财务审批',
+    });
   });
 
   it('refuses someone who is not an approver of the step', () => {
-    expect(refusalFor(stateWith(step('any')), approve('zhangsan'))).toBe('notApprover');
+    expect(kind(refusalFor(stateWith(step('any')), approve('zhangsan')))).toBe('notApprover');
   });
 
   it('requires a comment to reject', () => {
     const state = stateWith(step('any'));
-    expect(refusalFor(state, { userId: 'lisi', action: 'reject', channel: 'card' })).toBe('commentRequired');
-    expect(refusalFor(state, { userId: 'lisi', action: 'reject', comment: '  ', channel: 'card' })).toBe(
+    expect(kind(refusalFor(state, { userId: 'lisi', action: 'reject', channel: 'card' }))).toBe('commentRequired');
+    expect(kind(refusalFor(state, { userId: 'lisi', action: 'reject', comment: '  ', channel: 'card' }))).toBe(
       'commentRequired',
     );
     expect(
@@ -96,10 +121,10 @@ describe('refusalFor', () => {
 
   it('requires someone else as the target of a transfer or 加签', () => {
     const state = stateWith(step('any'));
-    expect(refusalFor(state, { userId: 'lisi', action: 'transfer', channel: 'card' })).toBe('targetRequired');
-    expect(refusalFor(state, { userId: 'lisi', action: 'addApprover', targetUserId: 'lisi', channel: 'card' })).toBe(
-      'targetIsSelf',
-    );
+    expect(kind(refusalFor(state, { userId: 'lisi', action: 'transfer', channel: 'card' }))).toBe('targetRequired');
+    expect(
+      kind(refusalFor(state, { userId: 'lisi', action: 'addApprover', targetUserId: 'lisi', channel: 'card' })),
+    ).toBe('targetIsSelf');
     expect(
       refusalFor(state, { userId: 'lisi', action: 'transfer', targetUserId: 'zhaoliu', channel: 'card' }),
     ).toBeUndefined();
@@ -108,21 +133,114 @@ describe('refusalFor', () => {
   it('tells someone who already approved on an all-must-approve step that it is done', () => {
     const state = stateWith(step('all'));
     applyDecision(state, approve('lisi'), T1);
-    expect(refusalFor(state, approve('lisi'))).toBe('alreadyDecided');
+    expect(kind(refusalFor(state, approve('lisi')))).toBe('alreadyDecided');
     expect(refusalFor(state, approve('wangwu'))).toBeUndefined();
   });
 
-  it('after the step is decided: alreadyDecided for the one who decided, notAwaiting for the others', () => {
+  it('the second of two simultaneous clicks: the step was decided by the first, and the approval moves on', () => {
     const state = stateWith(step('any'));
     applyDecision(state, approve('lisi'), T1);
+    // The step is decided; the next one has not started yet (its approvers are being looked up).
+    expect(kind(refusalFor(state, approve('lisi')))).toBe('alreadyDecided');
+    const refusal = refusalFor(state, approve('wangwu'), { nextStepName: '财务总监审批' });
+    expect(refusal).toEqual({
+      kind: 'stepMovedOn',
+      stepName: '财务审批',
+      outcome: 'approved',
+      byName: '李四',
+      nextStepName: '财务总监审批',
+    });
+    // The last step: it says the approval is through and being written back.
+    expect(refusalFor(state, approve('wangwu'))).toEqual({
+      kind: 'finished',
+      outcome: 'approved',
+      byName: '李四',
+      writingBack: true,
+    });
     state.stage = 'writing-back';
-    expect(refusalFor(state, approve('lisi'))).toBe('alreadyDecided');
-    expect(refusalFor(state, approve('wangwu'))).toBe('notAwaiting');
+    expect(kind(refusalFor(state, approve('lisi')))).toBe('alreadyDecided');
+    expect(approvalRefusalText(refusalFor(state, approve('wangwu'))!, { billNo: 'FYBX000123' })).toBe(
+      '单据 FYBX000123 已由 李四 同意，审批已通过（正在写回金蝶），无需再操作',
+    );
   });
 
-  it('refuses everything before the first step starts', () => {
+  it('refuses everything before the first step starts, and while the approval needs attention', () => {
     const state: ApprovalState = { ...stateWith(), stage: 'starting', currentStepIndex: -1 };
-    expect(refusalFor(state, approve('lisi'))).toBe('notAwaiting');
+    expect(refusalFor(state, approve('lisi'))).toEqual({ kind: 'starting' });
+    const parked: ApprovalState = { ...stateWith(step('any')), stage: 'needs-attention' };
+    expect(refusalFor(parked, approve('lisi'))).toEqual({ kind: 'needsAttention' });
+    expect(approvalRefusalText({ kind: 'needsAttention' }, { billNo: 'FYBX000123' })).toBe(
+      '单据 FYBX000123 遇到问题，正在等待管理员处理，暂时不能审批，请稍后再试',
+    );
+  });
+
+  it('a withdrawn bill is withdrawn, for everyone — also for the approver who handed their seat on', () => {
+    const state = stateWith(step('any'));
+    currentStep(state)!.names.zhaoliu = '赵六';
+    applyDecision(state, { userId: 'lisi', action: 'transfer', targetUserId: 'zhaoliu', channel: 'card' }, T1);
+    expect(refusalFor(state, approve('lisi'))).toEqual({ kind: 'transferredAway', toName: '赵六' });
+    // The change is seen, the approval is closing:
+    const closing = refusalFor(state, approve('lisi'), { closing: 'A' });
+    expect(closing).toEqual({ kind: 'closed', how: 'withdrawn', status: 'A' });
+    expect(approvalRefusalText(closing!, { billNo: 'FYBX000123' })).toBe(
+      '单据 FYBX000123 已被撤回（金蝶状态：创建），审批已取消，无需操作',
+    );
+    // … and closed: the log says how.
+    state.log = appendEntry([], {
+      actor: 'system',
+      action: 'externalChange',
+      channel: 'kingdee',
+      at: T2,
+      details: { source: 'poll', status: 'A' },
+    });
+    state.stage = 'closed-in-kingdee';
+    expect(refusalFor(state, approve('lisi'))).toEqual(closing);
+    expect(refusalFor(state, approve('zhaoliu'))).toEqual(closing);
+    expect(closedHow(state)).toEqual(closing);
+  });
+
+  it('closed in Kingdee, deleted, or by an administrator', () => {
+    const closedWith = (entry: Parameters<typeof appendEntry>[1]): ApprovalState => ({
+      ...stateWith(step('any')),
+      stage: 'closed-in-kingdee',
+      log: appendEntry([], entry),
+    });
+    const change = { actor: 'system', action: 'externalChange', channel: 'kingdee', at: T2 } as const;
+    expect(refusalFor(closedWith({ ...change, details: { status: 'C' } }), approve('lisi'))).toEqual({
+      kind: 'closed',
+      how: 'handledInKingdee',
+      status: 'C',
+    });
+    expect(refusalFor(closedWith({ ...change, details: { status: 'deleted' } }), approve('lisi'))).toEqual({
+      kind: 'closed',
+      how: 'deleted',
+    });
+    // Histories from before the status was logged: handled in Kingdee.
+    expect(refusalFor(closedWith({ ...change, details: { source: 'poll' } }), approve('lisi'))).toEqual({
+      kind: 'closed',
+      how: 'handledInKingdee',
+    });
+    expect(
+      refusalFor(closedWith({ actor: 'ops', action: 'adminResolve', channel: 'admin', at: T2 }), approve('lisi')),
+    ).toEqual({ kind: 'closed', how: 'adminResolved' });
+  });
+});
+
+describe('closedCardStateFor', () => {
+  it('keeps what each person decided in front of the closed note', () => {
+    const s = step('all');
+    const state = stateWith(s);
+    applyDecision(state, approve('lisi', { comment: '同意' }), T1);
+    const closed = { status: 'closed', reason: 'handledInKingdee', kingdeeStatus: 'C' } as const;
+    const lisi = closedCardStateFor(s, 'lisi', closed);
+    expect(lisi).toEqual({
+      ...closed,
+      earlier: { status: 'approved', byName: '李四', at: T1, comment: '同意' },
+    });
+    expect(cardResultText(lisi, { offsetMinutes: 480 })).toBe(
+      '李四 已同意（2026-11-24 10:30） · 意见：同意；已在金蝶处理（金蝶状态：已审核），无需在钉钉操作',
+    );
+    expect(closedCardStateFor(s, 'wangwu', closed)).toEqual(closed); // still pending: only the note
   });
 });
 
@@ -176,7 +294,7 @@ describe('applyDecision', () => {
     const applied = applyDecision(state, approve('zhaoliu'), T1);
     expect(applied.onBehalfOf).toBe('wangwu');
     expect(currentStep(state)!.slots[1]!.decision?.by).toBe('zhaoliu');
-    expect(refusalFor(state, approve('wangwu'))).toBe('alreadyDecided'); // the seat is taken
+    expect(kind(refusalFor(state, approve('wangwu')))).toBe('alreadyDecided'); // the seat is taken
     expect(cardStateFor(currentStep(state)!, 'wangwu')).toEqual({ status: 'pending' });
     expect(cardStateFor(currentStep(state)!, 'zhaoliu')).toMatchObject({ status: 'approved', byName: '赵六' });
     applyDecision(state, approve('lisi'), T2);
@@ -201,7 +319,7 @@ describe('applyDecision', () => {
     expect(s.approvers).toEqual(['lisi', 'wangwu', 'zhaoliu']);
     expect(cardStateFor(s, 'lisi')).toEqual({ status: 'transferred', byName: '李四', toName: '赵六', at: T1 });
     expect(cardStateFor(s, 'zhaoliu')).toEqual({ status: 'pending' });
-    expect(refusalFor(state, approve('lisi'))).toBe('notApprover');
+    expect(refusalFor(state, approve('lisi'))).toEqual({ kind: 'transferredAway', toName: '赵六' });
     expect(refusalFor(state, approve('zhaoliu'))).toBeUndefined();
 
     applyDecision(state, approve('zhaoliu'), T2);
@@ -263,7 +381,13 @@ describe('the final action rejecting (系统)', () => {
       { name: '系统', action: 'reject', at: T3, comment: '超时未审批' },
     ]);
     expect(lastDecider(state.steps)).toBe('wangwu');
-    expect(refusalFor({ ...state, stage: 'writing-back' }, approve('lisi'))).toBe('alreadyDecided');
+    expect(kind(refusalFor({ ...state, stage: 'writing-back' }, approve('lisi')))).toBe('alreadyDecided');
+    expect(refusalFor({ ...state, stage: 'rejected' }, approve('zhaoliu'))).toEqual({
+      kind: 'finished',
+      outcome: 'rejected',
+      byName: '系统',
+      writingBack: false,
+    });
   });
 
   it('adds no 系统 rejection when a person rejected', () => {

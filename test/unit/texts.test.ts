@@ -3,7 +3,14 @@
  * notices, decisions written back to Kingdee, answers to the person deciding, templates and planning explanations.
  */
 import {
+  adminActionRefused,
   applicantNotice,
+  approvalClosedNotice,
+  approversNotFoundMessage,
+  attentionLinks,
+  attentionReason,
+  chainPlanComment,
+  workflowBugReason,
   approvalCard,
   botReplies,
   documentStatusLabels,
@@ -125,11 +132,34 @@ describe('the approval card', () => {
       lines: '[{"name":"交通费","amount":"4,800.00"},{"name":"住宿费","amount":"8,000.00"}]',
       link: 'https://kingdee.example/FYBX000123',
       stepName: '财务经理审批',
+      notes: '',
       status: 'pending',
       result: '',
       workflowId: 'approval:x',
       stepId: 'finance-manager',
       actions: '["approve","reject"]',
+    });
+  });
+
+  it('shows the plan’s warnings (e.g. thresholds it could not compare) as 注意', () => {
+    const warned = approvalCard(claim, {
+      stepId: 'cfo',
+      stepName: '财务总监审批',
+      workflowId: 'approval:x',
+      notes: ['甲', '乙'],
+    });
+    expect(warned.notes).toBe('注意：甲；乙');
+  });
+
+  it('a closed card keeps its person’s decision in front of the closed note', () => {
+    const earlier = { status: 'rejected', byName: '李四', at: at('2026-11-24 10:32'), comment: '发票缺失' } as const;
+    expect(cardWithState(card, { status: 'closed', reason: 'withdrawn', kingdeeStatus: 'A', earlier }, tz).result).toBe(
+      '李四 已驳回（2026-11-24 10:32） · 原因：发票缺失；申请人已撤回该单据，无需审批',
+    );
+    expect(cardWithState(card, { status: 'closed', reason: 'adminResolved' }, tz)).toMatchObject({
+      status: 'closed',
+      result: '已由管理员处理，无需审批',
+      actions: '[]',
     });
   });
 
@@ -310,6 +340,87 @@ describe('outcome messages', () => {
     expect(alert.text).toContain('- 时间：2026-11-24 11:06');
   });
 
+  it('alerts ops once with where to act: the admin endpoints, and the Temporal UI when its URL is known', () => {
+    const workflowId = 'approval:acct:ER_ExpReimbursement:FYBX000123';
+    const links = attentionLinks({
+      workflowId,
+      namespace: 'default',
+      runId: 'run-1',
+      apiBaseUrl: 'https://bridge.example.com/',
+      temporalUiUrl: 'https://temporal.example.com',
+    });
+    expect(links).toEqual({
+      retry: 'https://bridge.example.com/admin/approvals/approval%3Aacct%3AER_ExpReimbursement%3AFYBX000123/retry',
+      resolve: 'https://bridge.example.com/admin/approvals/approval%3Aacct%3AER_ExpReimbursement%3AFYBX000123/resolve',
+      temporalUi:
+        'https://temporal.example.com/namespaces/default/workflows/approval%3Aacct%3AER_ExpReimbursement%3AFYBX000123/run-1/history',
+    });
+    const alert = opsAlert(claim, { workflowId, reason: '无法确定 FYBX000123 的审批人', links });
+    expect(alert.text).toContain(`- 重试：POST ${links.retry}`);
+    expect(alert.text).toContain(`- 标记为已处理：POST ${links.resolve}`);
+    expect(alert.text).toContain(`- Temporal：[查看工作流](${links.temporalUi})`);
+    // Unknown URLs: the endpoints as paths, no UI link.
+    expect(attentionLinks({ workflowId: 'a:b' })).toEqual({
+      retry: '/admin/approvals/a%3Ab/retry',
+      resolve: '/admin/approvals/a%3Ab/resolve',
+    });
+  });
+
+  it('needs-attention reasons say what the workflow was doing and why, in Chinese', () => {
+    expect(
+      attentionReason({
+        task: '向 ghost 发送「部门经理审批」的审批卡片',
+        detail: 'card kdb-1 was not delivered to IM_ROBOT.ghost: param.userIdNotExist',
+        type: 'DingTalkDeliveryError',
+      }),
+    ).toBe(
+      '向 ghost 发送「部门经理审批」的审批卡片失败：钉钉中没有该用户（DingTalkDeliveryError：card kdb-1 was not delivered to IM_ROBOT.ghost: param.userIdNotExist）',
+    );
+    expect(
+      attentionReason({ task: '确定「部门经理审批」的审批人', detail: '无法确定 X 的审批人：…', type: 'NoApprovers' }),
+    ).toBe('确定「部门经理审批」的审批人失败：无法确定 X 的审批人：…');
+    expect(attentionReason({ task: '写回金蝶', detail: 'socket hang up', exhausted: true })).toBe(
+      '写回金蝶失败：（socket hang up）；已多次自动重试仍未成功',
+    );
+    expect(workflowBugReason('确定「部门经理审批」的审批人', 'TypeError: people.map is not a function')).toBe(
+      '确定「部门经理审批」的审批人时工作流内部出错（程序缺陷）：TypeError: people.map is not a function',
+    );
+    expect(adminActionRefused('retry', '审批中')).toBe('只有“需人工处理”的单据可以重试，当前状态：审批中');
+  });
+
+  it('says for each approver why they could not be found in DingTalk (mobiles masked)', () => {
+    expect(
+      approversNotFoundMessage('FYBX000301', [
+        { kind: 'applicantNotInDingTalk', name: '孙九', mobile: '13900000099' },
+        { kind: 'unknownUser', userId: 'ghost' },
+      ]),
+    ).toBe(
+      '无法确定 FYBX000301 的审批人：申请人 孙九 的手机号 139****0099 在钉钉中找不到，无法确定其上级；钉钉中没有用户 ghost',
+    );
+    expect(approversNotFoundMessage('X', [{ kind: 'applicantWithoutMobile', name: '孙九' }])).toBe(
+      '无法确定 X 的审批人：申请人 孙九 在金蝶中没有手机号，无法确定其上级',
+    );
+  });
+
+  it('logs the plan with its warnings', () => {
+    expect(chainPlanComment(['财务经理审批', 'CFO 审批'], [], ['FKD000046 的币别是 USD…'])).toBe(
+      '审批链：财务经理审批 → CFO 审批；注意：FKD000046 的币别是 USD…',
+    );
+  });
+
+  it('tells the applicant when the approval closes without an outcome, with the decisions so far', () => {
+    const decisions: DecisionSummary[] = [{ name: '李四', action: 'approve', at: at('2026-11-24 10:32') }];
+    const closed = approvalClosedNotice(claim, { how: 'handledInKingdee', status: '已审核', decisions, tz });
+    expect(closed.title).toBe('费用报销单 FYBX000123 已在金蝶处理');
+    expect(closed.text).toContain(
+      '您的费用报销单 FYBX000123（¥12,800.00）已在金蝶处理（金蝶状态：已审核），钉钉中的审批已结束。',
+    );
+    expect(closed.text).toContain('已有审批记录：李四 2026-11-24 10:32 同意');
+    expect(approvalClosedNotice(claim, { how: 'withdrawn', status: '创建', decisions: [], tz }).title).toBe(
+      '费用报销单 FYBX000123 已撤回',
+    );
+  });
+
   it('shows the current state in the Temporal UI', () => {
     expect(
       currentDetails(claim, {
@@ -319,6 +430,13 @@ describe('outcome messages', () => {
         escalated: true,
       }),
     ).toBe('**费用报销单 FYBX000123 · ¥12,800.00 · 张三**\n\n状态：审批中（财务经理审批）\n\n待审批人：王五\n\n已升级');
+    expect(
+      currentDetails(undefined, {
+        stage: 'needs-attention',
+        workflowId: 'approval:x',
+        attention: { reason: '读取金蝶单据并生成审批计划失败：…' },
+      }),
+    ).toBe('**approval:x**\n\n状态：需人工处理\n\n原因：读取金蝶单据并生成审批计划失败：…');
   });
 });
 

@@ -1,12 +1,12 @@
 /**
  * The approval cards a workflow has sent, and the activities that deliver and update them. A card is updated only
- * when what it shows (status and result) changes.
+ * when what it shows (status and result) changes. Every card carries the plan's warnings (`notes`).
  */
 import * as texts from '../../domain/texts';
 import type { DocumentSummary } from '../../domain/document';
 import type { StepState } from '../contract';
 import { io } from './proxies';
-import { cardStateFor } from './decisions';
+import { cardStateFor, closedCardStateFor } from './decisions';
 
 export interface SentCard {
   outTrackId: string;
@@ -20,20 +20,24 @@ export interface SentCard {
 
 export class ApprovalCards {
   private readonly sent: SentCard[] = [];
+  /** The plan's warnings, shown on every card (set once the plan is known). */
+  notes: readonly string[] = [];
 
   constructor(private readonly workflowId: string) {}
 
   /** The person's card on the step as first sent (as it would be sent, if they have none). */
   firstParams(document: DocumentSummary, step: StepState, userId: string): texts.CardParamMap {
     const card = this.sent.find((c) => c.stepId === step.id && c.userId === userId);
-    return (
-      card?.params ??
-      texts.approvalCard(document, { stepId: step.id, stepName: step.name, workflowId: this.workflowId })
-    );
+    return card?.params ?? this.paramsFor(document, step);
+  }
+
+  /** Who on the step has been asked (step.approvers) but has no card yet. */
+  missing(step: StepState): string[] {
+    return step.approvers.filter((userId) => !this.sent.some((c) => c.stepId === step.id && c.userId === userId));
   }
 
   async deliver(document: DocumentSummary, step: StepState, userIds: string[]): Promise<void> {
-    const params = texts.approvalCard(document, { stepId: step.id, stepName: step.name, workflowId: this.workflowId });
+    const params = this.paramsFor(document, step);
     const delivered = await io.deliverApprovalCards({
       workflowId: this.workflowId,
       stepId: step.id,
@@ -64,20 +68,40 @@ export class ApprovalCards {
     });
   }
 
-  /** Every card shows the same state (e.g. closed in Kingdee). */
-  async showEverywhere(state: texts.CardState, tz: texts.TimeZone): Promise<void> {
-    await this.update(this.sent, (card) => texts.cardWithState(card.params, state, tz));
+  /** Every card shows that the approval is closed, after what its person decided (if anything). */
+  async close(
+    steps: readonly StepState[],
+    closed: Omit<Extract<texts.CardState, { status: 'closed' }>, 'earlier'>,
+    tz: texts.TimeZone,
+  ): Promise<void> {
+    const byStep = new Map(steps.map((s) => [s.id, s]));
+    await this.update(this.sent, (card) => {
+      const step = byStep.get(card.stepId);
+      return texts.cardWithState(card.params, step ? closedCardStateFor(step, card.userId, closed) : closed, tz);
+    });
+  }
+
+  private paramsFor(document: DocumentSummary, step: StepState): texts.CardParamMap {
+    return texts.approvalCard(document, {
+      stepId: step.id,
+      stepName: step.name,
+      workflowId: this.workflowId,
+      notes: this.notes,
+    });
   }
 
   private async update(cards: SentCard[], paramsFor: (card: SentCard) => texts.CardParamMap): Promise<void> {
     const updates: Array<{ outTrackId: string; cardParams: Record<string, string> }> = [];
+    const shownNow: Array<[SentCard, string]> = [];
     for (const card of cards) {
       const params = paramsFor(card);
       const shown = `${params.status}|${params.result}`;
       if (shown === card.shown) continue;
-      card.shown = shown;
+      shownNow.push([card, shown]);
       updates.push({ outTrackId: card.outTrackId, cardParams: params });
     }
     if (updates.length > 0) await io.updateApprovalCards({ updates });
+    // Only once DingTalk has them: an update that failed is sent again when the phase is retried.
+    for (const [card, shown] of shownNow) card.shown = shown;
   }
 }

@@ -7,8 +7,9 @@
  * workflow's state is one mutable object that the status query returns); everything else only reads.
  */
 import { businessTimeBetween, type BusinessCalendar } from '../../domain/business-hours';
-import type { CardState, DecisionSummary, RefusalKind, Waiting } from '../../domain/texts';
-import { systemActorName } from '../../domain/texts/approval';
+import type { CardState, DecidedCardState, DecisionSummary, Waiting } from '../../domain/texts';
+import { systemActorName, type ApprovalRefusal } from '../../domain/texts/approval';
+import { isDocumentStatus, isWithdrawn, type DocumentStatus } from '../../domain/document';
 import type { PlannedStep } from '../../rules/plan';
 import type { ApprovalSlot, ApprovalStage, ApprovalState, DecisionInput, Person, StepState } from '../contract';
 
@@ -78,28 +79,116 @@ function sitsOn(slot: ApprovalSlot, userId: string): boolean {
   return slot.assignee === userId || slot.delegates.includes(userId);
 }
 
+/** What the workflow knows beyond its state when it checks a decision. */
+export interface RefusalContext {
+  /** The name of the step after the current one, when there is one (the current step may be decided already). */
+  nextStepName?: string;
+  /** A change in Kingdee the workflow has seen but not acted on yet: the approval is closing. */
+  closing?: DocumentStatus | 'deleted';
+}
+
 /**
- * Why a decision must be refused, or undefined when it may be applied. Checks in order: the approval awaits a
- * decision (a repeated click by someone who already decided is told so, not "not yours"), the card is for the current
- * step, the person sits on a seat of it, one of their seats is undecided, a rejection says why, and a transfer or
- * 加签 names someone else.
+ * Why a decision must be refused, or undefined when it may be applied — said as what actually happened. In order:
+ * the approval is closed (withdrawn, handled in Kingdee, resolved by an admin) or closing, or waits for an admin;
+ * it takes no decisions (someone who decided is told so; anyone else how far it got: the step moved on and who
+ * decided it, the approval ended and how, it is still starting); the card is for an earlier step (which, decided by
+ * whom, and where the approval is now); the person sits on no seat (handed it on by 转交, or never had one); every
+ * seat of theirs is decided; a rejection says why; a transfer or 加签 names someone else.
  */
-export function refusalFor(state: ApprovalState, decision: DecisionInput): RefusalKind | undefined {
+export function refusalFor(
+  state: ApprovalState,
+  decision: DecisionInput,
+  context: RefusalContext = {},
+): ApprovalRefusal | undefined {
+  const closed = state.stage === 'awaiting-approval' && context.closing ? closedBy(context.closing) : closedHow(state);
+  if (closed) return closed;
+  if (state.stage === 'needs-attention') return { kind: 'needsAttention' };
   const step = currentStep(state);
+  const decidedByMe = state.steps.some((s) => s.slots.some((slot) => slot.decision?.by === decision.userId));
   if (state.stage !== 'awaiting-approval' || !step || step.outcome) {
-    const decidedByMe = state.steps.some((s) => s.slots.some((slot) => slot.decision?.by === decision.userId));
-    return decidedByMe ? 'alreadyDecided' : 'notAwaiting';
+    if (decidedByMe) return { kind: 'alreadyDecided' };
+    if (state.stage === 'starting' || (state.stage === 'awaiting-approval' && !step)) return { kind: 'starting' };
+    if (state.stage === 'not-applicable') return { kind: 'notApplicable' };
+    const last = state.steps[state.steps.length - 1];
+    const outcome = last?.outcome ?? (state.stage === 'rejected' ? 'rejected' : 'approved');
+    if (step?.outcome === 'approved' && state.stage === 'awaiting-approval' && context.nextStepName) {
+      return {
+        kind: 'stepMovedOn',
+        stepName: step.name,
+        outcome: 'approved',
+        ...optionalName(deciderOf(step)),
+        nextStepName: context.nextStepName,
+      };
+    }
+    return {
+      kind: 'finished',
+      outcome,
+      ...optionalName(last ? deciderOf(last) : undefined),
+      writingBack: state.stage !== 'approved' && state.stage !== 'rejected',
+    };
   }
-  if (decision.stepId !== undefined && decision.stepId !== step.id) return 'staleCard';
+  if (decision.stepId !== undefined && decision.stepId !== step.id) {
+    const cardStep = state.steps.find((s) => s.id === decision.stepId);
+    return {
+      kind: 'stepMovedOn',
+      ...(cardStep ? { stepName: cardStep.name } : {}),
+      ...(cardStep?.outcome ? { outcome: cardStep.outcome } : {}),
+      ...optionalName(cardStep ? deciderOf(cardStep) : undefined),
+      nextStepName: step.name,
+    };
+  }
   const mine = step.slots.filter((slot) => sitsOn(slot, decision.userId));
-  if (mine.length === 0) return 'notApprover';
-  if (mine.every((slot) => slot.decision)) return 'alreadyDecided';
-  if (decision.action === 'reject' && !decision.comment?.trim()) return 'commentRequired';
+  if (mine.length === 0) {
+    const handedOn = step.slots.find((slot) => slot.transferredFrom?.includes(decision.userId));
+    if (handedOn) return { kind: 'transferredAway', toName: step.names[handedOn.assignee] ?? handedOn.assignee };
+    return decidedByMe ? { kind: 'alreadyDecided' } : { kind: 'notApprover' };
+  }
+  if (mine.every((slot) => slot.decision)) return { kind: 'alreadyDecided' };
+  if (decision.action === 'reject' && !decision.comment?.trim()) return { kind: 'commentRequired' };
   if (decision.action === 'transfer' || decision.action === 'addApprover') {
-    if (!decision.targetUserId) return 'targetRequired';
-    if (decision.targetUserId === decision.userId) return 'targetIsSelf';
+    if (!decision.targetUserId) return { kind: 'targetRequired' };
+    if (decision.targetUserId === decision.userId) return { kind: 'targetIsSelf' };
   }
   return undefined;
+}
+
+const optionalName = (name: string | undefined): { byName?: string } => (name ? { byName: name } : {});
+
+/** Who settled a step: its rejecter (系统 for a final action), else its last approver. */
+function deciderOf(step: StepState): string | undefined {
+  const decided = step.slots.map((slot) => slot.decision).filter((d) => d !== undefined);
+  const rejection = decided.find((d) => d.action === 'reject');
+  if (rejection) return step.names[rejection.by] ?? rejection.by;
+  if (step.outcome === 'rejected') return systemActorName;
+  const last = [...decided].sort((a, b) => a.at.localeCompare(b.at)).pop();
+  return last ? (step.names[last.by] ?? last.by) : undefined;
+}
+
+type ClosedRefusal = Extract<ApprovalRefusal, { kind: 'closed' }>;
+
+/** How a document that left approval in Kingdee closes the approval: withdrawn, deleted or handled there. */
+export function closedBy(status: DocumentStatus | 'deleted'): ClosedRefusal {
+  if (status === 'deleted') return { kind: 'closed', how: 'deleted' };
+  return { kind: 'closed', how: isWithdrawn(status) ? 'withdrawn' : 'handledInKingdee', status };
+}
+
+/**
+ * How a closed approval was closed, from its log: the last external change (its status, recorded in `details`) or
+ * an administrator's resolve. Undefined while the approval is not closed-in-kingdee.
+ */
+export function closedHow(state: ApprovalState): ClosedRefusal | undefined {
+  if (state.stage !== 'closed-in-kingdee') return undefined;
+  for (let i = state.log.length - 1; i >= 0; i--) {
+    const entry = state.log[i]!;
+    if (entry.action === 'adminResolve') return { kind: 'closed', how: 'adminResolved' };
+    if (entry.action === 'externalChange') {
+      const status = entry.details?.status;
+      return status === 'deleted' || isDocumentStatus(status)
+        ? closedBy(status)
+        : { kind: 'closed', how: 'handledInKingdee' };
+    }
+  }
+  return { kind: 'closed', how: 'handledInKingdee' };
 }
 
 /** Someone a decision brings in (转交, 加签) whose name the step does not know yet: look it up before applying. */
@@ -225,6 +314,23 @@ export function cardStateFor(step: StepState, userId: string): CardState {
     return { status: 'approved', byName: name(last.by), at: last.at, comment: last.comment };
   }
   return { status: 'pending' };
+}
+
+/**
+ * What a person's card shows once the approval is closed (in Kingdee or by an admin): the closed note, after what
+ * the card showed before (their own decision, a transfer, the step's outcome) so nobody loses their decision.
+ */
+export function closedCardStateFor(
+  step: StepState,
+  userId: string,
+  closed: Omit<Extract<CardState, { status: 'closed' }>, 'earlier'>,
+): CardState {
+  const before = cardStateFor(step, userId);
+  const earlier: DecidedCardState | undefined =
+    before.status === 'approved' || before.status === 'rejected' || before.status === 'transferred'
+      ? before
+      : undefined;
+  return earlier ? { ...closed, earlier } : closed;
 }
 
 /** Every decision as people read it, oldest first, including a rejection made by the final action (系统). */

@@ -1,6 +1,7 @@
 /**
  * What the approval shows outside itself, kept in step with its state: search attributes (for the admin list and
- * searches), the memo's summary line and the Temporal UI's current details.
+ * searches: Approvers lists only people who may decide now, so it is empty while the approval needs attention), the
+ * memo's summary line and the Temporal UI's current details (with the reason while it needs attention).
  */
 import { setCurrentDetails, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
 import * as texts from '../../domain/texts';
@@ -28,20 +29,32 @@ export function publishOverview(state: ApprovalState): void {
       ? [
           { key: KingdeeFormId, value: document.formId },
           { key: KingdeeBillNo, value: document.billNo },
-          { key: KingdeeAmount, value: document.amount },
+          { key: KingdeeAmount, value: amountInCents(document.amount) / 100 },
           { key: Applicant, value: document.applicant.name },
         ]
       : []),
   ]);
-  if (document) {
-    upsertMemo({ summary: texts.summaryLine(document) });
-    setCurrentDetails(
-      texts.currentDetails(document, {
-        stage: state.stage,
-        stepName: step?.name,
-        waitingFor: waiting.map((s) => step?.names[s.assignee] ?? s.assignee),
-        escalated: state.escalated,
-      }),
-    );
-  }
+  if (document) upsertMemo({ summary: texts.summaryLine(document) });
+  setCurrentDetails(
+    texts.currentDetails(document, {
+      stage: state.stage,
+      stepName: step?.name,
+      waitingFor: waiting.map((s) => step?.names[s.assignee] ?? s.assignee),
+      escalated: state.escalated,
+      workflowId: state.workflowId,
+      ...(state.attention ? { attention: state.attention } : {}),
+    }),
+  );
+}
+
+/**
+ * An amount in whole cents (half away from zero), so the search attribute is exactly the amount Kingdee shows:
+ * 0.1 + 0.2 is stored as 0.3, not 0.30000000000000004. (cents / 100 is the double nearest the decimal, the same one
+ * a visibility query's literal parses to.) A non-finite amount counts as 0.
+ */
+export function amountInCents(amount: number): number {
+  if (!Number.isFinite(amount)) return 0;
+  // toPrecision(15) first, as formatAmount does: 1.005 * 100 is 100.49999999999999 in binary.
+  const cents = Math.round(Number((Math.abs(amount) * 100).toPrecision(15)));
+  return amount < 0 && cents > 0 ? -cents : cents;
 }

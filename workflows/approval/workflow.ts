@@ -1,20 +1,36 @@
 /**
- * The approval lifecycle of one Kingdee document, start to finish, as one durable workflow:
- *   plan (load the document, capture the rules) → for each step: deliver cards, wait for decisions, remind,
- *   escalate, final action → write back to Kingdee exactly once → update every card → tell the applicant and the
- *   people next in line.
+ * The approval lifecycle of one Kingdee document, start to finish, as one durable workflow, in phases:
+ *   plan (load the document, capture the rules) → approval, one step at a time (deliver cards, wait for decisions,
+ *   remind, escalate, final action) → write back to Kingdee exactly once → finish (update every card, tell the
+ *   applicant and the people next in line) — or close, when the document leaves approval in Kingdee.
  * Decisions arrive as the `decide` Update (cards: the caller gets an immediate answer) or the `decideAsync` Signal
  * (asynchronous channels). Their handlers check the decision against the rules (decisions.ts), may look up the name
  * of someone it brings in (转交, 加签: the describeUser activity, so the answer can name them), then apply it to the
  * state and log it. Every other side effect — cards for newcomers, card updates, notices, timers, the write-back —
  * happens in the main flow below, in order.
  *
- * A little over the ~500-line guide: what remains is the flow itself (plan, steps, write-back, needs-attention,
- * finish), which reads best in one place; the rules, cards and overview are already apart.
+ * The failure policy (docs/failure-policy.md): the workflow never fails. Whatever a phase cannot get past — an
+ * activity that failed for good, a rules problem, a write-back Kingdee refuses, an unexpected exception in this code
+ * — parks the approval in needs-attention (reason in Chinese, ops told once per entry) until an administrator
+ * retries (the phase runs again, resuming where it stopped) or resolves it (it ends cleanly), or the document
+ * changes in Kingdee. Cancellation and continue-as-new always pass through.
+ *
+ * Over the ~500-line guide: what remains is the flow itself — resumable phases, the decision handlers, parking in
+ * needs-attention — which reads best in one place; the decision rules (decisions.ts), cards, notices, the failure
+ * classification and ops alert (attention.ts), texts and overview are apart.
  */
-import { ActivityFailure, ApplicationFailure, condition, log, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  condition,
+  isCancellation,
+  log,
+  patched,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 import { addBusinessTime } from '../../domain/business-hours';
-import type { ChainPlan, PlannedStep, ResolvedTarget } from '../../rules/plan';
+import type { ChainPlan, PlannedStep } from '../../rules/plan';
 import { appendEntry, type NewDecisionLogEntry } from '../../domain/decision-log';
 import {
   adminUpdate,
@@ -26,6 +42,7 @@ import {
   type ApprovalWorkflowInput,
   type ApprovalStage,
   type ApprovalState,
+  type AttentionContact,
   type DecisionInput,
   type DecisionResult,
   type DocumentChange,
@@ -33,7 +50,17 @@ import {
 } from '../contract';
 import * as texts from '../../domain/texts';
 import * as approvalTexts from '../../domain/texts/approval';
-import { isAwaitingApproval, isWithdrawn, type DocumentSummary } from '../../domain/document';
+import { isAwaitingApproval, isWithdrawn, type DocumentStatus, type DocumentSummary } from '../../domain/document';
+import {
+  alertOps,
+  attentionFor,
+  attentionPhase,
+  describeError,
+  NeedsAttention,
+  passesThrough,
+  type Phase,
+} from './attention';
+import { ApprovalNotices } from './notices';
 import { io, kingdee, notify } from './proxies';
 import { ApprovalCards } from './cards';
 import {
@@ -43,6 +70,7 @@ import {
   currentStep,
   decisionSummaries,
   cardStateFor,
+  closedBy,
   isFinished,
   lastDecider,
   pendingSlots,
@@ -61,16 +89,38 @@ export async function approvalWorkflow(input: ApprovalWorkflowInput): Promise<Ap
 type Outcome = 'approved' | 'rejected';
 type StepResult = Outcome | 'external';
 
+/** The ApplicationFailure types an approval's own answers carry (the API shows their message). */
+const refusedType = 'DecisionRefused';
+const decisionFailedType = 'DecisionFailed';
+/** Patch: closing an approval (the document left approval in Kingdee) also tells the applicant. */
+const closeTellsApplicantPatch = 'close-tells-applicant';
+/** Patch: a final action's notice to a target with `applicant: true` reaches the applicant. */
+const overdueTellsApplicantPatch = 'overdue-tells-applicant';
+
 class ApprovalRun {
   private readonly state: ApprovalState;
   private document?: DocumentSummary;
   private plan?: ChainPlan;
-  /** Steps changed by handlers (or the final action) whose side effects the main flow has not done yet: a newcomer's
-   * card, then updates of the step's cards. */
+  private phase: Phase = { name: 'plan' };
+  /** Decisions applied by handlers whose side effects the main flow has not done yet: a newcomer's card, then
+   * updates of the step's cards. An entry leaves the queue only once its side effects are done. */
   private readonly unprocessed: Array<{ step: StepState; newcomer?: string }> = [];
   private externalChange?: DocumentChange;
   private adminAction?: AdminAction;
   private readonly cards: ApprovalCards;
+  /** Whom to alert and where to act, from the plan activity; planAnswered false: it never answered. */
+  private contact?: AttentionContact;
+  private planAnswered = false;
+  /** What the main flow is doing, for the reason of a needs-attention entry. */
+  private task: string = approvalTexts.attentionTasks.plan;
+  /** An unexpected exception in a decision handler, raised in the main flow (so it parks the approval). */
+  private fault?: unknown;
+  /** Notices, and which side effects are done (so a retried phase does not repeat them). */
+  private readonly notices: ApprovalNotices;
+  /** Per step: the next reminder and the final action's time (undefined: none left). */
+  private readonly timers = new Map<string, { nextReminderAt?: number; finalAt?: number }>();
+  /** Per step: the managers escalation brought in. */
+  private readonly escalated = new Map<string, string[]>();
 
   constructor(private readonly input: ApprovalWorkflowInput) {
     this.state = {
@@ -82,93 +132,168 @@ class ApprovalRun {
       log: [],
     };
     this.cards = new ApprovalCards(this.state.workflowId);
+    this.notices = new ApprovalNotices({
+      document: () => this.mustDocument(),
+      approvers: () => this.state.steps.flatMap((step) => step.approvers),
+      record: (entry) => this.record(entry),
+    });
   }
 
+  /**
+   * Runs the phases; whatever stops one parks the approval until an admin acts or the document changes in Kingdee.
+   * Only cancellation and continue-as-new leave as they are. If parking itself throws, the error leaves as a plain
+   * Error: that fails the workflow *task* (Temporal retries it, a fix can be deployed), never the workflow.
+   */
   async execute(): Promise<ApprovalState> {
     this.registerHandlers();
-    if (!(await this.makePlan())) return this.state;
-
-    let outcome: Outcome = 'approved';
-    for (const [index, step] of this.mustPlan().steps.entries()) {
-      const result = await this.runStep(index, step);
-      if (result === 'external') return this.closeBecauseKingdeeChanged();
-      if (result === 'rejected') {
-        outcome = 'rejected';
-        break;
+    try {
+      for (;;) {
+        try {
+          await this.advance();
+          return this.state;
+        } catch (err) {
+          if (passesThrough(err)) throw err;
+          await this.park(attentionFor(err, this.task, this.phase));
+        }
       }
+    } catch (err) {
+      if (passesThrough(err)) throw err;
+      log.error('the approval could not park in needs-attention; failing the workflow task', {
+        error: describeError(err),
+      });
+      throw new Error(`needs-attention failed: ${describeError(err)}`);
     }
-    if (!(await this.writeBack(outcome))) return this.closeBecauseKingdeeChanged();
-    await this.finish(outcome);
-    return this.state;
   }
 
-  /** Load the document and plan the chain; a plan the rules cannot make waits for an admin (retry after a fix). */
-  private async makePlan(): Promise<boolean> {
+  private async advance(): Promise<void> {
     for (;;) {
-      const result = await io.planApproval({ document: this.input.document });
-      if (result.applicable === true) {
-        this.document = result.document;
-        this.plan = result.plan;
-        this.state.document = result.document;
-        this.record({
-          actor: 'system',
-          action: 'start',
-          channel: 'system',
-          comment: approvalTexts.chainPlanComment(
-            result.plan.steps.map((s) => s.name),
-            result.plan.skippedSteps,
-          ),
-        });
-        publishOverview(this.state);
-        return true;
-      }
-      if (result.applicable === false) {
-        this.state.document = result.document;
-        this.record({ actor: 'system', action: 'complete', channel: 'kingdee', comment: result.reason });
-        this.setStage('not-applicable');
-        return false;
-      }
-      this.document = result.document;
-      this.state.document = result.document;
-      await this.needsAttention(result.reason, result.type, approvalTexts.attentionActions.fixRules);
-      if (this.externalChange) {
-        this.setStage('closed-in-kingdee');
-        return false;
-      }
-      if (this.takeAdminAction() === 'resolve') {
-        this.setStage('not-applicable');
-        return false;
+      const phase = this.phase;
+      switch (phase.name) {
+        case 'plan':
+          if (!(await this.makePlan())) return;
+          this.phase = { name: 'approval', index: 0 };
+          break;
+        case 'approval': {
+          if (phase.index >= this.mustPlan().steps.length) {
+            this.phase = { name: 'writeBack', outcome: 'approved' };
+            break;
+          }
+          const result = await this.runStep(phase.index);
+          if (result === 'external') this.phase = { name: 'close', by: 'kingdee', effects: true };
+          else if (result === 'rejected') this.phase = { name: 'writeBack', outcome: 'rejected' };
+          else this.phase = { name: 'approval', index: phase.index + 1 };
+          break;
+        }
+        case 'writeBack':
+          await this.writeBack(phase.outcome);
+          this.phase = { name: 'finish', outcome: phase.outcome, notices: true };
+          break;
+        case 'finish':
+          await this.finish(phase.outcome, phase.notices);
+          return;
+        case 'close':
+          await this.close(phase.by, phase.effects);
+          return;
+        case 'notApplicable':
+          this.setStage('not-applicable');
+          return;
       }
     }
+  }
+
+  /** Load the document and plan the chain; a plan the rules cannot make needs a person (retry after a fix). */
+  private async makePlan(): Promise<boolean> {
+    this.task = approvalTexts.attentionTasks.plan;
+    // Published with the plan (or the next needs-attention entry); a retry is starting again, not needing attention.
+    this.state.stage = 'starting';
+    const result = await io.planApproval({ document: this.input.document });
+    this.planAnswered = true;
+    this.contact = result.contact;
+    if (result.applicable === true) {
+      this.document = result.document;
+      this.plan = result.plan;
+      this.cards.notes = result.plan.warnings ?? [];
+      this.state.document = result.document;
+      this.record({
+        actor: 'system',
+        action: 'start',
+        channel: 'system',
+        comment: approvalTexts.chainPlanComment(
+          result.plan.steps.map((s) => s.name),
+          result.plan.skippedSteps,
+          result.plan.warnings,
+        ),
+        ...(result.plan.warnings?.length ? { details: { warnings: result.plan.warnings } } : {}),
+      });
+      publishOverview(this.state);
+      return true;
+    }
+    if (result.applicable === false) {
+      this.state.document = result.document;
+      this.record({ actor: 'system', action: 'complete', channel: 'kingdee', comment: result.reason });
+      this.setStage('not-applicable');
+      return false;
+    }
+    this.document = result.document;
+    this.state.document = result.document;
+    throw new NeedsAttention(result.reason, result.type, approvalTexts.attentionActions.fixRules);
   }
 
   // ── one step ──────────────────────────────────────────────────────────────────────────────────────────────
 
-  private async runStep(index: number, planned: PlannedStep): Promise<StepResult> {
+  /** Runs step `index`: starts it (approvers, cards) unless it has started, then waits; a retry resumes it. */
+  private async runStep(index: number): Promise<StepResult> {
     const plan = this.mustPlan();
-    const people = await io.resolveApprovers({ specs: planned.approvers, document: this.mustDocument() });
-    const startedAtMs = Date.now();
-    const step = createStep(planned, people, new Date(startedAtMs).toISOString());
-    for (const delegate of step.slots.flatMap((slot) => slot.delegates)) await this.learnName(step, delegate);
-    this.state.steps.push(step);
-    this.state.currentStepIndex = index;
-    this.setStage('awaiting-approval');
-    await this.cards.deliver(this.mustDocument(), step, step.approvers);
-
+    const planned = plan.steps[index]!;
+    const document = this.mustDocument();
     const calendar = plan.calendar;
-    const at = (ms: number | undefined) => (ms === undefined ? undefined : addBusinessTime(startedAtMs, ms, calendar));
-    let nextReminderAt = at(planned.remindAfterMs);
-    const escalateAt = at(planned.escalateAfterMs);
-    let finalAt = at(planned.finalAfterMs);
+    let step = this.state.steps[index];
+    const resuming = step !== undefined;
+    if (!step) {
+      this.task = approvalTexts.attentionTasks.resolveApprovers(planned.name);
+      const people = await io.resolveApprovers({ specs: planned.approvers, document });
+      const startedAtMs = Date.now();
+      const created = createStep(planned, people, new Date(startedAtMs).toISOString());
+      this.task = approvalTexts.attentionTasks.lookUpPerson;
+      for (const delegate of created.slots.flatMap((slot) => slot.delegates)) await this.learnName(created, delegate);
+      const at = (ms: number | undefined) =>
+        ms === undefined ? undefined : addBusinessTime(startedAtMs, ms, calendar);
+      this.timers.set(created.id, { nextReminderAt: at(planned.remindAfterMs), finalAt: at(planned.finalAfterMs) });
+      this.state.steps.push(created);
+      this.state.currentStepIndex = index;
+      this.setStage('awaiting-approval');
+      step = created;
+    } else if (this.state.stage !== 'awaiting-approval') {
+      this.setStage('awaiting-approval'); // resumed by an admin retry
+    }
+    const missing = this.cards.missing(step);
+    if (missing.length > 0) {
+      this.task = approvalTexts.attentionTasks.deliverCards(
+        step.name,
+        missing.map((id) => step.names[id] ?? id),
+      );
+      await this.cards.deliver(document, step, missing);
+    }
+    if (resuming) {
+      this.task = approvalTexts.attentionTasks.updateCards;
+      await this.cards.refresh(step, calendar);
+    }
 
+    const timers = this.timers.get(step.id) ?? {};
+    const startedAtMs = Date.parse(step.startedAt);
+    const escalateAt =
+      planned.escalateAfterMs === undefined
+        ? undefined
+        : addBusinessTime(startedAtMs, planned.escalateAfterMs, calendar);
     for (;;) {
       await this.processDecisions();
       if (this.externalChange) return 'external';
       if (step.outcome) return step.outcome;
 
-      const deadlines = [nextReminderAt, step.escalated ? undefined : escalateAt, finalAt];
+      const deadlines = [timers.nextReminderAt, step.escalated ? undefined : escalateAt, timers.finalAt];
       const next = Math.min(...deadlines.filter((t): t is number => t !== undefined));
-      const somethingHappened = () => this.unprocessed.length > 0 || this.externalChange !== undefined;
+      const somethingHappened = () =>
+        this.unprocessed.length > 0 || this.externalChange !== undefined || this.fault !== undefined;
       if (next === Infinity) {
         await condition(somethingHappened);
         continue;
@@ -176,15 +301,15 @@ class ApprovalRun {
       if (await condition(somethingHappened, Math.max(next - Date.now(), 1))) continue;
 
       const now = Date.now();
-      if (nextReminderAt !== undefined && now >= nextReminderAt) {
+      if (timers.nextReminderAt !== undefined && now >= timers.nextReminderAt) {
         await this.remind(step);
-        nextReminderAt =
+        timers.nextReminderAt =
           planned.remindEveryMs !== undefined ? addBusinessTime(now, planned.remindEveryMs, calendar) : undefined;
       }
       if (escalateAt !== undefined && !step.escalated && now >= escalateAt) await this.escalate(step);
-      if (finalAt !== undefined && now >= finalAt) {
-        finalAt = undefined;
+      if (timers.finalAt !== undefined && now >= timers.finalAt) {
         await this.finalAction(step, planned);
+        timers.finalAt = undefined;
       }
     }
   }
@@ -194,12 +319,14 @@ class ApprovalRun {
   }
 
   private async remind(step: StepState): Promise<void> {
-    step.remindersSent += 1;
+    this.task = approvalTexts.attentionTasks.remind(step.name);
+    const count = step.remindersSent + 1;
     const userIds = waitingUserIds(step);
     await notify.notifyUsers({
       userIds,
-      notice: texts.reminder(this.mustDocument(), { ...this.waiting(step), count: step.remindersSent }),
+      notice: texts.reminder(this.mustDocument(), { ...this.waiting(step), count }),
     });
+    step.remindersSent = count;
     this.record({ actor: 'system', action: 'remind', channel: 'timer', stepId: step.id, details: { userIds } });
   }
 
@@ -207,41 +334,59 @@ class ApprovalRun {
   private async escalate(step: StepState): Promise<void> {
     const plan = this.mustPlan();
     const document = this.mustDocument();
+    this.task = approvalTexts.attentionTasks.escalate(step.name);
+    const waiting = this.waiting(step);
+    const managers = this.escalated.get(step.id) ?? (await this.bringInManagers(step));
+    const key = `escalate:${step.id}`;
+    if (managers.length > 0) {
+      await this.notices.once(`${key}:cards`, () => this.cards.deliver(document, step, managers));
+      if (plan.escalation.notifyManager) {
+        for (const manager of managers) {
+          await this.notices.once(`${key}:manager:${manager}`, () =>
+            notify.notifyUsers({
+              userIds: [manager],
+              notice: texts.escalationManagerNotice(document, {
+                ...waiting,
+                managerName: step.names[manager] ?? manager,
+              }),
+            }),
+          );
+        }
+      }
+    }
+    const robot = plan.escalation.robot;
+    if (robot) {
+      await this.notices.once(`${key}:group`, () =>
+        notify.notifyGroup({
+          robot,
+          notice: texts.escalationNotice(document, {
+            ...waiting,
+            managers: managers.map((id) => step.names[id] ?? id),
+          }),
+        }),
+      );
+    }
     step.escalated = true;
     this.state.escalated = true;
-    const waiting = this.waiting(step);
+    this.record({ actor: 'system', action: 'escalate', channel: 'timer', stepId: step.id, details: { managers } });
+    publishOverview(this.state);
+  }
+
+  /** Each waiting approver's manager joins their seat (once per step: a retried escalation does not ask again). */
+  private async bringInManagers(step: StepState): Promise<string[]> {
     const managers: string[] = [];
     for (const slot of pendingSlots(step)) {
       const manager = await io.findManager({ userId: slot.assignee });
       if (bringInManager(step, slot, manager) && !managers.includes(manager!.userId)) managers.push(manager!.userId);
     }
-    if (managers.length > 0) {
-      await this.cards.deliver(document, step, managers);
-      if (plan.escalation.notifyManager) {
-        for (const manager of managers) {
-          await notify.notifyUsers({
-            userIds: [manager],
-            notice: texts.escalationManagerNotice(document, {
-              ...waiting,
-              managerName: step.names[manager] ?? manager,
-            }),
-          });
-        }
-      }
-    }
-    if (plan.escalation.robot) {
-      await notify.notifyGroup({
-        robot: plan.escalation.robot,
-        notice: texts.escalationNotice(document, { ...waiting, managers: managers.map((id) => step.names[id] ?? id) }),
-      });
-    }
-    this.record({ actor: 'system', action: 'escalate', channel: 'timer', stepId: step.id, details: { managers } });
-    publishOverview(this.state);
+    this.escalated.set(step.id, managers);
+    return managers;
   }
 
   private async finalAction(step: StepState, planned: PlannedStep): Promise<void> {
     const final = planned.finalAction;
     if (!final) return;
+    this.task = approvalTexts.attentionTasks.finalAction(step.name);
     const waiting = this.waiting(step);
     if (final.type === 'reject') {
       const comment = texts.timeoutRejectComment(final.reason, waiting.waitedMs);
@@ -250,20 +395,31 @@ class ApprovalRun {
       this.unprocessed.push({ step });
       return;
     }
-    this.record({
-      actor: 'system',
-      action: 'finalAction',
-      channel: 'timer',
-      stepId: step.id,
-      comment: approvalTexts.overdueKeepWaitingComment,
-    });
-    await this.tell(final.to, texts.overdueNotice(this.mustDocument(), { ...waiting, text: final.text }));
+    const key = `final:${step.id}`;
+    if (this.notices.firstTime(key)) {
+      this.record({
+        actor: 'system',
+        action: 'finalAction',
+        channel: 'timer',
+        stepId: step.id,
+        comment: approvalTexts.overdueKeepWaitingComment,
+      });
+    }
+    // Histories from before the patch never looked the applicant up here.
+    const toApplicant = final.to.applicant && patched(overdueTellsApplicantPatch);
+    await this.notices.tell(
+      final.to,
+      texts.overdueNotice(this.mustDocument(), { ...waiting, text: final.text }),
+      key,
+      toApplicant,
+    );
   }
 
   // ── decisions ────────────────────────────────────────────────────────────────────────────────────────────
 
   private registerHandlers(): void {
     setHandler(statusQuery, () => this.state);
+    // The handler is decide itself: an extra await here would complete the Update later than recorded histories do.
     setHandler(decideUpdate, (decision: DecisionInput) => this.decide(decision), {
       validator: (decision: DecisionInput) => this.check(decision),
     });
@@ -272,7 +428,9 @@ class ApprovalRun {
         this.check(decision);
         await this.decide(decision);
       } catch (err) {
-        log.warn('ignored a decision signal', { decision, reason: err instanceof Error ? err.message : String(err) });
+        const failure = this.handlerFailure(err, decision);
+        if (isCancellation(failure)) throw failure;
+        log.warn('ignored a decision signal', { decision, reason: failure.message });
       }
     });
     setHandler(documentChangedSignal, (change: DocumentChange) => {
@@ -304,23 +462,64 @@ class ApprovalRun {
 
   /** Synchronous, so it can reject an Update before anything is written to history. */
   private check(decision: DecisionInput): void {
-    const kind = refusalFor(this.state, decision);
-    if (kind) {
+    const refusal = refusalFor(this.state, decision, {
+      ...(this.plan?.steps[this.state.currentStepIndex + 1]
+        ? { nextStepName: this.plan.steps[this.state.currentStepIndex + 1]!.name }
+        : {}),
+      ...(this.externalChange ? { closing: this.externalChange.status } : {}),
+    });
+    if (refusal) {
       throw ApplicationFailure.create({
-        type: 'DecisionRefused',
+        type: refusedType,
         nonRetryable: true,
-        message: texts.refusal(kind, this.state.document),
+        message: approvalTexts.approvalRefusalText(refusal, this.state.document),
       });
     }
   }
 
-  /** Someone brought in (转交, 加签) is named in the answer, so look them up first, then check again and apply. */
-  private async decide(decision: DecisionInput): Promise<DecisionResult> {
-    const target = unknownTarget(this.state, decision);
-    if (target) {
-      await this.learnName(currentStep(this.state)!, target);
-      this.check(decision);
+  /**
+   * What a decision handler's caller is told when it throws. Refusals and cancellation pass as they are; a lookup
+   * that failed is a "try again later"; anything else is a bug: the main flow parks the approval (this.fault) and
+   * the caller is told an administrator knows. (A non-Temporal error escaping an Update handler would fail the
+   * workflow task instead, and keep failing it until a fix is deployed.)
+   */
+  private handlerFailure(err: unknown, decision: DecisionInput): Error {
+    if (isCancellation(err)) return err as Error;
+    if (err instanceof ApplicationFailure && (err.type === refusedType || err.type === decisionFailedType)) return err;
+    if (err instanceof ActivityFailure) {
+      return ApplicationFailure.create({
+        type: decisionFailedType,
+        nonRetryable: true,
+        message: approvalTexts.decisionLookupFailedText,
+      });
     }
+    log.error('unexpected error while applying a decision', { decision, error: describeError(err) });
+    this.fault ??= err;
+    return ApplicationFailure.create({
+      type: decisionFailedType,
+      nonRetryable: true,
+      message: approvalTexts.decisionFailedText(this.state.document),
+    });
+  }
+
+  /**
+   * Someone brought in (转交, 加签) is named in the answer, so look them up first, then check again and apply. Errors
+   * leave as handlerFailure says (inside, not around: the Update must complete in as many steps as it always did).
+   */
+  private async decide(decision: DecisionInput): Promise<DecisionResult> {
+    try {
+      const target = unknownTarget(this.state, decision);
+      if (target) {
+        await this.learnName(currentStep(this.state)!, target);
+        this.check(decision);
+      }
+      return this.apply(decision);
+    } catch (err) {
+      throw this.handlerFailure(err, decision);
+    }
+  }
+
+  private apply(decision: DecisionInput): DecisionResult {
     const { step, onBehalfOf, newcomer } = applyDecision(this.state, decision, new Date().toISOString());
     this.record({
       actor: decision.userId,
@@ -347,16 +546,35 @@ class ApprovalRun {
     };
   }
 
-  /** Side effects of recorded decisions: newcomers get cards, every other card shows the new state. */
+  /**
+   * Side effects of recorded decisions: newcomers get cards, every other card shows the new state. A handler's
+   * unexpected error is raised here, in the main flow, so it parks the approval.
+   */
   private async processDecisions(): Promise<void> {
+    this.raiseFault();
     while (this.unprocessed.length > 0) {
-      const { step, newcomer } = this.unprocessed.shift()!;
+      const { step, newcomer } = this.unprocessed[0]!;
       if (newcomer) {
+        this.task = approvalTexts.attentionTasks.lookUpPerson;
         await this.learnName(step, newcomer);
-        await this.cards.deliver(this.mustDocument(), step, [newcomer]);
+        if (this.cards.missing(step).includes(newcomer)) {
+          this.task = approvalTexts.attentionTasks.deliverCards(step.name, [step.names[newcomer] ?? newcomer]);
+          await this.cards.deliver(this.mustDocument(), step, [newcomer]);
+        }
       }
+      this.task = approvalTexts.attentionTasks.updateCards;
       await this.cards.refresh(step, this.mustPlan().calendar);
+      this.unprocessed.shift();
+      this.raiseFault();
     }
+  }
+
+  private raiseFault(): void {
+    if (this.fault === undefined) return;
+    const fault = this.fault;
+    this.fault = undefined;
+    this.task = approvalTexts.attentionTasks.processDecision;
+    throw fault instanceof Error ? fault : new Error(describeError(fault));
   }
 
   private async learnName(step: StepState, userId: string): Promise<void> {
@@ -367,75 +585,190 @@ class ApprovalRun {
 
   // ── outcome ──────────────────────────────────────────────────────────────────────────────────────────────
 
-  /** Exactly once: the activity checks Kingdee's state first and treats "already there" as success. */
-  private async writeBack(outcome: Outcome): Promise<boolean> {
+  /**
+   * Exactly once: the activity checks Kingdee's state first and treats "already there" as success. A write-back
+   * that fails for good (refused, or still failing when its retry policy gives up) needs a person.
+   */
+  private async writeBack(outcome: Outcome): Promise<void> {
     const plan = this.mustPlan();
     this.setStage('writing-back');
     const comment = texts.kingdeeComment(decisionSummaries(this.state.steps), plan.calendar);
     const lastApprover = lastDecider(this.state.steps);
-    for (;;) {
-      try {
-        const result = await kingdee.writeBack({
-          document: this.mustDocument(),
+    this.task = approvalTexts.attentionTasks.writeBack(outcome);
+    const result = await kingdee.writeBack({
+      document: this.mustDocument(),
+      outcome,
+      comment,
+      operation: outcome === 'approved' ? plan.writeBack.approve : plan.writeBack.reject,
+      actingUserId: lastApprover,
+    });
+    this.state.writeBack = {
+      operation: result.operation,
+      alreadyInState: result.alreadyInState,
+      at: new Date().toISOString(),
+    };
+    this.record({
+      actor: 'system',
+      action: 'writeBack',
+      channel: 'kingdee',
+      comment,
+      details: { operation: result.operation, alreadyInState: result.alreadyInState },
+    });
+  }
+
+  private async finish(outcome: Outcome, notices: boolean): Promise<void> {
+    const plan = this.mustPlan();
+    const document = this.mustDocument();
+    if (notices) {
+      this.task = approvalTexts.attentionTasks.updateCards;
+      await this.cards.refreshAll(this.state.steps, plan.calendar);
+      const decisions = decisionSummaries(this.state.steps);
+      this.task = approvalTexts.attentionTasks.notifyApplicant;
+      await this.notices.tellApplicant(
+        texts.applicantNotice(document, { outcome, decisions, tz: plan.calendar }),
+        'finish',
+      );
+      const followUps = outcome === 'approved' ? plan.writeBack.followUps.approved : plan.writeBack.followUps.rejected;
+      this.task = approvalTexts.attentionTasks.followUp;
+      for (const [index, followUp] of followUps.entries()) {
+        const notice = texts.followUpNotice(document, {
+          template: followUp.template,
           outcome,
-          comment,
-          operation: outcome === 'approved' ? plan.writeBack.approve : plan.writeBack.reject,
-          actingUserId: lastApprover,
+          decisions,
+          tz: plan.calendar,
         });
-        this.state.writeBack = {
-          operation: result.operation,
-          alreadyInState: result.alreadyInState,
-          at: new Date().toISOString(),
-        };
-        this.record({
-          actor: 'system',
-          action: 'writeBack',
-          channel: 'kingdee',
-          comment,
-          details: { operation: result.operation, alreadyInState: result.alreadyInState },
-        });
-        return true;
-      } catch (err) {
-        if (!(err instanceof ActivityFailure)) throw err;
-        const cause = err.cause instanceof ApplicationFailure ? err.cause : undefined;
-        await this.needsAttention(
-          cause?.message ?? err.message,
-          cause?.type ?? 'WriteBackFailed',
-          approvalTexts.attentionActions.writeBackFailed,
-        );
-        if (this.externalChange) return false;
-        if (this.takeAdminAction() === 'resolve') {
-          this.state.writeBack = { operation: 'resolvedByAdmin', alreadyInState: false, at: new Date().toISOString() };
-          return true;
-        }
-        this.setStage('writing-back');
+        await this.notices.tell(followUp.to, notice, `followUp:${index}`, followUp.to.applicant);
       }
+    }
+    this.record({
+      actor: 'system',
+      action: 'complete',
+      channel: 'system',
+      comment: texts.stageLabels[outcome] ?? outcome,
+    }); // Last: "approved"/"rejected" means everything, notices included, is done.
+    this.setStage(outcome);
+  }
+
+  /**
+   * The approval ends without an outcome from DingTalk: the document left approval in Kingdee, or an admin resolved
+   * it. Every card shows it (after what its person decided), and the applicant is told.
+   */
+  private async close(by: 'kingdee' | 'admin', effects: boolean): Promise<void> {
+    const change = this.externalChange;
+    const status: DocumentStatus | 'deleted' = change?.status ?? 'deleted';
+    if (by === 'kingdee' && this.notices.firstTime('close:recorded')) {
+      this.record({
+        actor: 'system',
+        action: 'externalChange',
+        channel: 'kingdee',
+        comment: approvalTexts.kingdeeStatusComment(status),
+        details: { source: change?.source ?? 'poll', status },
+      });
+    }
+    this.setStage('closed-in-kingdee');
+    if (!effects) return;
+    const closed: Omit<Extract<texts.CardState, { status: 'closed' }>, 'earlier'> = by === 'admin'
+      ? { status: 'closed', reason: 'adminResolved' }
+      : { status: 'closed', reason: isWithdrawn(status) ? 'withdrawn' : 'handledInKingdee', kingdeeStatus: status };
+    const tz = this.plan?.calendar;
+    this.task = approvalTexts.attentionTasks.close;
+    if (tz) await this.cards.close(this.state.steps, closed, tz);
+    // Replaying a history from before this patch: its applicant was not told, so no activities here.
+    if (this.document && tz && (by === 'admin' || patched(closeTellsApplicantPatch))) {
+      const how = by === 'admin' ? ('adminResolved' as const) : closedBy(status).how;
+      this.task = approvalTexts.attentionTasks.notifyApplicant;
+      await this.notices.tellApplicant(
+        texts.approvalClosedNotice(this.document, {
+          how,
+          ...(status !== 'deleted' && by === 'kingdee' ? { status: texts.documentStatusLabels[status] } : {}),
+          decisions: decisionSummaries(this.state.steps),
+          tz,
+        }),
+        'close',
+      );
+    }
+    if (by === 'admin' && this.notices.firstTime('close:complete')) {
+      this.record({ actor: 'system', action: 'complete', channel: 'admin', comment: approvalTexts.adminClosedComment });
     }
   }
 
-  /** Stop, tell ops, and wait for an admin (retry / resolve) or for the document to change in Kingdee. */
-  private async needsAttention(reason: string, errorType: string, action: string): Promise<void> {
-    const plan = this.plan;
-    this.state.attention = { reason, errorType, since: new Date().toISOString() };
-    this.setStage('needs-attention');
+  /**
+   * Stop: needs-attention with the reason, ops told once for this entry, then wait for an admin (retry runs the
+   * phase again; resolve ends it cleanly) or, before the outcome is in Kingdee, for the document to change there.
+   */
+  private async park(attention: NeedsAttention): Promise<void> {
+    const phase = this.phase;
+    this.state.attention = {
+      reason: attention.reason,
+      errorType: attention.errorType,
+      since: new Date().toISOString(),
+      phase: attentionPhase(phase),
+    };
     this.record({
       actor: 'system',
       action: 'needsAttention',
       channel: 'system',
-      comment: reason,
-      details: { errorType },
+      comment: attention.reason,
+      details: { errorType: attention.errorType, phase: attentionPhase(phase) },
     });
-    const notice = texts.opsAlert(this.document, {
-      workflowId: this.state.workflowId,
-      reason,
-      errorType,
-      action,
-      at: Date.now(),
-      ...(plan ? { tz: plan.calendar } : {}),
-    });
-    await notify.notifyOps({ notice, ...(plan?.ops ? { ops: plan.ops } : {}) });
-    await condition(() => this.adminAction !== undefined || this.externalChange !== undefined);
+    this.setStage('needs-attention');
+    await this.alertOps(attention);
+    // Once the outcome is in Kingdee (finish) or the approval is closing, a change there is our own doing.
+    const closable = phase.name === 'plan' || phase.name === 'approval' || phase.name === 'writeBack';
+    await condition(() => this.adminAction !== undefined || (closable && this.externalChange !== undefined));
     this.state.attention = undefined;
+    if (closable && this.externalChange) {
+      this.adminAction = undefined;
+      this.phase = { name: 'close', by: 'kingdee', effects: true };
+      return;
+    }
+    if (this.takeAdminAction() === 'retry') return;
+    switch (phase.name) {
+      case 'plan':
+        this.phase = { name: 'notApplicable' };
+        break;
+      case 'approval':
+        this.phase = { name: 'close', by: 'admin', effects: true };
+        break;
+      case 'writeBack':
+        this.state.writeBack = { operation: 'resolvedByAdmin', alreadyInState: false, at: new Date().toISOString() };
+        this.phase = { name: 'finish', outcome: phase.outcome, notices: true };
+        break;
+      case 'finish':
+        this.phase = { ...phase, notices: false };
+        break;
+      case 'close':
+        this.phase = { ...phase, effects: false };
+        break;
+      case 'notApplicable':
+        break;
+    }
+  }
+
+  /** The alert, once per needs-attention entry. If it cannot be sent, the log says so and the approval still waits. */
+  private async alertOps(attention: NeedsAttention): Promise<void> {
+    if (!this.planAnswered && !this.contact) {
+      // The plan never answered, so nothing says who ops are: ask (the rules and settings the worker has).
+      this.contact = await io.attentionContact().catch((err: unknown) => {
+        if (!(err instanceof ActivityFailure) || isCancellation(err)) throw err;
+        return undefined;
+      });
+    }
+    const failed = await alertOps({
+      attention,
+      workflowId: this.state.workflowId,
+      ...(this.document ? { document: this.document } : {}),
+      ...(this.plan ? { plan: this.plan } : {}),
+      ...(this.contact ? { contact: this.contact } : {}),
+    });
+    if (failed !== undefined) {
+      this.record({
+        actor: 'system',
+        action: 'notify',
+        channel: 'robot',
+        comment: approvalTexts.opsAlertFailedComment(failed),
+      });
+    }
   }
 
   private takeAdminAction(): AdminAction['action'] | undefined {
@@ -451,73 +784,6 @@ class ApprovalRun {
     return action.action;
   }
 
-  private async finish(outcome: Outcome): Promise<void> {
-    const plan = this.mustPlan();
-    const document = this.mustDocument();
-    await this.cards.refreshAll(this.state.steps, plan.calendar);
-    const decisions = decisionSummaries(this.state.steps);
-    const applicant = await io.findApplicant({ document });
-    if (applicant) {
-      await notify.notifyUsers({
-        userIds: [applicant.userId],
-        notice: texts.applicantNotice(document, { outcome, decisions, tz: plan.calendar }),
-      });
-    }
-    const followUps = outcome === 'approved' ? plan.writeBack.followUps.approved : plan.writeBack.followUps.rejected;
-    for (const followUp of followUps) {
-      const notice = texts.followUpNotice(document, {
-        template: followUp.template,
-        outcome,
-        decisions,
-        tz: plan.calendar,
-      });
-      await this.tell(followUp.to, notice, applicant?.userId);
-    }
-    this.record({
-      actor: 'system',
-      action: 'complete',
-      channel: 'system',
-      comment: texts.stageLabels[outcome] ?? outcome,
-    }); // Last: "approved"/"rejected" means everything, notices included, is done.
-    this.setStage(outcome);
-  }
-
-  /** Deliver a notice to a rules-file target: its robot and/or people. */
-  private async tell(target: ResolvedTarget, notice: texts.Notice, applicantUserId?: string): Promise<void> {
-    if (target.robot) await notify.notifyGroup({ robot: target.robot, notice });
-    const userIds = new Set(target.users);
-    if (target.applicant && applicantUserId) userIds.add(applicantUserId);
-    if (target.approvers) for (const step of this.state.steps) for (const id of step.approvers) userIds.add(id);
-    if (userIds.size > 0) await notify.notifyUsers({ userIds: [...userIds], notice });
-    this.record({
-      actor: 'system',
-      action: 'notify',
-      channel: target.robot ? 'robot' : 'workNotice',
-      comment: notice.title,
-    });
-  }
-
-  private async closeBecauseKingdeeChanged(): Promise<ApprovalState> {
-    const change = this.externalChange;
-    const status = change?.status ?? 'deleted';
-    this.record({
-      actor: 'system',
-      action: 'externalChange',
-      channel: 'kingdee',
-      comment: approvalTexts.kingdeeStatusComment(status),
-      details: { source: change?.source ?? 'poll' },
-    });
-    this.setStage('closed-in-kingdee');
-    const state: texts.CardState = {
-      status: 'closed',
-      reason: isWithdrawn(status) ? 'withdrawn' : 'handledInKingdee',
-      kingdeeStatus: status,
-    };
-    const tz = this.plan?.calendar;
-    if (tz) await this.cards.showEverywhere(state, tz);
-    return this.state;
-  }
-
   // ── bookkeeping ──────────────────────────────────────────────────────────────────────────────────────────
 
   private record(entry: Omit<NewDecisionLogEntry, 'at'>): void {
@@ -530,12 +796,12 @@ class ApprovalRun {
   }
 
   private mustPlan(): ChainPlan {
-    if (!this.plan) throw ApplicationFailure.nonRetryable('the approval has no plan yet', 'InternalError');
+    if (!this.plan) throw new Error('the approval has no plan yet');
     return this.plan;
   }
 
   private mustDocument(): DocumentSummary {
-    if (!this.document) throw ApplicationFailure.nonRetryable('the approval has no document yet', 'InternalError');
+    if (!this.document) throw new Error('the approval has no document yet');
     return this.document;
   }
 }

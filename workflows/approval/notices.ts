@@ -1,0 +1,92 @@
+/**
+ * The notices an approval sends to people — the applicant's, and those to rules-file targets (follow-ups, overdue
+ * notices) — each part sent once even when its phase is retried, and never skipped silently: an applicant DingTalk
+ * cannot find gets a log entry saying so. Also keeps which other side effects are done (`once`, `firstTime`).
+ */
+import type * as texts from '../../domain/texts';
+import * as approvalTexts from '../../domain/texts/approval';
+import type { NewDecisionLogEntry } from '../../domain/decision-log';
+import type { DocumentSummary } from '../../domain/document';
+import type { ResolvedTarget } from '../../rules/plan';
+import type { Person } from '../contract';
+import { io, notify } from './proxies';
+
+export interface NoticesHost {
+  document(): DocumentSummary;
+  /** Everyone asked on any step (a target with `approvers: true`). */
+  approvers(): string[];
+  record(entry: Omit<NewDecisionLogEntry, 'at'>): void;
+}
+
+export class ApprovalNotices {
+  private readonly done = new Set<string>();
+  /** The applicant in DingTalk (null: not found), once looked up. */
+  private applicant?: Person | null;
+
+  constructor(private readonly host: NoticesHost) {}
+
+  /** Runs a side effect unless it is done already (a retried phase must not repeat it). */
+  async once(key: string, effect: () => Promise<unknown>): Promise<void> {
+    if (this.done.has(key)) return;
+    await effect();
+    this.done.add(key);
+  }
+
+  /** True the first time it is asked for `key` (for log entries written once). */
+  firstTime(key: string): boolean {
+    if (this.done.has(key)) return false;
+    this.done.add(key);
+    return true;
+  }
+
+  /** The applicant's notice; when they cannot be found in DingTalk, the log says so (never a silent skip). */
+  async tellApplicant(notice: texts.Notice, key: string): Promise<void> {
+    await this.once(`applicant:${key}`, async () => {
+      const applicant = await this.findApplicant();
+      if (applicant) await notify.notifyUsers({ userIds: [applicant.userId], notice });
+      else this.applicantNotTold(notice);
+    });
+  }
+
+  /**
+   * A notice to a rules-file target: its robot and/or people (the applicant too when `toApplicant`). `key`: which
+   * notice it is, so a retried phase sends each part once.
+   */
+  async tell(target: ResolvedTarget, notice: texts.Notice, key: string, toApplicant: boolean): Promise<void> {
+    const robot = target.robot;
+    if (robot) await this.once(`${key}:robot`, () => notify.notifyGroup({ robot, notice }));
+    await this.once(`${key}:users`, async () => {
+      const userIds = new Set(target.users);
+      if (toApplicant) {
+        const applicant = await this.findApplicant();
+        if (applicant) userIds.add(applicant.userId);
+        else this.applicantNotTold(notice);
+      }
+      if (target.approvers) for (const id of this.host.approvers()) userIds.add(id);
+      if (userIds.size > 0) await notify.notifyUsers({ userIds: [...userIds], notice });
+    });
+    if (this.firstTime(`${key}:recorded`)) {
+      this.host.record({
+        actor: 'system',
+        action: 'notify',
+        channel: robot ? 'robot' : 'workNotice',
+        comment: notice.title,
+      });
+    }
+  }
+
+  private async findApplicant(): Promise<Person | null> {
+    if (this.applicant === undefined) this.applicant = await io.findApplicant({ document: this.host.document() });
+    return this.applicant;
+  }
+
+  private applicantNotTold(notice: texts.Notice): void {
+    this.host.record({
+      actor: 'system',
+      action: 'notify',
+      channel: 'workNotice',
+      comment: approvalTexts.applicantNotToldComment(notice.title, this.host.document().applicant),
+      details: { skipped: 'applicantNotFound' },
+    });
+  }
+}
