@@ -9,6 +9,8 @@ import { silentLogger, type Logger } from '../../common/logger';
 import {
   botMessageSchema,
   cardCallbackSchema,
+  isRepeatedBotMessage,
+  ReplayGuard,
   toBotText,
   toCardClick,
   type BotTextMessage,
@@ -51,15 +53,35 @@ export interface StreamListener {
   connected(): boolean;
 }
 
+/** Frames larger than this are dropped unread (no DingTalk callback comes near it; the HTTP API allows 256 KB). */
+export const maxStreamFrameChars = 256 * 1024;
+
+/** A frame's `data` as JSON, or undefined (with a warning) when it is too large or not JSON. */
+function frameJson(data: unknown, log: Logger, what: string): unknown {
+  if (typeof data !== 'string' || data.length > maxStreamFrameChars) {
+    log.warn({ chars: typeof data === 'string' ? data.length : typeof data }, `${what} frame dropped: too large`);
+    return undefined;
+  }
+  try {
+    return JSON.parse(data) as unknown;
+  } catch {
+    log.warn(`${what} frame dropped: data is not JSON`);
+    return undefined;
+  }
+}
+
 export async function startStreamListener(options: {
   clientId: string;
   clientSecret: string;
   openConnectionUrl: string;
   onCardCallback: (click: CardClickPayload) => Promise<CardCallbackResponse>;
   onBotMessage: (message: BotTextMessage) => Promise<void>;
+  /** What was already received (the service's is durable: the same message is acted on once, across restarts). */
+  replayGuard?: ReplayGuard;
   logger?: Logger;
 }): Promise<StreamListener> {
   const log = options.logger ?? silentLogger;
+  const guard = options.replayGuard ?? new ReplayGuard();
   const client = new ConfigurableDWClient(
     { clientId: options.clientId, clientSecret: options.clientSecret },
     options.openConnectionUrl,
@@ -72,9 +94,15 @@ export async function startStreamListener(options: {
     void (async () => {
       const messageId = message.headers.messageId;
       try {
-        const payload = cardCallbackSchema.safeParse(JSON.parse(message.data));
+        const payload = cardCallbackSchema.safeParse(frameJson(message.data, log, 'card callback'));
         if (!payload.success) {
-          log.warn({ issues: payload.error.issues }, 'malformed card callback frame');
+          log.warn({ issues: payload.error.issues.slice(0, 5) }, 'malformed card callback frame');
+          client.socketCallBackResponse(messageId, {});
+          return;
+        }
+        // A frame delivered again (same messageId) is answered, never acted on twice.
+        if (messageId && !(await guard.claim(`stream:${messageId.slice(0, 128)}`))) {
+          log.warn({ messageId }, 'card callback frame received before: ignored');
           client.socketCallBackResponse(messageId, {});
           return;
         }
@@ -90,8 +118,11 @@ export async function startStreamListener(options: {
       // Robot messages are fire-and-forget on DingTalk's side: acknowledge at once, then handle.
       client.socketCallBackResponse(message.headers.messageId, null);
       try {
-        const parsed = botMessageSchema.safeParse(JSON.parse(message.data));
-        if (!parsed.success) return void log.warn({ issues: parsed.error.issues }, 'malformed robot message frame');
+        const parsed = botMessageSchema.safeParse(frameJson(message.data, log, 'robot message'));
+        if (!parsed.success)
+          return void log.warn({ issues: parsed.error.issues.slice(0, 5) }, 'malformed robot message frame');
+        if (await isRepeatedBotMessage(guard, parsed.data))
+          return void log.warn({ msgId: parsed.data.msgId }, 'robot message received before: ignored');
         const text = toBotText(parsed.data);
         if (text) await options.onBotMessage(text);
       } catch (err) {

@@ -181,11 +181,11 @@ it('accepts a signed Kingdee push and refuses unsigned, stale, replayed and malf
     billNo: 'FKD000045',
     event: 'submit',
   });
-  const noPoller = await post(otherForm, {
+  const notPolled = await post(otherForm, {
     'x-kdb-timestamp': ts,
     'x-kdb-signature': signPush(pushSecret, ts, otherForm),
   });
-  expect([noPoller.status, noPoller.data.error.code]).toEqual([503, 'poller-unavailable']);
+  expect([notPolled.status, notPolled.data.error.code]).toEqual([422, 'unknown-form']);
   const replay = await post(body, { 'x-kdb-timestamp': ts, 'x-kdb-signature': signPush(pushSecret, ts, body) });
   expect(replay.data.error.code).toBe('replay');
 });

@@ -1,0 +1,123 @@
+/**
+ * The Kingdee push is a hint, never a command: it makes the form's poller read Kingdee now (starting the poller if
+ * it is not running), and whatever the push says, only what Kingdee shows changes an approval. Pushes for forms the
+ * bridge does not poll, for another account, or with oversized or path-like fields are refused with a 4xx and leave
+ * nothing behind.
+ */
+import axios from 'axios';
+import { signPush } from '../../api/kingdee-push';
+import { pollerWorkflowId } from '../../workflows/contract';
+import { eventually } from '../helpers/eventually';
+import { singleStepRules, testRules } from '../helpers/rules';
+import { pushSecret, startWorld, type World } from '../helpers/world';
+
+const form = 'ER_ExpReimbursement';
+let world: World;
+beforeAll(async () => {
+  // Polls only when pushed (after the first): a change seen quickly can only come from a push.
+  world = await startWorld({
+    rules: testRules(`${singleStepRules}\ningestion: { pollInterval: 5m }\n`),
+    pollers: false,
+  });
+});
+afterAll(async () => {
+  await world?.stop();
+});
+
+let clock = Date.now();
+/** A signed push (a fresh timestamp each time, so no two are the same request). */
+async function push(body: Record<string, unknown> | string) {
+  const raw = typeof body === 'string' ? body : JSON.stringify(body);
+  const ts = String(Math.max(Date.now(), ++clock));
+  clock = Number(ts);
+  return axios.post(`${world.service.apiUrl}/kingdee/push`, raw, {
+    headers: {
+      'Content-Type': 'application/json',
+      'x-kdb-timestamp': ts,
+      'x-kdb-signature': signPush(pushSecret, ts, raw),
+    },
+    validateStatus: () => true,
+    maxBodyLength: Infinity,
+  });
+}
+
+const poller = () => world.service.client.workflow.getHandle(pollerWorkflowId(world.acctId, form));
+/** Polls the poller's current run has finished. */
+async function pollsDone(): Promise<number> {
+  const history = await poller().fetchHistory();
+  return (history.events ?? []).filter((e) => e.activityTaskCompletedEventAttributes).length;
+}
+
+/** The pollNow signals the poller's current run received (their reasons). */
+async function signals(): Promise<string[]> {
+  const history = await poller().fetchHistory();
+  return (history.events ?? []).flatMap((e) =>
+    e.workflowExecutionSignaledEventAttributes
+      ? [JSON.stringify(e.workflowExecutionSignaledEventAttributes.input)]
+      : [],
+  );
+}
+
+it('starts the poller of a polled form that is not running, and a "delete" push changes nothing while Kingdee shows B', async () => {
+  const submitted = await push({ acctId: world.acctId, formId: form, billNo: 'FYBX000123', event: 'submit' });
+  expect([submitted.status, submitted.data]).toEqual([202, { accepted: true }]);
+  const id = `approval:${world.acctId}:${form}:FYBX000123`;
+  await world.waitForStage(id, 'awaiting-approval', 30_000);
+  const before = await eventually(async () => (await pollsDone()) || undefined, 15_000, 'the first poll');
+
+  const deleted = await push({ acctId: world.acctId, formId: form, billNo: 'FYBX000123', event: 'delete' });
+  expect(deleted.status).toBe(202);
+  await eventually(async () => (await pollsDone()) > before, 15_000, 'the poll the push asked for');
+  const state = await world.status(id);
+  expect(state.stage).toBe('awaiting-approval');
+  expect(state.log.filter((e) => e.action === 'externalChange')).toEqual([]);
+  expect(world.kingdee.getDocument(form, 'FYBX000123')?.status).toBe('B');
+  expect(world.dingtalk.cardsFor('lisi').every((c) => !String(c.cardParamMap.result ?? '').includes('删除'))).toBe(
+    true,
+  );
+
+  // What Kingdee shows is what counts: withdrawn there, the next push makes the poller see it at once.
+  world.kingdee.setStatus(form, 'FYBX000123', 'A');
+  expect((await push({ acctId: world.acctId, formId: form, billNo: 'FYBX000123', event: 'save' })).status).toBe(202);
+  const closed = await world.waitForStage(id, 'closed-in-kingdee', 15_000);
+  expect(closed.log.find((e) => e.action === 'externalChange')?.details).toMatchObject({ source: 'poll', status: 'A' });
+});
+
+it('a push while the poller is between runs (not running) starts it again instead of a 503', async () => {
+  await eventually(async () => (await poller().describe()).status.name === 'RUNNING');
+  await poller().terminate('test: the poller between runs');
+  const accepted = await push({ acctId: world.acctId, formId: form, billNo: 'FYBX000100', event: 'audit' });
+  expect([accepted.status, accepted.data]).toEqual([202, { accepted: true }]);
+  expect((await poller().describe()).status.name).toBe('RUNNING');
+});
+
+it('refuses unknown forms and accounts (422) and path-like or oversized fields (400), recording nothing', async () => {
+  const signalsBefore = await signals();
+  const refusals = await Promise.all([
+    push({ acctId: world.acctId, formId: 'AP_PAYBILL', billNo: 'FKD000045', event: 'submit' }),
+    push({ acctId: 'someone-else', formId: form, billNo: 'FYBX000123', event: 'submit' }),
+    push({ acctId: world.acctId, formId: '../../etc/passwd', billNo: 'FYBX000123', event: 'submit' }),
+    push({ acctId: world.acctId, formId: 'ER_ExpReimbursement/../x', billNo: 'FYBX000123', event: 'submit' }),
+    push({ acctId: world.acctId, formId: form, billNo: 'F'.repeat(81), event: 'submit' }),
+    push({ acctId: world.acctId, formId: form, billNo: 'F'.repeat(200 * 1024), event: 'submit' }),
+    push({ acctId: world.acctId, formId: form, billNo: 'FYBX\u0000123', event: 'submit' }),
+    push({ acctId: world.acctId, formId: form, billNo: 'FYBX000123', billId: 'x'.repeat(65), event: 'submit' }),
+  ]);
+  expect(refusals.map((r) => [r.status, r.data.error.code])).toEqual([
+    [422, 'unknown-form'],
+    [422, 'unknown-account'],
+    [400, 'invalid-input'],
+    [400, 'invalid-input'],
+    [400, 'invalid-input'],
+    [400, 'invalid-input'],
+    [400, 'invalid-input'],
+    [400, 'invalid-input'],
+  ]);
+  expect(refusals[0].data.error.message).toMatch(/AP_PAYBILL is not polled by this bridge/);
+  expect(refusals[4].data.error.message).toMatch(/billNo/);
+  await expect(
+    world.service.client.workflow.getHandle(pollerWorkflowId(world.acctId, 'AP_PAYBILL')).describe(),
+  ).rejects.toThrow(/not found/i);
+  expect(await signals()).toEqual(signalsBefore);
+  expect(JSON.stringify(await poller().fetchHistory())).not.toMatch(/FFFFFFFFFF|passwd/);
+});
