@@ -6,8 +6,16 @@ import { timingSafeEqual } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
 import type { Logger } from '../common/logger';
-import type { ApprovalService } from '../temporal/approvals';
-import { pushEventSchema, PushVerifier } from './kingdee-push';
+import {
+  approvalStages,
+  InvalidFilterError,
+  listStatuses,
+  safeFilterValue,
+  type ApprovalService,
+} from '../temporal/approvals';
+import { isUnavailable } from '../temporal/errors';
+import type { ReplayGuard } from '../integrations/dingtalk';
+import { pushEventSchema, pushRefusal, PushVerifier, type PushTargets } from './kingdee-push';
 import type { Metrics } from './metrics';
 
 export interface ReadinessCheck {
@@ -23,8 +31,15 @@ export interface ApiDeps {
   adminToken: string;
   /** Shared secret of the Kingdee push webhook; unset disables the endpoint. */
   kingdeePushSecret?: string;
-  /** Tell the poller of a form to poll now (the push webhook feeds the polling path). */
+  /**
+   * Tell the poller of a form to poll now, starting it if it is not running (signal-with-start): the push webhook
+   * feeds the polling path, and is never refused because a poller is between runs.
+   */
   pollNow: (acctId: string, formId: string, reason: string) => Promise<void>;
+  /** The account and forms the pollers watch: a push for anything else is a 422. */
+  pushTargets: PushTargets;
+  /** What was already received (durable: replays are refused across restarts); default in memory. */
+  replayGuard?: ReplayGuard;
   /** Routers mounted as they are, e.g. the DingTalk HTTP callbacks at /dingtalk. */
   routers?: Array<{ path: string; router: Router }>;
   readiness: ReadinessCheck[];
@@ -42,9 +57,13 @@ export class HttpError extends Error {
 
 type RawBodyRequest = Request & { rawBody?: string };
 
+/** How long one readiness check may take before it counts as down. */
+export const readinessTimeoutMs = 1_500;
+
 export function createApiApp(deps: ApiDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  deps.metrics.watchDecisionJournal(() => deps.approvals.journalPending());
   app.use((req, res, next) => {
     const stop = deps.metrics.httpLatency.startTimer();
     res.on('finish', () => {
@@ -69,12 +88,19 @@ export function createApiApp(deps: ApiDeps): express.Express {
     res.json({ status: 'ok' });
   });
   app.get('/readyz', async (_req, res) => {
+    // Each check has its own short timeout: a dependency that does not answer is reported down, within ~2 s.
     const results = await Promise.all(
       deps.readiness.map(async (probe) => {
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<never>((_resolve, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer within ${readinessTimeoutMs} ms`)), readinessTimeoutMs);
+        });
         try {
-          return { name: probe.name, ...(await probe.check()) };
+          return { name: probe.name, ...(await Promise.race([probe.check(), timeout])) };
         } catch (err) {
           return { name: probe.name, ok: false, detail: err instanceof Error ? err.message : String(err) };
+        } finally {
+          clearTimeout(timer);
         }
       }),
     );
@@ -88,29 +114,33 @@ export function createApiApp(deps: ApiDeps): express.Express {
   for (const { path, router } of deps.routers ?? []) app.use(path, router);
 
   if (deps.kingdeePushSecret) {
-    const verifier = new PushVerifier(deps.kingdeePushSecret);
+    const verifier = new PushVerifier(deps.kingdeePushSecret, Date.now, deps.replayGuard);
     app.post('/kingdee/push', async (req: RawBodyRequest, res) => {
-      const check = verifier.check(req.header('x-kdb-timestamp'), req.header('x-kdb-signature'), req.rawBody ?? '');
+      const signature = req.header('x-kdb-signature');
+      const check = await verifier.check(req.header('x-kdb-timestamp'), signature, req.rawBody ?? '');
       if (!check.ok) {
         deps.metrics.pushEvents.inc({ outcome: check.reason });
         deps.metrics.callbacksRejected.inc({ endpoint: 'kingdee-push', reason: check.reason });
         throw new HttpError(401, check.reason, check.message);
       }
       const event = parse(pushEventSchema, req.body, 'push event');
-      if (event.event === 'delete') {
-        await deps.approvals.documentChanged(event, { status: 'deleted', source: 'push' });
+      const refused = pushRefusal(event, deps.pushTargets);
+      if (refused) {
+        deps.metrics.pushEvents.inc({ outcome: refused.code });
+        throw new HttpError(refused.status, refused.code, refused.message);
       }
+      // A hint only, whatever its event says: the poller reads Kingdee now and decides (api/kingdee-push.ts).
       try {
         await deps.pollNow(event.acctId, event.formId, `push:${event.event}:${event.billNo}`);
       } catch (err) {
-        deps.logger.error({ err: String(err), event }, 'push could not reach the poller');
+        deps.logger.error({ err: String(err), formId: event.formId }, 'push could not reach the poller');
         throw new HttpError(
           503,
-          'poller-unavailable',
-          `the change poller for ${event.formId} is not running; nothing was recorded, send the push again later`,
+          'temporal-unavailable',
+          `the push for ${event.formId} could not be handed to its poller (Temporal did not answer); send it again later`,
         );
       }
-      verifier.remember(req.header('x-kdb-signature') ?? '');
+      await verifier.remember(signature ?? '');
       deps.metrics.pushEvents.inc({ outcome: 'accepted' });
       res.status(202).json({ accepted: true });
     });
@@ -128,29 +158,55 @@ export function createApiApp(deps: ApiDeps): express.Express {
     }
     next();
   });
-  const listQuery = z.object({
-    stage: z.string().max(64).optional(),
-    approver: z.string().max(128).optional(),
-    formId: z.string().max(64).optional(),
-    billNo: z.string().max(64).optional(),
-    limit: z.coerce.number().int().min(1).max(1000).optional(),
-  });
+  // Filter values are refused outside a safe character set (never escaped into Temporal's visibility query).
+  const filterValue = z
+    .string()
+    .regex(safeFilterValue, 'may only contain letters, digits and _ . : @ / + - (at most 128 characters)');
+  const listQuery = z
+    .object({
+      stage: z.enum(approvalStages as [string, ...string[]]).optional(),
+      status: z.enum(listStatuses).optional(),
+      approver: filterValue.optional(),
+      formId: filterValue.optional(),
+      billNo: filterValue.optional(),
+      limit: z.coerce.number().int().min(1).max(1000).optional(),
+    })
+    .strict();
   admin.get('/approvals', async (req, res) => {
     const filter = parse(listQuery, req.query, 'query string');
-    res.json({ approvals: await deps.approvals.list({ stage: 'awaiting-approval', ...filter }) });
+    res.json({ approvals: await deps.approvals.list(filter) });
   });
   admin.get('/approvals/:workflowId', async (req, res) => {
-    const state = await deps.approvals.status(String(req.params.workflowId));
-    if (!state) throw new HttpError(404, 'not-found', `no approval workflow with id ${String(req.params.workflowId)}`);
-    res.json(state);
+    const workflowId = parse(workflowIdParam, req.params.workflowId, 'workflow id');
+    const found = await deps.approvals.details(workflowId);
+    if (found.kind === 'notFound') throw new HttpError(404, 'not-found', `no approval workflow with id ${workflowId}`);
+    if (found.kind === 'notApproval') {
+      throw new HttpError(404, 'not-an-approval', `${workflowId} is a ${found.type} workflow, not an approval`);
+    }
+    res.json({ ...found.state, execution: found.execution });
   });
-  const adminActionBody = z.object({ by: z.string().min(1).max(64), comment: z.string().max(500).optional() });
+  const adminActionBody = z
+    .object({ by: z.string().trim().min(1).max(64), comment: z.string().max(500).optional() })
+    .strict();
   for (const action of ['retry', 'resolve'] as const) {
     admin.post(`/approvals/:workflowId/${action}`, async (req, res) => {
+      const workflowId = parse(workflowIdParam, req.params.workflowId, 'workflow id');
       const body = parse(adminActionBody, req.body ?? {}, 'body');
-      const result = await deps.approvals.admin(String(req.params.workflowId), { action, ...body });
-      if (!result.ok) throw new HttpError(409, 'refused', result.message);
-      res.json(result);
+      const result = await deps.approvals.admin(workflowId, { action, ...body });
+      if (result.ok) {
+        res.json(result);
+        return;
+      }
+      switch (result.reason) {
+        case 'notFound':
+          throw new HttpError(404, 'not-found', `no approval workflow with id ${workflowId}`);
+        case 'notApproval':
+          throw new HttpError(404, 'not-an-approval', result.message);
+        case 'ended':
+          throw new HttpError(409, 'ended', result.message);
+        case 'refused':
+          throw new HttpError(409, 'refused', result.message);
+      }
     });
   }
   app.use('/admin', admin);
@@ -163,11 +219,26 @@ export function createApiApp(deps: ApiDeps): express.Express {
       res.status(err.status).json({ error: { code: err.code, message: err.message } });
       return;
     }
+    if (err instanceof InvalidFilterError) {
+      res.status(400).json({ error: { code: 'invalid-input', message: err.message } });
+      return;
+    }
     const status = typeof err === 'object' && err !== null && 'status' in err ? Number(err.status) : 500;
     if (status >= 400 && status < 500) {
-      // express.json(): malformed JSON, too large, wrong charset
+      // express.json(): malformed JSON, too large, wrong charset (err.type entity.*); the router: a bad %-escape
       const message = err instanceof Error ? err.message : 'bad request';
-      res.status(status).json({ error: { code: 'bad-request', message: `request body rejected: ${message}` } });
+      const what = typeof err === 'object' && err !== null && 'type' in err ? 'request body' : 'request';
+      res.status(status).json({ error: { code: 'bad-request', message: `${what} rejected: ${message}` } });
+      return;
+    }
+    if (isUnavailable(err)) {
+      deps.logger.warn({ err: String(err) }, 'Temporal did not answer an API request');
+      res.status(503).json({
+        error: {
+          code: 'temporal-unavailable',
+          message: 'Temporal (or the worker) did not answer in time; try again shortly',
+        },
+      });
       return;
     }
     deps.logger.error({ err }, 'unhandled API error');
@@ -175,6 +246,13 @@ export function createApiApp(deps: ApiDeps): express.Express {
   });
   return app;
 }
+
+/** A workflow id in a path: printable, and no longer than Temporal accepts. */
+const workflowIdParam = z
+  .string()
+  .min(1)
+  .max(512)
+  .refine((id) => ![...id].some((c) => c < ' ' || c === '\u007f'), 'must not contain control characters');
 
 /** Validate with zod and turn problems into a 400 that names each field. */
 export function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {

@@ -1,20 +1,33 @@
 /**
- * `npm run doctor`: is everything the bridge needs reachable and set up? One line per check, OK or FAIL with the
- * fix. Without credentials it checks the demo started by `npm start`.
+ * `npm run doctor`: is everything the bridge needs reachable and set up, and is any approval in trouble? One line
+ * per check, OK, WARN or FAIL with the fix; approvals that need attention, failed or stopped moving are named (bill
+ * number and workflow id). Without credentials it checks the demo started by `npm start`.
+ *
+ *   npm run doctor -- --stuck-after 3d --writing-back-after 10m
+ *
+ * Exit code 1 when any check FAILs (WARNs alone exit 0).
  */
 import 'dotenv/config';
+import { parseArgs } from 'node:util';
 import axios from 'axios';
-import { Connection } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import { loadSettings } from '../config/env';
 import { loadRules } from '../rules';
+import { officialDaysSource, officialDaysYears } from '../rules/calendar';
+import { calendarYearCoverage, localDateOf } from '../domain/holidays';
 import { DingTalkClient } from '../integrations/dingtalk';
 import { KingdeeClient } from '../integrations/kingdee';
 import { clientSettings } from '../config/client-settings';
 import { customSearchAttributes } from '../workflows/search-attributes';
 import { pollerWorkflowId } from '../workflows/contract';
+import { parseDuration } from '../domain/duration';
+import { ApprovalService, type ApprovalProblem } from '../temporal/approvals';
+import { decisionJournalFile, readDecisionJournal } from '../temporal/decision-journal';
+import { readUsageFiles, usageTotals } from '../integrations/dingtalk/usage';
 import { demoEnv } from './demo';
 
-type Result = { ok: boolean; detail: string; fix?: string };
+/** ok: OK; warn: WARN (worth a look, exit code stays 0); otherwise FAIL. */
+type Result = { ok: boolean; warn?: boolean; detail: string; fix?: string };
 const results: Array<[string, Result]> = [];
 
 async function check(name: string, run: () => Promise<Result>, fixOnError?: string): Promise<Result> {
@@ -29,10 +42,34 @@ async function check(name: string, run: () => Promise<Result>, fixOnError?: stri
     };
   }
   results.push([name, result]);
+  const label = result.ok ? 'OK  ' : result.warn ? 'WARN' : 'FAIL';
   console.log(
-    `${result.ok ? 'OK  ' : 'FAIL'} ${name.padEnd(26)} ${result.detail}${!result.ok && result.fix ? `\n     → ${result.fix}` : ''}`,
+    `${label} ${name.padEnd(26)} ${result.detail}${!result.ok && result.fix ? `\n     → ${result.fix}` : ''}`,
   );
   return result;
+}
+
+const cliOptions = parseArgs({
+  options: {
+    'stuck-after': { type: 'string', default: '3d' },
+    'writing-back-after': { type: 'string', default: '10m' },
+  },
+}).values;
+
+/** One approval on its own line: bill number, workflow id, since when, why. */
+function describeProblem(problem: ApprovalProblem): string {
+  const since = problem.since ? ` since ${problem.since.toISOString()} (${ago(problem.since)})` : '';
+  const stage = problem.stage
+    ? ` [${problem.kind === 'failed' ? `${problem.status}; last stage ` : ''}${problem.stage}]`
+    : '';
+  return `\n       ${problem.billNo ?? '?'}  ${problem.workflowId}${stage}${since}${problem.detail ? `: ${problem.detail}` : ''}`;
+}
+
+function ago(date: Date): string {
+  const minutes = Math.round((Date.now() - date.getTime()) / 60_000);
+  if (minutes < 120) return `${minutes} min ago`;
+  const hours = Math.round(minutes / 60);
+  return hours < 48 ? `${hours} h ago` : `${Math.round(hours / 24)} d ago`;
 }
 
 async function main(): Promise<number> {
@@ -53,6 +90,28 @@ async function main(): Promise<number> {
       detail: `${settings.rulesFile}: ${Object.keys(r.forms).length} forms, ${r.ingestion.forms.length} polled`,
     };
   });
+  if (rules.ok) {
+    // Business time, deadlines and digests count working days: a year without holidays treats them as working days.
+    await check('calendar next year', async () => {
+      const { calendar } = loadRules(settings.rulesFile);
+      if (calendar.alwaysOpen) return { ok: true, detail: 'always open: no holidays needed' };
+      const year = Number(localDateOf(Date.now(), calendar.offsetMinutes).slice(0, 4)) + 1;
+      const coverage = calendarYearCoverage(calendar, year);
+      const years = officialDaysYears();
+      const source = `${officialDaysSource.package} ${officialDaysSource.version} has ${years[0] ?? '?'}–${years.at(-1) ?? '?'}`;
+      return coverage.holidays > 0
+        ? {
+            ok: true,
+            detail: `${year}: ${coverage.holidays} holidays, ${coverage.makeupWorkdays} makeup workdays (${source})`,
+          }
+        : {
+            ok: false,
+            warn: true,
+            detail: `the calendar has no holidays for ${year} (${source}): deadlines, digests and timeouts would count its holidays as working days`,
+            fix: `once the State Council publishes ${year}'s holidays (usually November–December): npm update ${officialDaysSource.package} and restart (with calendar.publicHolidays: CN), or list them under calendar.holidays and makeupWorkdays`,
+          };
+    });
+  }
 
   let connection: Connection | undefined;
   await check(
@@ -174,6 +233,88 @@ async function main(): Promise<number> {
           };
     });
   }
+  if (connection) {
+    const client = new Client({ connection, namespace: settings.temporal.namespace });
+    const approvals = new ApprovalService(client, { taskQueue: settings.temporal.taskQueue });
+    const problems = await approvals
+      .problems({
+        awaitingApprovalMs: parseDuration(cliOptions['stuck-after']),
+        writingBackMs: parseDuration(cliOptions['writing-back-after']),
+      })
+      .catch((err: unknown) => err as Error);
+    const found = (kind: ApprovalProblem['kind']) =>
+      problems instanceof Error ? [] : problems.filter((p) => p.kind === kind);
+    const api = settings.api.publicBaseUrl ?? `http://127.0.0.1:${settings.api.port}`;
+    await check('approvals: attention', async () => {
+      if (problems instanceof Error) throw problems;
+      const parked = found('needs-attention');
+      return parked.length === 0
+        ? { ok: true, detail: 'no approval waits for an administrator (needs-attention)' }
+        : {
+            ok: false,
+            detail: `${parked.length} approval(s) in needs-attention:${parked.map(describeProblem).join('')}`,
+            fix: `fix the cause named above, then POST ${api}/admin/approvals/<workflow id>/retry — or /resolve once it was settled in Kingdee (body {"by":"<your name>"})`,
+          };
+    });
+    await check('approvals: failed', async () => {
+      if (problems instanceof Error) throw problems;
+      const failed = found('failed');
+      return failed.length === 0
+        ? { ok: true, detail: 'no approval run failed, was terminated or timed out' }
+        : {
+            ok: false,
+            detail: `${failed.length} approval run(s) stopped without finishing (nobody is waiting for them any more):${failed.map(describeProblem).join('')}`,
+            fix: `see why in the Web UI (ExecutionStatus="Failed") or: npm run temporal -- workflow show -w <workflow id>; after fixing the cause run it again from the start: npm run temporal -- workflow reset -w <workflow id> --type FirstWorkflowTask --reason "<why>" (cards are delivered again), or settle the document in Kingdee`,
+          };
+    });
+    await check('approvals: not moving', async () => {
+      if (problems instanceof Error) throw problems;
+      const stuck = found('stuck');
+      return stuck.length === 0
+        ? {
+            ok: true,
+            detail: `none awaiting approval longer than ${cliOptions['stuck-after']} or writing back longer than ${cliOptions['writing-back-after']}`,
+          }
+        : {
+            ok: false,
+            warn: true,
+            detail: `${stuck.length} approval(s) not moving:${stuck.map(describeProblem).join('')}`,
+            fix: 'awaiting-approval: remind the approvers or have them transfer (转交); writing-back / starting: Kingdee keeps refusing or is unreachable (the last error is shown) — check Kingdee and the worker log',
+          };
+    });
+  }
+  await check('decision journal', async () => {
+    const file = decisionJournalFile(settings.dataDir, settings.temporal.namespace, settings.temporal.taskQueue);
+    const pending = readDecisionJournal(file);
+    if (pending.length === 0) return { ok: true, detail: `empty (${file})` };
+    const oldest = pending[0]!.at;
+    return {
+      ok: false,
+      warn: true,
+      detail: `${pending.length} decision(s) received while Temporal could not take them, oldest ${oldest}, in ${file}`,
+      fix: 'the running bridge hands them to Temporal as soon as it answers; if no bridge runs, start one (npm start) with the same DATA_DIR',
+    };
+  });
+  await check('DingTalk quota (month)', async () => {
+    // Every bridge process counts its DingTalk calls in DATA_DIR (integrations/dingtalk/usage.ts).
+    const usage = usageTotals(readUsageFiles(settings.dataDir));
+    const quota = {
+      api: settings.env.DINGTALK_MONTHLY_API_QUOTA,
+      webhookStream: settings.env.DINGTALK_MONTHLY_WEBHOOK_STREAM_QUOTA,
+    };
+    const line = (kind: 'api' | 'webhookStream', label: string) =>
+      `${label} ${usage[kind]} so far, ~${usage.projected[kind]} projected of ${quota[kind]}`;
+    const detail = `${usage.month}: ${line('api', 'metered API calls')}; ${line('webhookStream', 'Webhook&Stream messages')}`;
+    const over = (['api', 'webhookStream'] as const).filter((kind) => usage.projected[kind] > quota[kind]);
+    if (over.length === 0) return { ok: true, detail };
+    return {
+      ok: false,
+      warn: true,
+      detail: `${detail} — the month's projection passes the quota of ${over.join(' and ')}`,
+      fix: 'past the quota DingTalk refuses metered calls until the month ends (90020 / Forbidden.AccessDenied.ApiCountLimitForOrg): buy more (专业版 or an 增购包) and set DINGTALK_MONTHLY_API_QUOTA / DINGTALK_MONTHLY_WEBHOOK_STREAM_QUOTA, or cut calls (README "Capacity")',
+    };
+  });
+
   if (connection && rules.ok) {
     const conn = connection;
     const forms = loadRules(settings.rulesFile).ingestion.forms;
@@ -200,7 +341,7 @@ async function main(): Promise<number> {
     });
     await conn.close();
   }
-  return results.every(([, r]) => r.ok) ? 0 : 1;
+  return results.every(([, r]) => r.ok || r.warn) ? 0 : 1;
 }
 
 main().then(

@@ -14,6 +14,7 @@ import { createLogger } from '../common/logger';
 import { onShutdown } from '../common/shutdown';
 import { loadSettings } from '../config/env';
 import { serviceRoles, startService, type ServiceRole } from '../workers/service';
+import { connectWhenReachable } from '../temporal/connect';
 import { startDemo } from './demo';
 import { registerSearchAttributes, startDevServer } from './temporal-cli';
 
@@ -67,7 +68,10 @@ async function main(): Promise<void> {
       address = server.address;
       uiUrl = server.uiUrl;
     } else {
-      // An existing namespace (production database) skips start-dev's --search-attribute: register them here.
+      // An existing namespace (production database) skips start-dev's --search-attribute: register them here —
+      // once Temporal answers, so a bridge started while Temporal is down waits instead of dying.
+      const reachable = await connectWhenReachable({ address, logger: log });
+      await reachable.close();
       await registerSearchAttributes(address, settings.temporal.namespace);
     }
 

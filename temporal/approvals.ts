@@ -1,14 +1,14 @@
 /**
  * The Temporal client of approval workflows: the one place that talks to them from outside (the API's card and
- * bot handlers, admin REST, ingestion activities, tests): start, decide, query, list, admin actions. Callers never
- * build workflow ids, handler names or visibility queries themselves.
+ * bot handlers, admin REST, ingestion activities, the doctor, tests): start, decide, query, list, admin actions,
+ * health. Callers never build workflow ids, handler names or visibility queries themselves.
  */
 import { ApplicationFailure } from '@temporalio/common';
 import {
   type Client,
   WorkflowExecutionAlreadyStartedError,
-  WorkflowNotFoundError,
   WorkflowUpdateFailedError,
+  type WorkflowExecutionDescription,
   type WorkflowExecutionInfo,
 } from '@temporalio/client';
 import { silentLogger, type Logger } from '../common/logger';
@@ -35,46 +35,181 @@ import {
   KingdeeFormId,
 } from '../workflows/search-attributes';
 import type { DocumentRef } from '../domain/document';
+import { DecisionJournal } from './decision-journal';
+import { isNotFound } from './errors';
 
 export type DecideOutcome =
   | { kind: 'accepted'; result: DecisionResult }
   /** The workflow refused the decision (not an approver, stale card, already decided …); nothing changed. */
   | { kind: 'refused'; message: string }
-  /** The workflow could not answer in time; the decision was handed over durably and will be applied. */
+  /**
+   * The workflow could not answer in time; the decision is stored durably (acknowledged by Temporal, or fsync'd to
+   * the decision journal) and will be applied.
+   */
   | { kind: 'queued' }
   /** The approval has ended (approved, rejected, closed in Kingdee …): its last state says how and by whom. */
-  | { kind: 'ended'; state: ApprovalState }
+  | { kind: 'ended'; state: ApprovalState; execution?: ExecutionStatus }
   /** Temporal cannot take the decision now and it could not be stored either: the person must try again later. */
   | { kind: 'unavailable' }
   | { kind: 'notFound' };
 
+/** Execution statuses as Temporal's visibility queries and Web UI name them (`ExecutionStatus="Failed"`). */
+export type ExecutionStatus =
+  'Running' | 'Completed' | 'Failed' | 'Canceled' | 'Terminated' | 'ContinuedAsNew' | 'TimedOut' | 'Unknown';
+
+/** The `status` filter of the list, in the API's spelling. */
+export const listStatuses = ['running', 'completed', 'failed', 'terminated', 'timed-out', 'canceled'] as const;
+export type ListStatus = (typeof listStatuses)[number];
+const statusNames: Record<ListStatus, ExecutionStatus> = {
+  running: 'Running',
+  completed: 'Completed',
+  failed: 'Failed',
+  terminated: 'Terminated',
+  'timed-out': 'TimedOut',
+  canceled: 'Canceled',
+};
+
+/** Every stage of the contract: while the workflow runs it is in an active one; a completed run ends in a final one. */
+const stageKinds: Record<ApprovalStage, 'active' | 'final'> = {
+  starting: 'active',
+  'awaiting-approval': 'active',
+  'writing-back': 'active',
+  'needs-attention': 'active',
+  approved: 'final',
+  rejected: 'final',
+  'closed-in-kingdee': 'final',
+  'not-applicable': 'final',
+};
+export const approvalStages = Object.keys(stageKinds) as ApprovalStage[];
+
+/**
+ * What a list filter value may contain. Temporal's visibility queries are SQL-like, and how a quote or backslash
+ * inside a string literal is unescaped differs between servers and visibility stores (a quote reached SQLite as
+ * "unrecognized token"; leading and trailing quotes were trimmed, temporalio/temporal#12019), so values with any
+ * other character are refused rather than escaped. Bill numbers (which may hold spaces inside, "QA/2026 001"), form
+ * ids, DingTalk userIds and stages fit.
+ */
+export const safeFilterValue = /^[\p{L}\p{N}_.:@/+-](?:[\p{L}\p{N}_.:@/+ -]{0,126}[\p{L}\p{N}_.:@/+-])?$/u;
+
+export class InvalidFilterError extends Error {
+  override name = 'InvalidFilterError';
+}
+
 export interface ApprovalServiceOptions {
   taskQueue: string;
-  /** How long a decision may wait for the workflow before the caller is answered "processing" (DingTalk waits 2 s). */
+  /**
+   * How long the decide Update may take before the decision is journaled and the caller answered "processing"
+   * (default 1 s: DingTalk waits 2 s for the whole callback, journaling and network included).
+   */
   decideDeadlineMs?: number;
+  /**
+   * The decision journal (see decision-journal.ts): decisions Temporal cannot take in time are kept here until it
+   * can. Without one, a decision that neither the Update nor a Signal could hand over is answered `unavailable`.
+   */
+  journalFile?: string;
+  /** How long the Signal fallback may take when the journal cannot store a decision. */
+  signalDeadlineMs?: number;
+  /** Deadline of reads (describe, query, list) and admin actions. */
+  rpcTimeoutMs?: number;
   logger?: Logger;
 }
 
+/** One approval run as the admin list and the bot see it, in its true state. */
 export interface PendingApproval {
   workflowId: string;
+  runId?: string;
   billNo?: string;
   formId?: string;
+  /**
+   * The workflow's stage while it runs (where it is) or once it completed (how it ended). Absent when the execution
+   * failed, was terminated, timed out or was cancelled: the stage it last reported is then `lastStage`.
+   */
   stage?: string;
+  /** Temporal's execution status. */
+  status?: ExecutionStatus;
+  /** One word to read: the stage for running and completed runs, else the status (failed, terminated, timed-out …). */
+  state?: string;
+  /** The stage a run that stopped abnormally last reported (e.g. awaiting-approval); it is not waiting any more. */
+  lastStage?: string;
   approvers: string[];
   summary?: string;
   startTime: Date;
+  closeTime?: Date;
+}
+
+export interface ListFilter {
+  stage?: string;
+  status?: ListStatus;
+  approver?: string;
+  formId?: string;
+  billNo?: string;
+  limit?: number;
+}
+
+/** A workflow id looked up for the admin API. */
+export type ApprovalLookup =
+  | { kind: 'notFound' }
+  /** A workflow of another type (a poller, an outbox) or of another deployment (task queue). */
+  | { kind: 'notApproval'; type: string; taskQueue: string }
+  | { kind: 'found'; execution: ApprovalExecution };
+
+export interface ApprovalExecution {
+  workflowId: string;
+  runId: string;
+  status: ExecutionStatus;
+  startTime: Date;
+  closeTime?: Date;
+  historyLength: number;
+}
+
+export type AdminOutcome =
+  | { ok: true; stage: ApprovalStage }
+  | { ok: false; reason: 'notFound' | 'notApproval'; message: string }
+  /** The approval is not running any more. */
+  | { ok: false; reason: 'ended'; message: string; execution: ExecutionStatus; stage?: string }
+  /** The workflow refused (not in needs-attention, an action already pending): its message. */
+  | { ok: false; reason: 'refused'; message: string };
+
+export type ProblemKind = 'needs-attention' | 'failed' | 'stuck';
+
+/** An approval ops must look at (`npm run doctor`). */
+export interface ApprovalProblem {
+  kind: ProblemKind;
+  workflowId: string;
+  runId?: string;
+  billNo?: string;
+  status: ExecutionStatus;
+  /** The stage (or, for a failed run, the stage it last reported). */
+  stage?: string;
+  /** Since when nothing has moved (stuck), or when it stopped (failed), or when it started needing attention. */
+  since?: Date;
+  /** Why, in a few words: the attention reason, the failure message, the pending write-back's last error. */
+  detail?: string;
+}
+
+export interface ProblemThresholds {
+  /** awaiting-approval with no decision on the current step for longer than this (default 3 days). */
+  awaitingApprovalMs?: number;
+  /** writing-back for longer than this (default 10 minutes: the write-back retries for about 10). */
+  writingBackMs?: number;
+  /** starting (planning) for longer than this (default 10 minutes). */
+  startingMs?: number;
+  /** At most this many per kind (default 50). */
+  limit?: number;
 }
 
 export class ApprovalService {
   private readonly log: Logger;
   private readonly deadlineMs: number;
+  private readonly journal?: DecisionJournal;
 
   constructor(
     private readonly client: Client,
     private readonly options: ApprovalServiceOptions,
   ) {
     this.log = options.logger ?? silentLogger;
-    this.deadlineMs = options.decideDeadlineMs ?? 1_500;
+    this.deadlineMs = options.decideDeadlineMs ?? 1_000;
+    if (options.journalFile) this.journal = new DecisionJournal(client, options.journalFile, { logger: this.log });
   }
 
   /**
@@ -94,7 +229,7 @@ export class ApprovalService {
         return { workflowId, started: false, reason: 'this version was already handled' };
       }
     } catch (err) {
-      if (!(err instanceof WorkflowNotFoundError || isNotFound(err))) throw err;
+      if (!isNotFound(err)) throw err;
     }
     try {
       const args: [ApprovalWorkflowInput] = [{ document: ref }];
@@ -114,12 +249,18 @@ export class ApprovalService {
   }
 
   /**
-   * Apply a decision. Tries the `decide` Update within the deadline, so the caller gets the real answer; if the
-   * workflow cannot take it in time (worker down, server slow) the same decision goes in as a Signal, which
-   * Temporal keeps durably, and the caller is told it is queued. Decisions are idempotent per (step, person), so
-   * an Update that is applied late as well changes nothing twice.
+   * Apply a decision. Tries the `decide` Update within the deadline, so the caller gets the real answer. If the
+   * workflow cannot take it in time (Temporal down or slow, no worker), the decision is appended to the decision
+   * journal and fsync'd — only then is the caller told it is queued — and a background loop hands it to the
+   * workflow as a Signal once Temporal acknowledges one. If the journal cannot store it, a Signal Temporal
+   * acknowledges within a short deadline is durable as well; failing both, the answer is `unavailable`.
+   * Decisions are idempotent per (step, person), so an Update that is applied late as well changes nothing twice.
    */
   async decide(workflowId: string, decision: DecisionInput): Promise<DecideOutcome> {
+    if (this.journal?.hasPendingFor(workflowId)) {
+      // Earlier decisions for this approval still wait in the journal: this one queues behind them, in order.
+      return this.handOver(workflowId, decision);
+    }
     const handle = this.client.workflow.getHandle(workflowId);
     try {
       const result = await this.client.withDeadline(Date.now() + this.deadlineMs, () =>
@@ -131,58 +272,161 @@ export class ApprovalService {
         const cause = err.cause instanceof ApplicationFailure ? err.cause : undefined;
         return { kind: 'refused', message: cause?.message ?? err.message };
       }
-      if (err instanceof WorkflowNotFoundError || isNotFound(err)) return { kind: 'notFound' };
+      if (isNotFound(err)) return this.endedOrNotFound(workflowId);
       this.log.warn(
         { workflowId, err: String(err) },
-        'decision update did not complete in time; sending it as a signal',
+        'decision update did not complete in time; handing the decision over durably',
       );
     }
-    await this.signalDurably(workflowId, decision);
-    return { kind: 'queued' };
+    return this.handOver(workflowId, decision);
   }
 
-  /** Signals are stored by the server once acknowledged; keep trying in the background until one is. */
-  private async signalDurably(workflowId: string, decision: DecisionInput): Promise<void> {
-    const handle = this.client.workflow.getHandle(workflowId);
-    const send = async (attempt: number): Promise<void> => {
+  /** Journal first (fsync'd before answering); a Signal Temporal acknowledges in time is the fallback. */
+  private async handOver(workflowId: string, decision: DecisionInput): Promise<DecideOutcome> {
+    if (this.journal) {
       try {
-        await handle.signal(decideSignal, decision);
+        await this.journal.store(workflowId, decision);
+        return { kind: 'queued' };
       } catch (err) {
-        if (err instanceof WorkflowNotFoundError || attempt >= 30) {
-          this.log.error({ workflowId, decision, err: String(err) }, 'could not hand a decision to the workflow');
-          return;
-        }
-        await new Promise((resolve) => setTimeout(resolve, Math.min(1_000 * 2 ** attempt, 60_000)));
-        return send(attempt + 1);
+        this.log.error(
+          { workflowId, err: String(err), file: this.journal.file },
+          'the decision journal could not store a decision; trying a signal',
+        );
       }
-    };
-    try {
-      await this.client.withDeadline(Date.now() + this.deadlineMs, () => handle.signal(decideSignal, decision));
-    } catch {
-      void send(1);
     }
+    try {
+      await this.client.withDeadline(Date.now() + (this.options.signalDeadlineMs ?? 400), () =>
+        this.client.workflow.getHandle(workflowId).signal(decideSignal, decision),
+      );
+      return { kind: 'queued' };
+    } catch (err) {
+      if (isNotFound(err)) return this.endedOrNotFound(workflowId);
+      this.log.error(
+        { workflowId, userId: decision.userId, action: decision.action, err: String(err) },
+        'a decision could not be handed over nor stored: the person is asked to try again',
+      );
+      return { kind: 'unavailable' };
+    }
+  }
+
+  /** The Update found no open workflow: it has ended (its last state says how), or it never existed. */
+  private async endedOrNotFound(workflowId: string): Promise<DecideOutcome> {
+    try {
+      const handle = this.client.workflow.getHandle(workflowId);
+      const description = await this.read(() => handle.describe());
+      const execution = statusOf(description);
+      if (execution === 'Running') return { kind: 'notFound' }; // a new run started meanwhile: the card is stale
+      const state =
+        execution === 'Completed'
+          ? ((await this.read(() => handle.result())) as ApprovalState)
+          : await this.read(() => handle.query(statusQuery));
+      return { kind: 'ended', state, execution };
+    } catch (err) {
+      if (!isNotFound(err)) this.log.warn({ workflowId, err: String(err) }, 'could not read how an approval ended');
+      return { kind: 'notFound' };
+    }
+  }
+
+  /** Hand over what the journal holds, now and whenever Temporal can take it, until stopJournalReplay(). */
+  async startJournalReplay(): Promise<void> {
+    await this.journal?.start();
+  }
+
+  async stopJournalReplay(): Promise<void> {
+    await this.journal?.stop();
+  }
+
+  /** Decisions waiting in the journal for Temporal. */
+  journalPending(): number {
+    return this.journal?.pendingCount() ?? 0;
   }
 
   async status(workflowId: string): Promise<ApprovalState | undefined> {
     try {
       return await this.client.workflow.getHandle(workflowId).query(statusQuery);
     } catch (err) {
-      if (err instanceof WorkflowNotFoundError || isNotFound(err)) return undefined;
+      if (isNotFound(err)) return undefined;
       throw err;
     }
   }
 
-  async admin(
-    workflowId: string,
-    action: AdminAction,
-  ): Promise<{ ok: true; stage: ApprovalStage } | { ok: false; message: string }> {
+  /** Is this workflow id one of our approvals, and how is its latest run? (No worker needed.) */
+  async lookup(workflowId: string): Promise<ApprovalLookup> {
+    let description: WorkflowExecutionDescription;
     try {
-      const stage = await this.client.workflow.getHandle(workflowId).executeUpdate(adminUpdate, { args: [action] });
+      description = await this.read(() => this.client.workflow.getHandle(workflowId).describe());
+    } catch (err) {
+      if (isNotFound(err)) return { kind: 'notFound' };
+      throw err;
+    }
+    if (description.type !== workflowTypes.approval || description.taskQueue !== this.options.taskQueue) {
+      return { kind: 'notApproval', type: description.type, taskQueue: description.taskQueue };
+    }
+    return {
+      kind: 'found',
+      execution: {
+        workflowId,
+        runId: description.runId,
+        status: statusOf(description),
+        startTime: description.startTime,
+        ...(description.closeTime ? { closeTime: description.closeTime } : {}),
+        historyLength: description.historyLength,
+      },
+    };
+  }
+
+  /** The state and decision log of an approval (running or ended), with its execution status. */
+  async details(
+    workflowId: string,
+  ): Promise<
+    Exclude<ApprovalLookup, { kind: 'found' }> | { kind: 'found'; execution: ApprovalExecution; state: ApprovalState }
+  > {
+    const found = await this.lookup(workflowId);
+    if (found.kind !== 'found') return found;
+    const state = await this.read(() =>
+      this.client.workflow.getHandle(workflowId, found.execution.runId).query(statusQuery),
+    );
+    return { ...found, state };
+  }
+
+  /** retry / resolve an approval in needs-attention; every other case says why not. */
+  async admin(workflowId: string, action: AdminAction): Promise<AdminOutcome> {
+    const found = await this.lookup(workflowId);
+    if (found.kind === 'notFound') return { ok: false, reason: 'notFound', message: `no approval ${workflowId}` };
+    if (found.kind === 'notApproval') {
+      return { ok: false, reason: 'notApproval', message: `${workflowId} is a ${found.type}, not an approval` };
+    }
+    const { execution } = found;
+    const ended = async (): Promise<AdminOutcome> => {
+      // A completed run's result is its final state (no worker needed); other closed runs have none.
+      const handle = this.client.workflow.getHandle(workflowId, execution.runId);
+      const state =
+        execution.status === 'Completed'
+          ? await this.quietly(() => handle.result() as Promise<ApprovalState>)
+          : undefined;
+      return {
+        ok: false,
+        reason: 'ended',
+        execution: execution.status,
+        ...(state ? { stage: state.stage } : {}),
+        message: `the approval is no longer running (${execution.status}${state ? `, ${state.stage}` : ''}): there is nothing to ${action.action}`,
+      };
+    };
+    if (execution.status !== 'Running') return ended();
+    try {
+      const stage = await this.read(() =>
+        this.client.workflow.getHandle(workflowId, execution.runId).executeUpdate(adminUpdate, { args: [action] }),
+      );
       return { ok: true, stage };
     } catch (err) {
       if (err instanceof WorkflowUpdateFailedError) {
-        return { ok: false, message: err.cause instanceof ApplicationFailure ? err.cause.message : err.message };
+        return {
+          ok: false,
+          reason: 'refused',
+          message: err.cause instanceof ApplicationFailure ? err.cause.message : err.message,
+        };
       }
+      if (isNotFound(err)) return ended(); // it closed meanwhile
       throw err;
     }
   }
@@ -192,53 +436,258 @@ export class ApprovalService {
       await this.client.workflow.getHandle(approvalWorkflowId(ref)).signal(documentChangedSignal, change);
       return true;
     } catch (err) {
-      if (err instanceof WorkflowNotFoundError || isNotFound(err)) return false;
+      if (isNotFound(err)) return false;
       throw err;
     }
   }
 
-  /** Approvals matching a visibility query built from simple filters (values are quoted, never interpolated raw). */
-  async list(filter: {
-    stage?: string;
-    approver?: string;
-    formId?: string;
-    billNo?: string;
-    limit?: number;
-  }): Promise<PendingApproval[]> {
+  /**
+   * Approvals in their true state, running ones first. A stage filter means runs that are in that stage: running
+   * for an active stage, completed for a final one (a failed run that last reported awaiting-approval is not
+   * awaiting anything) — unless a status is given too (`status=failed&stage=awaiting-approval`: failed while
+   * awaiting approval). Values outside a safe character set are refused (InvalidFilterError), never escaped.
+   */
+  async list(filter: ListFilter): Promise<PendingApproval[]> {
+    for (const [key, value] of Object.entries(filter)) {
+      if (key === 'limit' || value === undefined) continue;
+      if (typeof value !== 'string' || !safeFilterValue.test(value)) {
+        throw new InvalidFilterError(
+          `${key} may only contain letters, digits and _ . : @ / + - (at most 128 characters)`,
+        );
+      }
+    }
+    if (filter.stage !== undefined && !(filter.stage in stageKinds)) {
+      throw new InvalidFilterError(`stage must be one of ${approvalStages.join(', ')}`);
+    }
+    if (filter.status !== undefined && !(listStatuses as readonly string[]).includes(filter.status)) {
+      throw new InvalidFilterError(`status must be one of ${listStatuses.join(', ')}`);
+    }
     // One deployment = one task queue: the namespace may be shared, the list is ours only.
     const clauses = [`WorkflowType = ${quote(workflowTypes.approval)}`, `TaskQueue = ${quote(this.options.taskQueue)}`];
+    const status: ExecutionStatus | undefined = filter.status
+      ? statusNames[filter.status]
+      : filter.stage
+        ? stageKinds[filter.stage as ApprovalStage] === 'active'
+          ? 'Running'
+          : 'Completed'
+        : undefined;
+    if (status) clauses.push(`ExecutionStatus = ${quote(status)}`);
     if (filter.stage) clauses.push(`${ApprovalStageKey.name} = ${quote(filter.stage)}`);
     if (filter.approver) clauses.push(`${Approvers.name} = ${quote(filter.approver)}`);
     if (filter.formId) clauses.push(`${KingdeeFormId.name} = ${quote(filter.formId)}`);
     if (filter.billNo) clauses.push(`${KingdeeBillNo.name} = ${quote(filter.billNo)}`);
-    const result: PendingApproval[] = [];
-    for await (const info of this.client.workflow.list({ query: clauses.join(' AND ') })) {
-      result.push(toPending(info));
-      if (result.length >= (filter.limit ?? 100)) break;
+    return this.query(clauses.join(' AND '), filter.limit ?? 100);
+  }
+
+  /**
+   * What ops must look at: approvals in needs-attention, runs that failed, were terminated, timed out or were
+   * cancelled (and were not followed by a new run), and approvals that have not moved for longer than a threshold.
+   */
+  async problems(thresholds: ProblemThresholds = {}): Promise<ApprovalProblem[]> {
+    const limit = thresholds.limit ?? 50;
+    const ours = `WorkflowType = ${quote(workflowTypes.approval)} AND TaskQueue = ${quote(this.options.taskQueue)}`;
+    const problems: ApprovalProblem[] = [];
+
+    for (const row of await this.query(
+      `${ours} AND ExecutionStatus = 'Running' AND ${ApprovalStageKey.name} = 'needs-attention'`,
+      limit,
+    )) {
+      const state = await this.quietly(() => this.client.workflow.getHandle(row.workflowId).query(statusQuery));
+      problems.push({
+        kind: 'needs-attention',
+        ...identity(row),
+        ...(state?.attention ? { since: new Date(state.attention.since), detail: state.attention.reason } : {}),
+      });
     }
+
+    const abnormal = ['Failed', 'Terminated', 'TimedOut', 'Canceled'].map((s) => `ExecutionStatus = '${s}'`);
+    for (const row of await this.query(`${ours} AND (${abnormal.join(' OR ')})`, limit)) {
+      const latest = await this.quietly(() => this.client.workflow.getHandle(row.workflowId).describe());
+      if (latest && latest.runId !== row.runId) continue; // a later run took over (resubmitted, restarted)
+      problems.push({
+        kind: 'failed',
+        ...identity(row),
+        ...(row.closeTime ? { since: row.closeTime } : {}),
+        detail: (await this.closeReason(row.workflowId, row.runId)) ?? row.status ?? 'Failed',
+      });
+    }
+
+    const now = Date.now();
+    const stuckAfter: Array<[ApprovalStage, number]> = [
+      ['awaiting-approval', thresholds.awaitingApprovalMs ?? 3 * 24 * 3_600_000],
+      ['writing-back', thresholds.writingBackMs ?? 10 * 60_000],
+      ['starting', thresholds.startingMs ?? 10 * 60_000],
+    ];
+    for (const [stage, afterMs] of stuckAfter) {
+      const query = `${ours} AND ExecutionStatus = 'Running' AND ${ApprovalStageKey.name} = ${quote(stage)}`;
+      for (const row of await this.query(query, 1_000)) {
+        if (problems.filter((p) => p.kind === 'stuck').length >= limit) break;
+        if (now - row.startTime.getTime() < afterMs) continue; // cannot have been stuck that long
+        const since = await this.lastProgress(row.workflowId, stage);
+        if (!since || now - since.getTime() < afterMs) continue;
+        problems.push({
+          kind: 'stuck',
+          ...identity(row),
+          since,
+          ...(stage === 'writing-back' || stage === 'starting'
+            ? { detail: await this.pendingActivityError(row.workflowId) }
+            : {}),
+        });
+      }
+    }
+    return problems;
+  }
+
+  /** When an approval last moved: a decision or the start of its current step; else its last history event. */
+  private async lastProgress(workflowId: string, stage: ApprovalStage): Promise<Date | undefined> {
+    if (stage === 'awaiting-approval') {
+      const state = await this.quietly(() => this.client.workflow.getHandle(workflowId).query(statusQuery));
+      const step = state?.steps[state.currentStepIndex];
+      if (step) {
+        const times = [step.startedAt, ...step.slots.flatMap((s) => [s.decision?.at, s.transferredAt])]
+          .filter((t): t is string => typeof t === 'string')
+          .map((t) => Date.parse(t));
+        return new Date(Math.max(...times));
+      }
+    }
+    const history = await this.quietly(() =>
+      this.read(() =>
+        this.client.workflowService.getWorkflowExecutionHistoryReverse({
+          namespace: this.client.options.namespace,
+          execution: { workflowId },
+          maximumPageSize: 1,
+        }),
+      ),
+    );
+    const seconds = history?.history?.events?.[0]?.eventTime?.seconds;
+    return seconds ? new Date(Number(seconds) * 1_000) : undefined;
+  }
+
+  /** The last error of the activity the workflow waits on (a write-back Kingdee keeps refusing, …). */
+  private async pendingActivityError(workflowId: string): Promise<string | undefined> {
+    const description = await this.quietly(() => this.client.workflow.getHandle(workflowId).describe());
+    const pending = description?.raw.pendingActivities?.[0];
+    if (!pending) return undefined;
+    const type = pending.activityType?.name ?? 'activity';
+    const failure = pending.lastFailure?.message;
+    return `${type} attempt ${pending.attempt ?? '?'}${failure ? `: ${failure}` : ''}`;
+  }
+
+  /** Why a run closed abnormally, from its last history event. */
+  private async closeReason(workflowId: string, runId: string | undefined): Promise<string | undefined> {
+    const history = await this.quietly(() =>
+      this.read(() =>
+        this.client.workflowService.getWorkflowExecutionHistoryReverse({
+          namespace: this.client.options.namespace,
+          execution: { workflowId, ...(runId ? { runId } : {}) },
+          maximumPageSize: 1,
+        }),
+      ),
+    );
+    const event = history?.history?.events?.[0];
+    const failure = event?.workflowExecutionFailedEventAttributes?.failure ?? undefined;
+    if (failure) {
+      const cause = failure.cause?.message;
+      return `Failed: ${failure.message ?? ''}${cause ? ` (${cause})` : ''}`;
+    }
+    if (event?.workflowExecutionTerminatedEventAttributes) {
+      const { reason, identity: by } = event.workflowExecutionTerminatedEventAttributes;
+      return `Terminated${by ? ` by ${by}` : ''}${reason ? `: ${reason}` : ''}`;
+    }
+    if (event?.workflowExecutionTimedOutEventAttributes) return 'TimedOut: the workflow execution timeout passed';
+    if (event?.workflowExecutionCanceledEventAttributes) return 'Canceled';
+    return undefined;
+  }
+
+  private async query(query: string, limit: number): Promise<PendingApproval[]> {
+    const result: PendingApproval[] = [];
+    await this.read(async () => {
+      for await (const info of this.client.workflow.list({ query })) {
+        result.push(toPending(info));
+        if (result.length >= limit) break;
+      }
+    });
     return result;
   }
+
+  /** A read within the RPC deadline (a Temporal that is down fails it fast instead of retrying for long). */
+  private read<T>(fn: () => Promise<T>): Promise<T> {
+    return this.client.withDeadline(Date.now() + (this.options.rpcTimeoutMs ?? 10_000), fn);
+  }
+
+  /** Best effort: undefined when it cannot be read (no worker for a query, …). */
+  private async quietly<T>(fn: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await this.read(fn);
+    } catch {
+      return undefined;
+    }
+  }
 }
+
+function identity(row: PendingApproval) {
+  return {
+    workflowId: row.workflowId,
+    ...(row.runId ? { runId: row.runId } : {}),
+    ...(row.billNo ? { billNo: row.billNo } : {}),
+    status: row.status ?? 'Unknown',
+    ...((row.stage ?? row.lastStage) ? { stage: row.stage ?? row.lastStage } : {}),
+  };
+}
+
+const statusByName: Record<string, ExecutionStatus> = {
+  RUNNING: 'Running',
+  COMPLETED: 'Completed',
+  FAILED: 'Failed',
+  CANCELLED: 'Canceled',
+  TERMINATED: 'Terminated',
+  CONTINUED_AS_NEW: 'ContinuedAsNew',
+  TIMED_OUT: 'TimedOut',
+};
+
+function statusOf(info: Pick<WorkflowExecutionInfo, 'status'>): ExecutionStatus {
+  return statusByName[info.status.name] ?? 'Unknown';
+}
+
+const stateWords: Partial<Record<ExecutionStatus, string>> = {
+  Failed: 'failed',
+  Terminated: 'terminated',
+  TimedOut: 'timed-out',
+  Canceled: 'canceled',
+  ContinuedAsNew: 'continued-as-new',
+  Unknown: 'unknown',
+};
 
 function toPending(info: WorkflowExecutionInfo): PendingApproval {
   const attrs = info.typedSearchAttributes;
   const memo = info.memo as { summary?: unknown } | undefined;
+  const status = statusOf(info);
+  const stage = attrs.get(ApprovalStageKey);
+  const normal = status === 'Running' || status === 'Completed';
   return {
     workflowId: info.workflowId,
+    runId: info.runId,
     billNo: attrs.get(KingdeeBillNo),
     formId: attrs.get(KingdeeFormId),
-    stage: attrs.get(ApprovalStageKey),
+    ...(normal ? { stage } : stage ? { lastStage: stage } : {}),
+    status,
+    state: normal ? (stage ?? status.toLowerCase()) : (stateWords[status] ?? status),
     approvers: attrs.get(Approvers) ?? [],
     summary: typeof memo?.summary === 'string' ? memo.summary : undefined,
     startTime: info.startTime,
+    ...(info.closeTime ? { closeTime: info.closeTime } : {}),
   };
 }
 
-/** A visibility-query string literal: quotes and backslashes escaped. */
+/**
+ * A visibility-query string literal. Filter values are checked against safeFilterValue first; the task queue comes
+ * from the settings: a quote or backslash in it is refused here rather than escaped (see safeFilterValue).
+ */
 function quote(value: string): string {
-  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-}
-
-function isNotFound(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && 'code' in err && err.code === 5;
+  if ([...value].some((c) => c === "'" || c === '"' || c === '\\' || c < ' ')) {
+    throw new InvalidFilterError(
+      `${JSON.stringify(value)} cannot be used in a visibility query (quote, backslash or control character)`,
+    );
+  }
+  return `'${value}'`;
 }

@@ -1,0 +1,55 @@
+/**
+ * Connecting to Temporal at start-up: a bridge started while Temporal is down (a restart of both, Temporal still
+ * recovering) waits and retries, saying so in the log, instead of dying.
+ */
+import { Connection } from '@temporalio/client';
+import { silentLogger, type Logger } from '../common/logger';
+
+export interface ConnectOptions {
+  address: string;
+  logger?: Logger;
+  /** First wait between attempts; doubles up to maxRetryMs. */
+  retryMs?: number;
+  maxRetryMs?: number;
+  /** Give up after this long (default: never). */
+  giveUpAfterMs?: number;
+  /** Stop waiting (shutdown while Temporal is still down). */
+  signal?: AbortSignal;
+}
+
+/** A client connection that has answered once (GetSystemInfo); retried until Temporal is reachable. */
+export async function connectWhenReachable(options: ConnectOptions): Promise<Connection> {
+  const log = options.logger ?? silentLogger;
+  const started = Date.now();
+  let wait = options.retryMs ?? 500;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      const connection = await Connection.connect({ address: options.address, connectTimeout: 5_000 });
+      try {
+        await connection.withDeadline(Date.now() + 5_000, () => connection.workflowService.getSystemInfo({}));
+      } catch (err) {
+        await connection.close().catch(() => undefined);
+        throw err;
+      }
+      if (attempt > 1)
+        log.info({ address: options.address, waitedMs: Date.now() - started }, 'Temporal is reachable again');
+      return connection;
+    } catch (err) {
+      const waited = Date.now() - started;
+      if (options.signal?.aborted) throw err;
+      if (options.giveUpAfterMs !== undefined && waited >= options.giveUpAfterMs) throw err;
+      log.warn(
+        { address: options.address, attempt, retryInMs: wait, err: err instanceof Error ? err.message : String(err) },
+        `Temporal at ${options.address} is not reachable; waiting and retrying (start Temporal, or check TEMPORAL_ADDRESS)`,
+      );
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, wait);
+        options.signal?.addEventListener('abort', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      wait = Math.min(wait * 2, options.maxRetryMs ?? 10_000);
+    }
+  }
+}
