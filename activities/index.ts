@@ -13,6 +13,9 @@ import { classifyErrors } from './failures';
 import { createPollActivity, type IngestionDeps } from './ingestion';
 import { createKingdeeActivities, type KingdeeActivityDeps } from './kingdee';
 import { createPeopleActivities, People } from './people';
+import { createPaymentActivities } from './payments';
+import { createDraftActivities } from './drafts';
+import { createWatchActivities } from './watches';
 
 export { outTrackIdFor } from './dingtalk';
 export {
@@ -22,9 +25,14 @@ export {
   type NoticeActivityDeps,
   type OutboxDeps,
 } from './notices';
+export { syncPushes, syncPushSchedules, syncWatches } from './watches';
+export { createPaymentRequests, type PaymentRequestOutcome, type PaymentRequests } from './payments';
+export { createDraftRequests, type DraftRequestOutcome, type DraftRequests } from './drafts';
 
 export interface ActivityDeps extends IngestionDeps, KingdeeActivityDeps, DingTalkActivityDeps {
   logger: Logger;
+  /** DATA_DIR: where the processes count their DingTalk calls (the weekly report reads the month's). */
+  dataDir?: string;
   /** Robot name (as in the rules file) → webhook URL and signing secret, from the environment. */
   robots: Record<string, { webhookUrl: string; secret?: string }>;
 }
@@ -36,6 +44,9 @@ export function createActivities(deps: ActivityDeps) {
     ...createPeopleActivities(deps, people),
     ...createDingTalkActivities(deps),
     pollForm: createPollActivity(deps),
+    ...createWatchActivities(deps),
+    ...createPaymentActivities(deps),
+    ...createDraftActivities(deps, people),
   });
 }
 

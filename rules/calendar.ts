@@ -2,11 +2,16 @@
  * The rules file's `calendar:` section (工作日历): weekdays, working hours, holidays and makeup workdays as admins write
  * them (周一, "09:00-12:00", 2026-10-01~2026-10-07, "+08:00"), normalised into the domain's `Calendar` that
  * business-time arithmetic runs on (domain/business-hours.ts). The schema's output type is checked to be exactly
- * `Calendar`, so the two cannot drift apart.
+ * `Calendar`, so the two cannot drift apart. With `publicHolidays: CN` China's official public holidays and makeup
+ * workdays come from the `chinese-days` package, and the file's own holidays and makeup workdays override and add to
+ * them (domain/holidays.ts mergeOfficialDays).
  */
 import { z } from 'zod';
+import officialDaysData from 'chinese-days/dist/chinese-days.json';
+import { version as officialDaysVersion } from 'chinese-days/package.json';
 import type { Calendar } from '../domain/business-hours';
 import { DAY_MS } from '../domain/duration';
+import { mergeOfficialDays, officialYears, type OfficialDays } from '../domain/holidays';
 import { strict } from './fields';
 
 export type { Calendar } from '../domain/business-hours';
@@ -26,7 +31,7 @@ const weekdayAliases: Record<string, number> = {};
 
 export const weekdayLabels = ['周日', '周一', '周二', '周三', '周四', '周五', '周六'] as const;
 
-const weekdaySchema = z.union([z.number(), z.string()]).transform((value, ctx) => {
+export const weekdaySchema = z.union([z.number(), z.string()]).transform((value, ctx) => {
   // ISO numbering: 1 = Monday … 7 = Sunday. Internally 0 = Sunday, like Date#getUTCDay.
   if (typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 7) return value % 7;
   const day = typeof value === 'string' ? weekdayAliases[value.trim().toLowerCase()] : undefined;
@@ -105,7 +110,7 @@ const dateOrRangeSchema = dateText.transform((value, ctx) => {
   return Array.from({ length: last - first + 1 }, (_, i) => isoDateOfDay(first + i));
 });
 
-const singleDateSchema = dateText.transform((value, ctx) => {
+export const singleDateSchema = dateText.transform((value, ctx) => {
   const day = dayNumberOf(value.trim());
   if (day === undefined) {
     ctx.issues.push({
@@ -147,8 +152,58 @@ const formatOffset = (minutes: number): string => {
   return `${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
 };
 
+// ---------------------------------------------------------------------------------------------------------------
+// China's official public holidays (法定节假日) and makeup workdays (调休上班), from the npm package chinese-days
+
+/**
+ * The official days come from the `chinese-days` package (github.com/vsme/chinese-days): its data follows the State
+ * Council's notice each year (a daily job there opens a pull request when the notice is out, usually in November or
+ * December), and a new package version follows. `npm update chinese-days` brings them here; `npm run doctor` warns
+ * when the calendar has nothing for the coming year.
+ */
+export const officialDaysSource = { package: 'chinese-days', version: officialDaysVersion } as const;
+
+/**
+ * Official days are taken from this year on: earlier ones are never computed with (approvals, deadlines and digests
+ * look forward), and every approval keeps its calendar in its history, so the calendar stays small.
+ */
+export const officialDaysFromYear = 2026;
+
+let officialDaysCache: OfficialDays | undefined;
+
+/** The package's days, as date → Chinese name (its entries read "National Day,国庆节,3"). */
+export function officialDays(): OfficialDays {
+  if (!officialDaysCache) {
+    const raw = officialDaysData as { holidays: Record<string, string>; workdays: Record<string, string> };
+    const chineseName = (entry: string) => entry.split(',')[1] ?? entry;
+    const names = (days: Record<string, string>) =>
+      Object.fromEntries(Object.entries(days).map(([date, entry]) => [date, chineseName(entry)]));
+    officialDaysCache = { holidays: names(raw.holidays), workdays: names(raw.workdays) };
+  }
+  return officialDaysCache;
+}
+
+/** The years the package has public holidays for, e.g. [2004, …, 2026]. */
+export const officialDaysYears = (): number[] => officialYears(officialDays());
+
+const publicHolidaysSchema = z.union([z.boolean(), z.string()]).transform((value, ctx) => {
+  const text = typeof value === 'string' ? value.trim() : value;
+  if (text === false || text === 'none') return 'none' as const;
+  if (text === true || (typeof text === 'string' && ['cn', 'china', '中国'].includes(text.toLowerCase()))) {
+    return 'CN' as const;
+  }
+  ctx.issues.push({
+    code: 'custom',
+    input: value,
+    message: `"${String(value)}" is not a holiday source: write CN (China's public holidays and makeup workdays) or none`,
+  });
+  return z.NEVER;
+});
+
 const calendarSectionSchema = strict({
   utcOffset: utcOffsetSchema.default(8 * 60),
+  /** CN: China's official public holidays and makeup workdays (package chinese-days) under the company's own days. */
+  publicHolidays: publicHolidaysSchema.default('none'),
   alwaysOpen: z.boolean().default(false),
   workdays: z.array(weekdaySchema).default([1, 2, 3, 4, 5]),
   hours: z
@@ -182,11 +237,13 @@ const calendarSectionSchema = strict({
     if (hours.length === 0) problem(['hours'], 'no working hours: list periods such as "09:00-12:00"');
   }
   const holidaySet = new Set(holidays);
+  const official = calendar.publicHolidays === 'CN' ? officialDays() : undefined;
   calendar.makeupWorkdays.forEach((date, index) => {
     if (holidaySet.has(date))
       problem(['makeupWorkdays', index], `${date} is listed both as a holiday and as a makeup workday`);
     const weekday = new Date(`${date}T00:00:00Z`).getUTCDay();
-    if (workdays.includes(weekday)) {
+    // A company working day on an official holiday (e.g. a plant that works through 国庆) is an override, not a typo.
+    if (workdays.includes(weekday) && !official?.holidays[date]) {
       problem(
         ['makeupWorkdays', index],
         `${date} is a ${weekdayLabels[weekday] ?? ''}, already a working day: makeup workdays (调休上班) are normally weekend days — check the date`,
@@ -202,9 +259,10 @@ const calendarSectionSchema = strict({
     workdays,
     /** Minutes after local midnight, sorted; `end` exclusive. */
     hours,
-    /** Sorted YYYY-MM-DD, ranges expanded. */
-    holidays,
-    makeupWorkdays,
+    /** Sorted YYYY-MM-DD, ranges expanded; with publicHolidays: CN, the official days merged under the company's. */
+    ...(official
+      ? mergeOfficialDays(official, { holidays, makeupWorkdays }, officialDaysFromYear)
+      : { holidays, makeupWorkdays }),
   };
 });
 

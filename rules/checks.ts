@@ -1,23 +1,31 @@
 /**
  * The rules file's cross-field checks: references between sections (robots, forms), duplicate step and notification
  * ids, delegation loops, timeouts that must grow (remindAfter < escalateAfter < finalAfter, counted on the calendar),
- * settings that need each other (finalAfter and finalAction, remindEvery and remindAfter, escalation targets), and
- * polled forms that nothing uses. They run on every piece of the file that is valid by itself, so a single pass
+ * settings that need each other (finalAfter and finalAction, remindEvery and remindAfter, escalation targets),
+ * polled forms that nothing uses, and for watches, deadlines and digests: unique ids, known robots, a recipient for
+ * the weekly report. They run on every piece of the file that is valid by itself, so a single pass
  * reports every problem without follow-on errors.
  */
-import type { z } from 'zod';
+import { z } from 'zod';
 import { workingDayMs, type Calendar } from '../domain/business-hours';
 import { DAY_MS, parseDuration, parseDurationParts } from '../domain/duration';
 import { calendarSchema } from './calendar';
 import {
   defaultsSchema,
   delegatesSchema,
+  digestsSchema,
   escalationSchema,
   formSchema,
   ingestionSchema,
   notificationSchema,
   opsSchema,
+  recurrenceProblem,
   stepSchema,
+  watchConditionSchema,
+  watchQueryFields,
+  watchTextProblem,
+  yearlyDateProblem,
+  type Digests,
   type Escalation,
   type FinalAction,
   type FormRules,
@@ -26,6 +34,7 @@ import {
   type RuleStep,
   type StepDefaults,
 } from './schema';
+import { fieldKeySchema } from './fields';
 import { closest } from './suggest';
 
 /** A problem found in the file: where (a path into the YAML) and what is wrong. */
@@ -53,6 +62,14 @@ interface Pieces {
   /** The `form` each notification rule names, valid or not. */
   notifiedForms: string[];
   ingestionForms?: string[];
+  /** Threshold watches and calendar deadlines as written (valid or not), digests (undefined when invalid). */
+  watches: RawPush[];
+  deadlines: RawPush[];
+  digests?: Digests;
+  /** The ops section was written (valid or not): the weekly report has a default recipient. */
+  opsGiven: boolean;
+  /** The cashiers (确认付款); undefined when the section is invalid (already reported). */
+  cashiers?: string[];
 }
 
 export function collectPieces(raw: Record<string, unknown>): Pieces {
@@ -90,6 +107,11 @@ export function collectPieces(raw: Record<string, unknown>): Pieces {
       isMapping(rule) && typeof rule.form === 'string' ? [rule.form.trim()] : [],
     ),
     ingestionForms: valid(ingestionSchema.prefault({}), raw.ingestion)?.forms,
+    watches: (Array.isArray(raw.watches) ? (raw.watches as unknown[]) : []).map((w) => rawPush(w, 'watch')),
+    deadlines: (Array.isArray(raw.deadlines) ? (raw.deadlines as unknown[]) : []).map((d) => rawPush(d, 'deadline')),
+    digests: valid(digestsSchema.prefault({}), raw.digests),
+    opsGiven: raw.ops !== undefined && raw.ops !== null,
+    cashiers: raw.cashiers === undefined ? [] : valid(z.array(z.string()), raw.cashiers),
   };
 }
 
@@ -121,6 +143,10 @@ export function crossCheck(s: Pieces): Problem[] {
   for (const [formId, form] of Object.entries(s.forms)) {
     form.onApproved.forEach((f, i) => checkRobot(f.to.robot, ['forms', formId, 'onApproved', i, 'to', 'robot']));
     form.onRejected.forEach((f, i) => checkRobot(f.to.robot, ['forms', formId, 'onRejected', i, 'to', 'robot']));
+    checkRobot(form.payment?.robot, ['forms', formId, 'payment', 'robot']);
+    if (form.payment && s.cashiers !== undefined && s.cashiers.length === 0) {
+      add(['forms', formId, 'payment'], 'nobody may 确认付款: list the cashiers (DingTalk userIds) under cashiers');
+    }
   }
 
   const dayMs = s.calendar ? workingDayMs(s.calendar) : undefined;
@@ -209,6 +235,50 @@ export function crossCheck(s: Pieces): Problem[] {
       add(path, `form ${formId} is polled but has neither a chain nor a notification rule`);
     }
   });
+
+  // Watches, deadlines and digests: unique ids (they name workflows and Schedules), robots that exist, and the checks
+  // between a watch's or a deadline's fields — read from what was written, so they run even where another field of
+  // the same entry is wrong.
+  const checkIds = (items: RawPush[], section: string, what: string) => {
+    const seen = new Map<string, number>();
+    items.forEach((item, index) => {
+      if (item.id === undefined) return;
+      const first = seen.get(item.id);
+      if (first !== undefined)
+        add([section, index, 'id'], `duplicate ${what} id "${item.id}" (also used by ${section}[${first}])`);
+      else seen.set(item.id, index);
+    });
+  };
+  checkIds(s.watches, 'watches', 'watch');
+  checkIds(s.deadlines, 'deadlines', 'deadline');
+  s.watches.forEach((watch, index) => {
+    checkRobot(watch.robot, ['watches', index, 'to', 'robot']);
+    const textProblem = watch.text && watch.queryFields ? watchTextProblem(watch.text, watch.queryFields) : undefined;
+    if (textProblem) add(['watches', index, 'text'], textProblem);
+    if (watch.maxRows !== undefined && watch.pageSize !== undefined && watch.maxRows < watch.pageSize) {
+      add(
+        ['watches', index, 'maxRows'],
+        `maxRows (${watch.maxRows}) is below pageSize (${watch.pageSize}): a check reads at least one page`,
+      );
+    }
+  });
+  s.deadlines.forEach((deadline, index) => {
+    checkRobot(deadline.robot, ['deadlines', index, 'to', 'robot']);
+    const recurrence = deadline.recurrences ? recurrenceProblem(deadline.recurrences) : undefined;
+    if (recurrence) add(['deadlines', index, ...recurrence.path], recurrence.message);
+    const yearly = deadline.yearly ? yearlyDateProblem(deadline.yearly.month, deadline.yearly.day) : undefined;
+    if (yearly) add(['deadlines', index, 'yearly', 'day'], yearly);
+  });
+  const weekly = s.digests?.weekly;
+  if (weekly) {
+    checkRobot(weekly.to?.robot, ['digests', 'weekly', 'to', 'robot']);
+    if (!weekly.to && !s.opsGiven) {
+      add(
+        ['digests', 'weekly'],
+        'the weekly report has nobody to go to: give to: { robot: <name> } here, or set ops (it goes there by default)',
+      );
+    }
+  }
   return problems;
 }
 
@@ -221,4 +291,70 @@ function checkDelegates(
     if (from === to) add([...path, from], `${from} cannot delegate to themselves`);
     else if (delegates[to] === from) add([...path, from], `${from} and ${to} delegate to each other`);
   }
+}
+
+/** A watch or deadline as written: what the cross-field checks need, each part only where it is valid by itself. */
+interface RawPush {
+  id?: string;
+  robot?: string;
+  text?: string;
+  /** Watches: every field queried, when key, fields and condition are each valid. */
+  queryFields?: string[];
+  pageSize?: number;
+  maxRows?: number;
+  /** Deadlines: which of monthly, yearly and dates were written (an entry that is not a mapping: undefined). */
+  recurrences?: string[];
+  yearly?: { month: number; day: number };
+}
+
+function rawPush(item: unknown, kind: 'watch' | 'deadline'): RawPush {
+  if (typeof item !== 'object' || item === null || Array.isArray(item)) return {};
+  const entry = item as Record<string, unknown>;
+  const text = (value: unknown) => (typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined);
+  const int = (value: unknown, min: number, max: number) =>
+    typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max ? value : undefined;
+  const to = entry.to;
+  const robot = typeof to === 'object' && to !== null ? text((to as Record<string, unknown>).robot) : undefined;
+  const id = text(entry.id);
+  const message = text(entry.text);
+  const common: RawPush = {
+    ...(id !== undefined ? { id } : {}),
+    ...(robot !== undefined ? { robot } : {}),
+    ...(message !== undefined ? { text: message } : {}),
+  };
+  if (kind === 'deadline') {
+    const yearly =
+      typeof entry.yearly === 'object' && entry.yearly !== null ? (entry.yearly as Record<string, unknown>) : {};
+    const month = int(yearly.month, 1, 12);
+    const day = int(yearly.day, 1, 31);
+    return {
+      ...common,
+      recurrences: ['monthly', 'yearly', 'dates'].filter((key) => entry[key] !== undefined),
+      ...(month !== undefined && day !== undefined ? { yearly: { month, day } } : {}),
+    };
+  }
+  const fieldList = (value: unknown): string[] | undefined => {
+    const list: unknown = typeof value === 'string' ? [value] : value;
+    if (!Array.isArray(list)) return undefined;
+    const parsed: string[] = [];
+    for (const field of list as unknown[]) {
+      const result = fieldKeySchema.safeParse(field);
+      if (!result.success) return undefined;
+      parsed.push(result.data);
+    }
+    return parsed;
+  };
+  const key = entry.key === undefined ? ['FID'] : fieldList(entry.key);
+  const fields = entry.fields === undefined ? [] : fieldList(entry.fields);
+  const condition = watchConditionSchema.safeParse(entry.condition);
+  const pageSize = entry.pageSize === undefined ? 500 : int(entry.pageSize, 1, 2_000);
+  const maxRows = entry.maxRows === undefined ? 10_000 : int(entry.maxRows, 1, 100_000);
+  return {
+    ...common,
+    ...(key && fields && condition.success
+      ? { queryFields: watchQueryFields({ key, fields, condition: condition.data }) }
+      : {}),
+    ...(pageSize !== undefined ? { pageSize } : {}),
+    ...(maxRows !== undefined ? { maxRows } : {}),
+  };
 }

@@ -1,6 +1,7 @@
 /**
  * The rules file's format (审批规则) as one zod schema: calendar, robots, forms, approval chains, escalation, ops
- * alerts, notification-only rules and ingestion. `Rules` and every sub-type come from it (z.infer), so the types the
+ * alerts, notification-only rules, ingestion, and the pushes without an approval (threshold watches, calendar
+ * deadlines, digests). `Rules` and every sub-type come from it (z.infer), so the types the
  * code uses are exactly what a valid file parses to (the calendar section, in calendar.ts, is checked to produce the
  * domain's `Calendar`). docs/rules.md explains every field for the people who edit the file.
  *
@@ -9,7 +10,15 @@
  */
 import { z } from 'zod';
 import { describeStatus, documentStatusLabels, documentStatuses, type DocumentStatus } from '../domain/document';
-import { calendarSchema } from './calendar';
+import { calendarSchema, singleDateSchema, weekdaySchema } from './calendar';
+import { conditionFields } from '../domain/watch-state';
+import { cardFields } from '../domain/texts/cards';
+import {
+  deadlinePlaceholderNames,
+  unknownDeadlinePlaceholders,
+  unknownWatchPlaceholders,
+  watchPlaceholderNames,
+} from '../domain/texts/push-notices';
 import {
   amountSchema,
   businessDurationSchema,
@@ -61,6 +70,45 @@ export const followUpSchema = strict({
 
 export const rejectOperations = ['none', 'unAudit', 'cancelAssign', 'workflowReject'] as const;
 
+/** 确认付款: how an approved bill becomes a 付款单 in Kingdee (WebAPI Push with a conversion rule). */
+export const paymentSchema = strict({
+  /** The conversion rule (单据转换规则) id, e.g. ER_ExpReimbursementToPayBill. */
+  pushRuleId: nonEmptyText('pushRuleId'),
+  /** The target form; default AP_PAYBILL (付款单). */
+  targetFormId: formIdSchema.default('AP_PAYBILL'),
+  /** Submit the new 付款单 (default true). */
+  submit: z.boolean().default(true),
+  /** Audit it too (default false; needs submit). */
+  audit: z.boolean().default(false),
+  /** A robot name from `robots` (the cashier group, 出纳群): told "已生成付款单 …". */
+  robot: robotNameSchema.optional(),
+}).refine((payment) => !payment.audit || payment.submit, {
+  message: 'audit: true needs submit: true (Kingdee audits only submitted bills)',
+  path: ['audit'],
+});
+
+/** What the form's approval cards show (docs/rules.md「卡片」); without it, the form's default fields. */
+export const cardSchema = strict({
+  fields: z.array(z.enum(cardFields)).min(1, 'list at least one field, or leave card out for the defaults'),
+});
+
+/** The words that make a document urgent when its purpose (事由) contains one (rules `urgency.words`). */
+export const defaultUrgencyWords = ['加急', '急催', '紧急', '尽快', '急', 'ASAP', 'urgent'] as const;
+
+/**
+ * Urgency (加急, docs/rules.md「加急」): a document is urgent when the form's field (`fields`) says so, when its
+ * purpose contains one of `words`, or when someone asks the bot; an urgent document's steps remind and escalate on
+ * this schedule (business time, as in steps) instead of their own.
+ */
+export const urgencySchema = strict({
+  words: z.array(nonEmptyText('an urgency word')).default([...defaultUrgencyWords]),
+  /** Per form: the Kingdee field (e.g. F_UrgentFlag) whose value marks the document urgent (true, 1, 是, 加急 …). */
+  fields: z.record(formIdSchema, fieldKeySchema).default({}),
+  remindAfter: businessDurationSchema.default('30m'),
+  remindEvery: businessDurationSchema.default('1h'),
+  escalateAfter: businessDurationSchema.default('2h'),
+});
+
 export const formSchema = strict({
   /** Display name, e.g. 费用报销单. */
   name: nonEmptyText('name'),
@@ -76,6 +124,10 @@ export const formSchema = strict({
     .default('CNY'),
   onApproved: z.array(followUpSchema).default([]),
   onRejected: z.array(followUpSchema).default([]),
+  /** 确认付款: the cashier's reply pushes the audited bill down to a 付款单 (docs/rules.md「付款」). */
+  payment: paymentSchema.optional(),
+  /** What the approval card shows (default: the form's fields, domain/texts/cards.ts defaultCardFields). */
+  card: cardSchema.optional(),
 }).transform((form, ctx) => {
   if (form.rejectOperation === 'workflowReject' && !form.kingdeeWorkflow) {
     ctx.issues.push({
@@ -284,6 +336,254 @@ export const ingestionSchema = strict({
 });
 
 // ---------------------------------------------------------------------------------------------------------------
+// Pushes without an approval: threshold watches, calendar deadlines, digests (docs/rules.md)
+
+/** Who receives a watch alert, a deadline reminder or a report: a robot's group and/or people. */
+export const pushTargetSchema = strict({
+  /** A robot name from `robots`: posts to that group. */
+  robot: robotNameSchema.optional(),
+  /** DingTalk userIds: work notifications to these people. */
+  users: z.array(userIdSchema).default([]),
+}).refine((target) => target.robot !== undefined || target.users.length > 0, {
+  message: 'say who receives it: robot (a group) or users (DingTalk userIds)',
+});
+
+const fieldKeyPattern = /^[A-Za-z][A-Za-z0-9_.]*$/;
+
+/** A threshold: a plain number, or a field of the same row (the item's own safety stock). */
+const operandSchema = z.union([z.number(), z.string()]).transform((value, ctx) => {
+  if (typeof value === 'number') return { value };
+  const text = value.trim();
+  if (fieldKeyPattern.test(text)) return { field: text };
+  ctx.issues.push({
+    code: 'custom',
+    input: value,
+    message:
+      text !== '' && Number.isFinite(Number(text.replace(/[,，¥]/g, '')))
+        ? `"${value}" is text, not a number: write the number plainly, e.g. 10 (no quotes, commas or ¥)`
+        : `"${value}" is neither a number nor a Kingdee field key: write e.g. 10 or FSafeStock`,
+  });
+  return z.NEVER;
+});
+
+export const watchConditionSchema = strict({
+  /** The numeric field compared, e.g. FBaseQty (库存数量). */
+  field: fieldKeySchema,
+  /** Crossed when the field is below this: a number or another field of the row (FMaterialId.FSafeStock). */
+  below: operandSchema.optional(),
+  /** Crossed when the field is above this. */
+  above: operandSchema.optional(),
+}).refine((c) => c.below !== undefined || c.above !== undefined, {
+  message: 'give below (e.g. below: FSafeStock) or above (e.g. above: 1000), or both',
+});
+
+const timePattern = /^(\d{1,2})[:：](\d{2})$/;
+
+/** A time of day, `09:00`, as minutes after local midnight. */
+export const timeOfDaySchema = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  const match = typeof value === 'string' ? timePattern.exec(value.trim()) : null;
+  const minutes = match ? Number(match[1]) * 60 + Number(match[2]) : NaN;
+  if (!match || Number(match[2]) >= 60 || minutes >= 24 * 60) {
+    ctx.issues.push({
+      code: 'custom',
+      input: value,
+      message: `"${String(value)}" is not a time of day: write it in quotes, 24-hour clock, e.g. '09:00'`,
+    });
+    return z.NEVER;
+  }
+  return minutes;
+});
+
+const oneOrMoreFields = z
+  .union([fieldKeySchema, z.array(fieldKeySchema).min(1, 'name at least one field')], {
+    error: 'write one Kingdee field key or a list of them, e.g. [FMaterialId.FNumber, FStockId.FNumber]',
+  })
+  .transform((value) => (typeof value === 'string' ? [value] : value));
+
+/** Field keys without duplicates, compared case-insensitively (as Kingdee does), first spelling kept. */
+function uniqueFields(fields: readonly string[]): string[] {
+  const seen = new Set<string>();
+  return fields.filter((field) => {
+    const lower = field.toLowerCase();
+    if (seen.has(lower)) return false;
+    seen.add(lower);
+    return true;
+  });
+}
+
+export const watchSchema = strict({
+  id: idSchema,
+  /** Shown in the alert, e.g. 库存低于安全库存. */
+  name: nonEmptyText('name'),
+  /** The Kingdee FormId queried (ExecuteBillQuery), e.g. STK_Inventory (即时库存). Need not be under forms. */
+  form: formIdSchema,
+  /** Fields shown in the alert (and usable in text). */
+  fields: z.array(fieldKeySchema).default([]),
+  /** The fields that identify a row (e.g. material and warehouse); default FID. */
+  key: oneOrMoreFields.default(['FID']),
+  /** A Kingdee FilterString narrowing the query, e.g. "FStockOrgId.FNumber = '100'". */
+  filter: nonEmptyText('filter').optional(),
+  condition: watchConditionSchema,
+  /** How often the query runs (wall clock); 10m by default. */
+  every: wallDurationMsSchema
+    .refine((ms) => ms >= 10_000 && ms <= 24 * 3_600_000, {
+      message: 'every must be between 10s and 1d (5m–1h advised: each check queries Kingdee)',
+    })
+    .default(600_000),
+  to: pushTargetSchema,
+  /** One alert line per row, with {field keys} and {数值} {阈值} {字段}; default: the shown fields and the value. */
+  text: nonEmptyText('text').optional(),
+  /** Rows per ExecuteBillQuery page. */
+  pageSize: z.number().int().min(1, 'pageSize is at least 1').max(2_000, 'pageSize is at most 2000').default(500),
+  /** At most this many rows are read per check (bounds the Kingdee calls: maxRows / pageSize pages). */
+  maxRows: z.number().int().min(1, 'maxRows is at least 1').max(100_000, 'maxRows is at most 100000').default(10_000),
+}).transform((watch) => {
+  // Checks between the fields (text placeholders, maxRows ≥ pageSize) are in checks.ts: they run even when another
+  // field of the watch is wrong, so every problem is reported at once.
+  const { every, ...rest } = watch;
+  return { ...rest, everyMs: every, queryFields: watchQueryFields(watch) };
+});
+
+/** Every field a watch queries: its key, the shown fields and the condition's fields, each once. */
+export function watchQueryFields(watch: {
+  key: readonly string[];
+  fields: readonly string[];
+  condition: Parameters<typeof conditionFields>[0];
+}): string[] {
+  return uniqueFields([...watch.key, ...watch.fields, ...conditionFields(watch.condition)]);
+}
+
+/** The message for placeholders of a watch's text that name no queried field; undefined when all are known. */
+export function watchTextProblem(text: string, queryFields: readonly string[]): string | undefined {
+  const unknown = unknownWatchPlaceholders(text, queryFields);
+  if (unknown.length === 0) return undefined;
+  return `unknown placeholder ${unknown.map((n) => `{${n}}`).join(', ')}: use a queried field (add it to fields) or one of ${watchPlaceholderNames(
+    queryFields,
+  )
+    .map((n) => `{${n}}`)
+    .join(' ')}`;
+}
+
+export const deadlineShifts = ['nextWorkingDay', 'previousWorkingDay', 'none'] as const;
+
+const dayOfMonthSchema = z
+  .number({ error: 'day is a day of the month, 1–31' })
+  .int('day is a whole number, 1–31')
+  .min(1, 'day is 1–31')
+  .max(31, 'day is 1–31');
+
+/** Exactly one of monthly, yearly and dates says when a deadline is due. */
+export function recurrenceProblem(given: readonly string[]): { path: PropertyKey[]; message: string } | undefined {
+  if (given.length === 1) return undefined;
+  return given.length === 0
+    ? {
+        path: [],
+        message: 'say when it is due: monthly: { day: 15 }, yearly: { month: 5, day: 31 } or dates: [2026-12-31]',
+      }
+    : {
+        path: [given[1] ?? 'monthly'],
+        message: `give only one of monthly, yearly and dates (found ${given.join(' and ')})`,
+      };
+}
+
+/** A yearly date that no year has (February 30); Feb 29 is allowed (its last day in other years). */
+export function yearlyDateProblem(month: number, day: number): string | undefined {
+  return day > new Date(Date.UTC(2024, month, 0)).getUTCDate() ? `month ${month} has no day ${day}` : undefined;
+}
+
+export const deadlineSchema = strict({
+  id: idSchema,
+  /** Shown in the reminder, e.g. 增值税申报. */
+  name: nonEmptyText('name'),
+  /** Every month on this day (31 in a shorter month: its last day). */
+  monthly: strict({ day: dayOfMonthSchema }).optional(),
+  /** Every year on this date. */
+  yearly: strict({
+    month: z.number({ error: 'month is 1–12' }).int('month is 1–12').min(1, 'month is 1–12').max(12, 'month is 1–12'),
+    day: dayOfMonthSchema,
+  }).optional(),
+  /** Single dates. */
+  dates: z.array(singleDateSchema).min(1, 'list at least one date').optional(),
+  /** A due date on a holiday or weekend: nextWorkingDay (顺延, default), previousWorkingDay (提前) or none. */
+  shift: z
+    .enum(deadlineShifts, {
+      error: 'shift is nextWorkingDay (顺延, the tax rule), previousWorkingDay (提前) or none',
+    })
+    .default('nextWorkingDay'),
+  /** Working days before the due date to remind; 0 = on the day. */
+  remind: z
+    .array(
+      z
+        .number({ error: 'remind lists numbers of working days, e.g. [3, 1, 0]' })
+        .int('remind lists whole numbers of working days')
+        .min(0, 'remind counts working days before the due date: 0 or more')
+        .max(60, 'remind at most 60 working days before'),
+    )
+    .min(1, 'remind needs at least one day, e.g. [3, 1, 0]')
+    .superRefine((days, ctx) => {
+      const duplicate = days.find((n, i) => days.indexOf(n) !== i);
+      if (duplicate !== undefined) ctx.addIssue({ code: 'custom', message: `${duplicate} is listed twice` });
+    })
+    .default([3, 1, 0]),
+  /** Time of day of the reminders; default 09:00. */
+  at: timeOfDaySchema.default(9 * 60),
+  to: pushTargetSchema,
+  /** Extra text, with {名称} {截止日} {原定日期} {剩余工作日}. */
+  text: nonEmptyText('text')
+    .superRefine((text, ctx) => {
+      const unknown = unknownDeadlinePlaceholders(text);
+      if (unknown.length > 0) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `unknown placeholder ${unknown.map((n) => `{${n}}`).join(', ')}; known: ${deadlinePlaceholderNames
+            .map((n) => `{${n}}`)
+            .join(' ')}`,
+        });
+      }
+    })
+    .optional(),
+}).transform(({ monthly, yearly, dates, at, remind, ...deadline }, ctx) => {
+  const given = [monthly && 'monthly', yearly && 'yearly', dates && 'dates'].filter((k): k is string => !!k);
+  const problem = recurrenceProblem(given);
+  if (problem) {
+    // checks.ts reports the same (deduplicated) also when other fields of the deadline are wrong.
+    ctx.issues.push({ code: 'custom', input: deadline, path: problem.path, message: problem.message });
+    return z.NEVER;
+  }
+  const recurrence = monthly
+    ? { kind: 'monthly' as const, day: monthly.day }
+    : yearly
+      ? { kind: 'yearly' as const, month: yearly.month, day: yearly.day }
+      : { kind: 'dates' as const, dates: [...new Set(dates ?? [])].sort() };
+  return { ...deadline, recurrence, remind: [...new Set(remind)].sort((a, b) => b - a), atMinute: at };
+});
+
+export const digestsSchema = strict({
+  /** Each approver's morning digest of what waits for them, on working days. */
+  approvers: strict({
+    /** Time of day (working days only); default 09:00. */
+    at: timeOfDaySchema.default(9 * 60),
+    /** Waiting longer than this (business time) marks an approval urgent; reminded or escalated ones are anyway. */
+    urgentAfter: businessDurationSchema.optional(),
+    /** Approvals listed per digest (the rest are counted). */
+    maxItems: z.number().int().min(1, 'maxItems is at least 1').max(30, 'maxItems is at most 30').default(20),
+  })
+    .transform(({ at, ...digest }) => ({ ...digest, atMinute: at }))
+    .optional(),
+  /** The weekly 同步体检 report. */
+  weekly: strict({
+    /** Day of the week (周一 … 周日); default Monday. */
+    weekday: weekdaySchema.default(1),
+    /** Time of day; default 09:00. */
+    at: timeOfDaySchema.default(9 * 60),
+    /** Default: the ops robot and users. */
+    to: pushTargetSchema.optional(),
+  })
+    .transform(({ at, ...weekly }) => ({ ...weekly, atMinute: at }))
+    .optional(),
+});
+
+// ---------------------------------------------------------------------------------------------------------------
 // The whole file
 
 const rulesObjectSchema = strict({
@@ -294,10 +594,16 @@ const rulesObjectSchema = strict({
   ops: opsSchema.optional(),
   defaults: defaultsSchema.prefault({}),
   delegates: delegatesSchema.default({}),
+  /** DingTalk userIds of the cashiers (出纳): only they may 确认付款. */
+  cashiers: z.array(userIdSchema).default([]),
   forms: z.record(formIdSchema, formSchema),
   chains: z.record(formIdSchema, z.array(stepSchema).min(1, 'a chain needs at least one step')).default({}),
   notifications: z.array(notificationSchema).default([]),
   ingestion: ingestionSchema.prefault({}),
+  watches: z.array(watchSchema).default([]),
+  deadlines: z.array(deadlineSchema).default([]),
+  digests: digestsSchema.prefault({}),
+  urgency: urgencySchema.prefault({}),
 });
 
 export const rulesSchema = rulesObjectSchema.transform((rules) => ({
@@ -315,6 +621,8 @@ export type Robot = z.infer<typeof robotSchema>;
 export type Target = z.infer<typeof targetSchema>;
 export type FollowUp = z.infer<typeof followUpSchema>;
 export type FormRules = z.infer<typeof formSchema>;
+export type PaymentRules = z.infer<typeof paymentSchema>;
+export type Urgency = z.infer<typeof urgencySchema>;
 export type RejectOperation = (typeof rejectOperations)[number];
 export type RuleApprover = z.infer<typeof approverSchema>;
 export type Condition = z.infer<typeof conditionSchema>;
@@ -326,3 +634,7 @@ export type Ops = z.infer<typeof opsSchema>;
 export type NotificationRule = z.infer<typeof notificationSchema>;
 export type NotificationTrigger = z.infer<typeof triggerSchema>;
 export type Ingestion = Rules['ingestion'];
+export type PushTarget = z.infer<typeof pushTargetSchema>;
+export type WatchRule = z.infer<typeof watchSchema>;
+export type DeadlineRule = z.infer<typeof deadlineSchema>;
+export type Digests = z.infer<typeof digestsSchema>;

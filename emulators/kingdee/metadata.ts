@@ -256,6 +256,9 @@ export const baseForms: Record<string, BaseFormMeta> = Object.fromEntries(
       ['BD_MATERIAL', '物料', 'FMATERIALID', 'FNumber'],
       ['FIN_OTHERS', '其他往来单位', 'FID', 'FNumber'],
       ['BOS_BillType', '单据类型', 'FBILLTYPEID', 'FNumber'],
+      // 即时库存: one row per material and warehouse; seeded under baseData with its query keys as written
+      // (FMaterialId.FNumber, FStockId.FName, FBaseQty, FMaterialId.FSafeStock …) for the threshold watches.
+      ['STK_Inventory', '即时库存', 'FID', 'FNumber'],
     ] as const
   ).map(([formId, name, pk, numberKey]) => [
     formId,
