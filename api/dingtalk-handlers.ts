@@ -22,7 +22,16 @@ import {
 import type { ApprovalService, DecideOutcome, PendingApproval } from '../temporal/approvals';
 import type { Metrics } from './metrics';
 import type { PeopleLookup, PersonLookup } from './people-lookup';
-import { billNoCandidates, interpretTextCommand, parseTextCommand } from './text-commands';
+import type { ExpenseProposal } from '../domain/assist';
+import { draftReplies, paymentReplies } from '../domain/texts/payments';
+import type { ExpenseDraftOutcome, PaymentOutcome } from '../workflows/contract';
+import {
+  billNoCandidates,
+  interpretTextCommand,
+  matchBill,
+  parseAssistCommand,
+  parseTextCommand,
+} from './text-commands';
 
 /** A card click as the DingTalk integration hands it over (payload already verified and parsed). */
 export interface CardClick {
@@ -54,6 +63,41 @@ export interface BotText {
   text: string;
   /** Replies go here (DingTalk's sessionWebhook), so they land in the same conversation. */
   reply: (text: string) => Promise<void>;
+  /** DingTalk's msgId, when the transport passes it on (names the reimbursement proposal the message makes). */
+  messageId?: string;
+}
+
+/** 确认付款 (activities/payments.ts createPaymentRequests has these). */
+export interface PaymentRequestsPort {
+  enabled: boolean;
+  isCashier(userId: string): boolean;
+  confirm(input: {
+    userId: string;
+    billNo: string;
+  }): Promise<
+    PaymentOutcome | { kind: 'notCashier' } | { kind: 'processing'; billNo: string } | { kind: 'unavailable' }
+  >;
+}
+
+type DraftAnswer =
+  | { kind: 'proposal'; proposal: ExpenseProposal; expiresInMinutes: number }
+  | { kind: 'notUnderstood' }
+  | { kind: 'nothingToConfirm' }
+  | { kind: 'processing' }
+  | { kind: 'unavailable' }
+  | ExpenseDraftOutcome;
+
+/** The reimbursement assistant (activities/drafts.ts createDraftRequests has these). */
+export interface DraftRequestsPort {
+  hasPending(senderUserId: string): boolean;
+  propose(input: {
+    senderUserId: string;
+    messageId?: string;
+    text: string;
+    force: boolean;
+  }): Promise<DraftAnswer | undefined>;
+  confirm(senderUserId: string): Promise<DraftAnswer>;
+  cancel(senderUserId: string): Promise<DraftAnswer>;
 }
 
 /** The approvals client calls the handlers make (ApprovalService has them). */
@@ -77,8 +121,12 @@ export function createDingTalkHandlers(deps: {
   people: PeopleLookup;
   /** The time zone answers show times in (the rules file's calendar). */
   timeZone?: TimeZone;
+  /** 确认付款 by the cashiers (absent: the words mean what they meant before). */
+  payments?: PaymentRequestsPort;
+  /** The reimbursement assistant (absent: messages starting with 报销 get the help text). */
+  drafts?: DraftRequestsPort;
 }) {
-  const { approvals, metrics, logger, people } = deps;
+  const { approvals, metrics, logger, people, payments, drafts } = deps;
   const tz = deps.timeZone ?? defaultTimeZone;
 
   async function decide(workflowId: string, decision: DecisionInput): Promise<DecideOutcome> {
@@ -132,6 +180,50 @@ export function createDingTalkHandlers(deps: {
     return botReplies.billNotFound(named, pending);
   }
 
+  /**
+   * The two flows from DingTalk into Kingdee, before the approval commands: 确认付款 (cashiers), a reimbursement
+   * message (报销 …) and the 确认 / 取消 of a pending proposal. True when the message was answered here. A 确认付款
+   * naming one of the sender's own pending approvals stays an approval (those words approve, too).
+   */
+  async function intoKingdee(message: BotText): Promise<boolean> {
+    const command = parseAssistCommand(message.text);
+    if (!command) return false;
+    switch (command.kind) {
+      case 'expense': {
+        if (!drafts) return false;
+        const answer = await drafts.propose({ ...senderMessage(message), force: true });
+        await message.reply(answer ? draftAnswer(answer) : draftReplies.notUnderstood());
+        return true;
+      }
+      case 'confirm':
+      case 'cancel': {
+        if (!drafts?.hasPending(message.senderUserId)) return false;
+        const answer =
+          command.kind === 'confirm'
+            ? await drafts.confirm(message.senderUserId)
+            : await drafts.cancel(message.senderUserId);
+        await message.reply(draftAnswer(answer));
+        return true;
+      }
+      case 'pay': {
+        if (!payments?.enabled) return false;
+        if (!command.billNo) {
+          if (!payments.isCashier(message.senderUserId)) return false;
+          await message.reply(paymentReplies.needsBill());
+          return true;
+        }
+        const mine = await approvals
+          .list({ stage: 'awaiting-approval', approver: message.senderUserId })
+          .catch(() => [] as PendingApproval[]);
+        if (matchBill(command.billNo, mine).kind !== 'unmatched') return false;
+        const outcome = await payments.confirm({ userId: message.senderUserId, billNo: command.billNo });
+        logger.info({ userId: message.senderUserId, billNo: command.billNo, outcome: outcome.kind }, '确认付款');
+        await message.reply(paymentAnswer(outcome));
+        return true;
+      }
+    }
+  }
+
   return {
     async onCardClick(click: CardClick): Promise<CardCallbackAnswer> {
       const action = buttonActions[click.actionIds[0] ?? ''];
@@ -177,7 +269,14 @@ export function createDingTalkHandlers(deps: {
     },
 
     async onBotText(message: BotText): Promise<void> {
-      if (parseTextCommand(message.text).kind === 'help') return message.reply(botReplies.help());
+      if (await intoKingdee(message)) return;
+      if (parseTextCommand(message.text).kind === 'help') {
+        // Not a command: a reimbursement the assistant recognises, else the help text.
+        const answer = drafts
+          ? await drafts.propose({ ...senderMessage(message), force: false }).catch(() => undefined)
+          : undefined;
+        return message.reply(answer ? draftAnswer(answer) : botReplies.help());
+      }
       let pending: PendingApproval[];
       try {
         pending = await approvals.list({ stage: 'awaiting-approval', approver: message.senderUserId });
@@ -238,6 +337,54 @@ export function createDingTalkHandlers(deps: {
       }
     },
   };
+}
+
+function senderMessage(message: BotText): { senderUserId: string; text: string; messageId?: string } {
+  return {
+    senderUserId: message.senderUserId,
+    text: message.text,
+    ...(message.messageId ? { messageId: message.messageId } : {}),
+  };
+}
+
+function paymentAnswer(outcome: Awaited<ReturnType<PaymentRequestsPort['confirm']>>): string {
+  switch (outcome.kind) {
+    case 'paid':
+      return paymentReplies.paid(outcome.billNo, outcome.paymentBillNo, outcome.status, !outcome.created);
+    case 'notCashier':
+      return paymentReplies.notCashier();
+    case 'notFound':
+      return paymentReplies.notFound(outcome.billNo);
+    case 'notAudited':
+      return paymentReplies.notAudited(outcome.billNo, outcome.status);
+    case 'processing':
+      return paymentReplies.processing(outcome.billNo);
+    case 'unavailable':
+      return paymentReplies.unavailable();
+  }
+}
+
+function draftAnswer(answer: DraftAnswer): string {
+  switch (answer.kind) {
+    case 'proposal':
+      return draftReplies.proposal(answer.proposal, answer.expiresInMinutes);
+    case 'notUnderstood':
+      return draftReplies.notUnderstood();
+    case 'nothingToConfirm':
+      return draftReplies.nothingToConfirm();
+    case 'processing':
+      return draftReplies.processing();
+    case 'unavailable':
+      return draftReplies.unavailable();
+    case 'saved':
+      return draftReplies.saved(answer.billNo, answer.amount, answer.status);
+    case 'cancelled':
+      return draftReplies.cancelled();
+    case 'expired':
+      return draftReplies.expired();
+    case 'noEmployee':
+      return draftReplies.noEmployee(answer.mobile);
+  }
 }
 
 /** A non-empty trimmed string parameter, else undefined. */

@@ -11,6 +11,7 @@
  * The words themselves are in domain/texts (textCommandWords), next to the help text that teaches them.
  */
 import { textCommandWords } from '../domain/texts';
+import { paymentCommandWords } from '../domain/texts/payments';
 
 export type CommandAction = 'approve' | 'reject' | 'transfer' | 'addApprover';
 
@@ -156,4 +157,24 @@ function billPattern(billNo: string, flags: string): RegExp {
     .map((part) => part.replace(/[.*+?^${}()|[\]\\/]/gu, '\\$&'))
     .join('\\s+');
   return new RegExp(`^${body}(?=\\s|$)`, flags);
+}
+
+/**
+ * The words of the two flows into Kingdee, read before the approval commands: `确认付款 FYBX000123` (a cashier's
+ * payment; `billNo` is the rest as typed, empty when none), a message that is only `确认` / `取消` (the sender's
+ * pending reimbursement proposal), and a message starting with 报销 (the reimbursement assistant). Undefined: none.
+ */
+export type AssistCommand =
+  { kind: 'pay'; billNo: string } | { kind: 'confirm' } | { kind: 'cancel' } | { kind: 'expense'; text: string };
+
+export function parseAssistCommand(raw: string): AssistCommand | undefined {
+  const text = raw.replace(/^(?:\s*@\S+)+/u, '').trim();
+  const lower = text.toLowerCase();
+  const is = (words: readonly string[]) => words.some((w) => w.toLowerCase() === lower);
+  if (is(paymentCommandWords.confirm)) return { kind: 'confirm' };
+  if (is(paymentCommandWords.cancel)) return { kind: 'cancel' };
+  const first = /^\S+/u.exec(text)?.[0] ?? '';
+  if (paymentCommandWords.pay.some((w) => w === first)) return { kind: 'pay', billNo: text.slice(first.length).trim() };
+  if (paymentCommandWords.expense.some((w) => text.startsWith(w))) return { kind: 'expense', text };
+  return undefined;
 }

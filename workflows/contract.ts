@@ -6,6 +6,7 @@
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { DocumentRef, DocumentStatus, DocumentSummary } from '../domain/document';
+import type { CardField } from '../domain/texts/cards';
 import type { ChainPlan, ResolvedTarget, RobotTarget } from '../rules/plan';
 import type { DecisionLogEntry } from '../domain/decision-log';
 import type { Calendar } from '../domain/business-hours';
@@ -86,7 +87,16 @@ export interface Person {
 /** What the workflow captures at its start: the document as Kingdee has it and the plan from the rules file, kept in
  * history so later edits to the rules never change a running approval. */
 export type ApprovalPlan =
-  | { applicable: true; document: DocumentSummary; plan: ChainPlan; contact?: AttentionContact }
+  | {
+      applicable: true;
+      document: DocumentSummary;
+      plan: ChainPlan;
+      contact?: AttentionContact;
+      /** What the form's cards show (rules `forms.<form>.card`); absent in plans from before it existed. */
+      card?: { fields?: CardField[] };
+      /** Whether the document is urgent from the start, and the urgent schedule (rules `urgency`). */
+      urgency?: UrgencyPlan;
+    }
   /** Nothing to approve (the document is not awaiting approval, or is gone). */
   | { applicable: false; reason: string; document?: DocumentSummary; contact?: AttentionContact }
   /** The rules cannot plan this document (form not configured, no step applies): a person must look. */
@@ -158,6 +168,8 @@ export interface ApprovalState {
     phase?: 'plan' | 'approval' | 'writeBack' | 'finish' | 'close';
   };
   escalated: boolean;
+  /** Set once the document is urgent (加急): why, since when, and who asked (absent: a Kingdee field or words). */
+  urgent?: { reason: string; at: string; by?: string };
   /** Tamper-evident log of everything that happened (see decision-log.ts). */
   log: DecisionLogEntry[];
 }
@@ -176,6 +188,33 @@ export interface AdminAction {
   by: string;
   comment?: string;
 }
+
+/**
+ * Urgency (加急): whether a document is urgent when planned — a Kingdee field says so, or its purpose contains one of
+ * the rules' urgency words — and the schedule an urgent document's steps follow (rules `urgency`).
+ */
+export interface UrgencyPlan {
+  /** Why the document is urgent from the start, in Chinese (absent: not urgent yet). */
+  reason?: string;
+  /** Business-time ms from a step's start to the first reminder, between reminders, and to escalation. */
+  remindAfterMs?: number;
+  remindEveryMs?: number;
+  escalateAfterMs?: number;
+}
+
+/**
+ * Someone asks to hurry a document (a bot message such as "王总急催 FYBX000123" or "FYBX000123 加急", from the
+ * applicant or a manager): the approval becomes urgent (【加急】 on its cards, the urgent schedule), the reason logged.
+ * Signal `markUrgent`; marking an urgent approval again changes nothing.
+ */
+export interface MarkUrgentInput {
+  /** DingTalk userId of whoever asked. */
+  by: string;
+  /** What they wrote, as the reason in the log. */
+  text: string;
+  channel: 'text' | 'api' | 'admin';
+}
+export const markUrgentSignal = defineSignal<[MarkUrgentInput]>('markUrgent');
 
 export const decideUpdate = defineUpdate<DecisionResult, [DecisionInput]>('decide');
 /** The same decision for asynchronous channels: processed when the workflow runs, invalid ones are ignored. */
@@ -498,9 +537,9 @@ export interface PaymentInput {
 
 export type PaymentOutcome =
   /** `created`: pushed by this request; false: the 付款单 already existed (an earlier 确认付款). */
-  | { kind: 'paid'; billNo: string; paymentBillNo: string; status: DocumentStatus | string; created: boolean }
+  | { kind: 'paid'; billNo: string; paymentBillNo: string; status: string; created: boolean }
   | { kind: 'notFound'; billNo: string }
-  | { kind: 'notAudited'; billNo: string; status: DocumentStatus | string };
+  | { kind: 'notAudited'; billNo: string; status: string };
 
 // ── A chat message → a Kingdee draft (workflows/expense-draft.ts) ───────────────────────────────────────────────
 
@@ -533,7 +572,7 @@ export interface ExpenseDraftInput {
 }
 
 export type ExpenseDraftOutcome =
-  | { kind: 'saved'; billNo: string; status: DocumentStatus | string; amount: number }
+  | { kind: 'saved'; billNo: string; status: string; amount: number }
   | { kind: 'cancelled' }
   | { kind: 'expired' }
   /** The sender has no Kingdee employee (no DingTalk mobile, or none in Kingdee with it). */
