@@ -118,6 +118,8 @@ export interface BotTextMessage {
   senderStaffId: string;
   text: string;
   sessionWebhook: string;
+  /** DingTalk's id of the message, when it sends one: the same message delivered twice has the same id. */
+  msgId?: string;
 }
 export interface CardCallbackResponse {
   cardData?: { cardParamMap: Record<string, string> };
@@ -140,6 +142,7 @@ export function toBotText(message: z.infer<typeof botMessageSchema>): BotTextMes
     senderStaffId: message.senderStaffId,
     text: message.text.content.trim(),
     sessionWebhook: message.sessionWebhook,
+    ...(message.msgId ? { msgId: message.msgId } : {}),
   };
 }
 
