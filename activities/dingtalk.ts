@@ -22,9 +22,21 @@ export interface DingTalkActivityDeps {
   outbox: OutboxDeps;
 }
 
-/** A stable outTrackId per (workflow, step, person): a retried delivery updates the same card, never shows two. */
-export function outTrackIdFor(workflowId: string, stepId: string, userId: string): string {
-  return `kdb-${createHash('sha256').update(`${workflowId}\n${stepId}\n${userId}`).digest('hex').slice(0, 40)}`;
+/**
+ * A stable outTrackId per (workflow, step, person, round): a retried delivery updates the same card, never shows
+ * two. `round` (the run that handles one submission of the document) makes a resubmitted document's cards new
+ * cards — DingTalk notifies of a new card, and the earlier round's cards keep their result. Without a round (runs
+ * from before rounds existed) the id is what it always was.
+ */
+export function outTrackIdFor(workflowId: string, stepId: string, userId: string, round?: string): string {
+  const key = round ? `${workflowId}\n${round}\n${stepId}\n${userId}` : `${workflowId}\n${stepId}\n${userId}`;
+  return `kdb-${createHash('sha256').update(key).digest('hex').slice(0, 40)}`;
+}
+
+/** The 待办's sourceId (DingTalk's idempotency key) per (workflow, round, step, person). */
+export function todoSourceIdFor(workflowId: string, stepId: string, userId: string, round?: string): string {
+  const key = `todo\n${workflowId}\n${round ?? ''}\n${stepId}\n${userId}`;
+  return `kdb-todo-${createHash('sha256').update(key).digest('hex').slice(0, 40)}`;
 }
 
 export function createDingTalkActivities(deps: DingTalkActivityDeps) {
@@ -34,10 +46,12 @@ export function createDingTalkActivities(deps: DingTalkActivityDeps) {
       stepId: string;
       userIds: string[];
       cardParams: Record<string, string>;
+      /** The submission round (absent in runs from before rounds): part of the outTrackId. */
+      round?: string;
     }): Promise<Array<{ outTrackId: string; userId: string }>> {
       const delivered: Array<{ outTrackId: string; userId: string }> = [];
       for (const userId of input.userIds) {
-        const outTrackId = outTrackIdFor(input.workflowId, input.stepId, userId);
+        const outTrackId = outTrackIdFor(input.workflowId, input.stepId, userId, input.round);
         await deps.dingtalk.deliverCard({
           outTrackId,
           cardTemplateId: approvalCardTemplateId,
@@ -62,6 +76,56 @@ export function createDingTalkActivities(deps: DingTalkActivityDeps) {
           cardParamMap: update.cardParams,
           mergeByKey: true,
         });
+      }
+    },
+
+    /**
+     * A 待办 per approver for a pending approval (owner and executor: the person, by unionId). Idempotent: the
+     * sourceId is derived from (workflow, round, step, person), so a retried create answers the same task. People
+     * DingTalk gives no unionId are left out (their card still reaches them).
+     */
+    async createApprovalTodos(input: {
+      workflowId: string;
+      round?: string;
+      stepId: string;
+      userIds: string[];
+      subject: string;
+      description?: string;
+      dueTime?: number;
+      link?: string;
+    }): Promise<Array<{ userId: string; unionId: string; taskId: string }>> {
+      const created: Array<{ userId: string; unionId: string; taskId: string }> = [];
+      for (const userId of input.userIds) {
+        const unionId = (await deps.dingtalk.getUser(userId))?.unionId;
+        if (!unionId) {
+          deps.logger.warn(
+            { userId, workflowId: input.workflowId },
+            'no unionId for a 待办; the card alone reaches them',
+          );
+          continue;
+        }
+        const task = await deps.dingtalk.createTodo({
+          unionId,
+          subject: input.subject,
+          ...(input.description ? { description: input.description } : {}),
+          ...(input.dueTime !== undefined ? { dueTime: input.dueTime } : {}),
+          ...(input.link ? { detailUrl: input.link } : {}),
+          sourceId: todoSourceIdFor(input.workflowId, input.stepId, userId, input.round),
+        });
+        created.push({ userId, unionId, taskId: task.id });
+      }
+      return created;
+    },
+
+    /** Close 待办: `done` for the person who decided, `delete` for the others (step or approval ended). Idempotent. */
+    async closeApprovalTodos({
+      todos,
+    }: {
+      todos: Array<{ unionId: string; taskId: string; how: 'done' | 'delete' }>;
+    }): Promise<void> {
+      for (const todo of todos) {
+        if (todo.how === 'done') await deps.dingtalk.completeTodo({ unionId: todo.unionId, taskId: todo.taskId });
+        else await deps.dingtalk.deleteTodo({ unionId: todo.unionId, taskId: todo.taskId });
       }
     },
 

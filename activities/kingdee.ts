@@ -19,6 +19,8 @@ import {
   type DocumentSummary,
 } from '../domain/document';
 import { documentGoneReason, documentNotFoundMessage, notAwaitingApprovalReason } from '../domain/texts';
+import { urgencyReasonFor } from '../domain/texts/cards';
+import { businessDurationMs } from '../domain/business-hours';
 import { toDocumentSummary } from './documents';
 import { asFailure } from './failures';
 import type { People } from './people';
@@ -49,11 +51,46 @@ export function createKingdeeActivities(deps: KingdeeActivityDeps, people: Peopl
 
   async function loadDocument(ref: DocumentRef): Promise<DocumentSummary | undefined> {
     const known = ref.polled?.applicantMobile ? { applicantMobile: ref.polled.applicantMobile } : {};
-    const doc = await readDocument(deps.kingdee, ref.formId, { number: ref.billNo }, known).catch((err: unknown) => {
+    const urgentField = deps.rules.urgency?.fields[ref.formId];
+    const doc = await readDocument(
+      deps.kingdee,
+      ref.formId,
+      { number: ref.billNo },
+      known,
+      urgentField ? [urgentField] : [],
+    ).catch((err: unknown) => {
       if (err instanceof KingdeeNotFoundError) return undefined;
       return asFailure(err);
     });
-    return doc ? toDocumentSummary(ref, doc, deps.documentLinkTemplate) : undefined;
+    if (!doc) return undefined;
+    const flag = urgentField ? doc.extra?.[urgentField] : undefined;
+    return {
+      ...toDocumentSummary(ref, doc, deps.documentLinkTemplate),
+      ...(doc.counterparty ? { counterparty: doc.counterparty } : {}),
+      ...(doc.billDate ? { billDate: doc.billDate } : {}),
+      ...(doc.attachments !== undefined ? { attachments: doc.attachments } : {}),
+      ...(urgentField && flag !== undefined ? { urgentField: { field: urgentField, value: flag } } : {}),
+    };
+  }
+
+  /** The form's card fields and the urgency of the document (rules `forms.<form>.card`, `urgency`). */
+  function cardAndUrgency(document: DocumentSummary, calendar: Parameters<typeof businessDurationMs>[1]) {
+    const urgency = deps.rules.urgency;
+    const fields = deps.rules.forms[document.formId]?.card?.fields;
+    const reason = urgency ? urgencyReasonFor(document, urgency.words) : undefined;
+    return {
+      card: fields ? { fields: [...fields] } : {},
+      ...(urgency
+        ? {
+            urgency: {
+              ...(reason ? { reason } : {}),
+              remindAfterMs: businessDurationMs(urgency.remindAfter, calendar),
+              remindEveryMs: businessDurationMs(urgency.remindEvery, calendar),
+              escalateAfterMs: businessDurationMs(urgency.escalateAfter, calendar),
+            },
+          }
+        : {}),
+    };
   }
 
   /** The document's status now (one ExecuteBillQuery, by FID), or undefined when Kingdee no longer has it. */
@@ -114,7 +151,13 @@ export function createKingdeeActivities(deps: KingdeeActivityDeps, people: Peopl
           document,
           contact: contact(),
         };
-      return { applicable: true, document, plan: result.plan, contact: contact() };
+      return {
+        applicable: true,
+        document,
+        plan: result.plan,
+        contact: contact(),
+        ...cardAndUrgency(document, result.plan.calendar),
+      };
     },
 
     /** Whom to alert and where to act, for an approval whose plan never answered (Kingdee refused to read it). */

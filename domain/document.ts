@@ -51,6 +51,9 @@ export interface DocumentRef {
   billNo: string;
   /** Kingdee internal id (FID), when known. */
   billId?: string;
+  /** What ingestion already read with its query, so planning need not ask Kingdee again (absent when the approval
+   * was started otherwise, and in approvals started before it existed). */
+  polled?: { applicantMobile?: string };
 }
 
 /** What the approval needs to know about a document, read from Kingdee (View) by an activity. */
@@ -67,6 +70,14 @@ export interface DocumentSummary extends DocumentRef {
   orgName?: string;
   deptName?: string;
   lines: Array<{ name: string; amount: number }>;
+  /** The other party: 收款单位 (payee) of a payment, 供应商 (supplier) of a payable or purchase order. */
+  counterparty?: { label: string; name: string };
+  /** The bill date (FDate) as Kingdee reported it, e.g. 2026-11-20T00:00:00. */
+  billDate?: string;
+  /** How many attachments the document has, when Kingdee's View reports it (undefined: not known). */
+  attachments?: number;
+  /** The value of the form's configured urgency field (rules `urgency.fields`), when it is set. */
+  urgentField?: { field: string; value: string };
   /** A link a person can open to see the document. */
   link: string;
   /** FModifyDate as Kingdee reported it (server-local time, no offset). */

@@ -329,6 +329,8 @@ export interface OutboxMessage {
   attempts: number;
   /** When its oldest notice was enqueued (ms), if known. */
   queuedAt?: number;
+  /** When its latest send started (workflow time), to count it in the window until that send finished. */
+  dispatchedAt?: number;
 }
 
 /** A message the outbox gave up on, reported to ops once. */

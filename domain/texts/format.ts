@@ -167,3 +167,114 @@ export function clipToBytes(text: string, maxBytes: number): string {
   }
   return `${out}…`;
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// DingTalk markdown (work notifications, robot messages, the notice card)
+
+/**
+ * What DingTalk's markdown subset needs to show lines as they are meant: a single `\n` between two lines of text
+ * renders them as one line, so text lines end with two spaces (a hard break); a list after a paragraph needs a
+ * blank line before it; list items, headings and quotes stay one per line; blank lines stay. `\r\n` becomes `\n`.
+ */
+export function dingtalkMarkdown(text: string): string {
+  const lines = text.replace(/\r\n?/g, '\n').split('\n');
+  let out = '';
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!.replace(/[ \t]+$/, '');
+    out += line;
+    const next = lines[i + 1];
+    if (next === undefined) break;
+    out += lineBreak(line, next, lines, i);
+  }
+  return out;
+}
+
+const blank = (line: string) => line.trim() === '';
+const isHeading = (line: string) => /^\s{0,3}#{1,6}\s/.test(line);
+const isListItem = (line: string) => /^\s*(?:[-*+]|\d+[.)])\s/.test(line);
+const isQuote = (line: string) => /^\s{0,3}>/.test(line);
+
+function lineBreak(line: string, next: string, lines: readonly string[], index: number): string {
+  if (blank(line) || blank(next)) return '\n';
+  if (isHeading(line) || isHeading(next)) return isHeading(line) ? '\n' : '\n\n';
+  if (isListItem(next)) return inList(lines, index) ? '\n' : '\n\n';
+  if (isQuote(next)) return isQuote(line) ? '  \n' : '\n\n';
+  return '  \n'; // text after text (or a list item's further line): a hard break
+}
+
+/** Whether line `index` belongs to a list item (it is one, or continues one without a blank line between). */
+function inList(lines: readonly string[], index: number): boolean {
+  for (let i = index; i >= 0; i--) {
+    const line = lines[i]!;
+    if (blank(line) || isHeading(line)) return false;
+    if (isListItem(line)) return true;
+  }
+  return false;
+}
+
+/** Characters that belong to the character before them: a cut never falls right before one (nor after a ZWJ) —
+ * combining accents, the zero-width joiner, variation selectors, emoji skin tones and tag characters. */
+const joinedRanges: ReadonlyArray<[number, number]> = [
+  [0x0300, 0x036f],
+  [0x200d, 0x200d],
+  [0x20d0, 0x20ff],
+  [0xfe00, 0xfe0f],
+  [0x1f3fb, 0x1f3ff],
+  [0xe0020, 0xe007f],
+];
+const joinsPrevious = {
+  test(char: string): boolean {
+    const code = char.codePointAt(0);
+    return code !== undefined && joinedRanges.some(([from, to]) => code >= from && code <= to);
+  },
+};
+
+/**
+ * `text` cut to at most `maxBytes` UTF-8 bytes, ending in … when cut — at a character boundary: never inside a
+ * surrogate pair, nor between a character and an accent, variation selector, skin tone or zero-width joiner.
+ */
+export function clipAtCharacter(text: string, maxBytes: number): string {
+  if (utf8Length(text) <= maxBytes) return text;
+  const chars = [...text];
+  const budget = Math.max(0, maxBytes - utf8Length('…'));
+  let bytes = 0;
+  let keep = 0;
+  while (keep < chars.length && bytes + utf8Length(chars[keep]!) <= budget) bytes += utf8Length(chars[keep++]!);
+  // Back off while the cut would separate joined characters (or leave a trailing joiner).
+  while (keep > 0 && (joinsPrevious.test(chars[keep] ?? '') || chars[keep - 1] === '\u200d')) keep--;
+  // A flag is two regional indicators: keep both or neither.
+  const regional = (c: string | undefined) => {
+    const code = c?.codePointAt(0);
+    return code !== undefined && code >= 0x1f1e6 && code <= 0x1f1ff;
+  };
+  if (keep > 0 && regional(chars[keep - 1]) && regional(chars[keep])) {
+    let run = 0;
+    for (let i = keep - 1; i >= 0 && regional(chars[i]); i--) run++;
+    if (run % 2 === 1) keep--;
+  }
+  return `${chars.slice(0, keep).join('')}…`;
+}
+
+/** A work notification's `msg` is at most 2048 bytes (reference §3.1); this leaves room for its JSON around. */
+export const NOTICE_MAX_BYTES = 1900;
+/** A title is shown in the notification list; DingTalk shows at most 64 characters. */
+export const NOTICE_TITLE_MAX_CHARS = 64;
+
+/**
+ * A notice as DingTalk should get it: markdown line breaks that render (dingtalkMarkdown), the title within 64
+ * characters, and title plus text within the message limit — a long text is cut at a character boundary (…) and
+ * keeps its closing `[查看单据](…)` link.
+ */
+export function fitNotice(notice: { title: string; text: string }): { title: string; text: string } {
+  const titleChars = [...notice.title.replace(/\s*\n\s*/g, ' ')];
+  const title =
+    titleChars.length <= NOTICE_TITLE_MAX_CHARS
+      ? titleChars.join('')
+      : clipAtCharacter(titleChars.join(''), utf8Length(titleChars.slice(0, NOTICE_TITLE_MAX_CHARS - 1).join('')) + 3);
+  const text = dingtalkMarkdown(notice.text);
+  const budget = NOTICE_MAX_BYTES - utf8Length(title);
+  if (utf8Length(text) <= budget) return { title, text };
+  const link = /\n\n\[查看单据\]\([^)\s]+\)$/.exec(text)?.[0] ?? '';
+  const body = text.slice(0, text.length - link.length);
+  return { title, text: clipAtCharacter(body, Math.max(0, budget - utf8Length(link))) + link };
+}

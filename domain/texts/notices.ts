@@ -13,6 +13,7 @@ import type { DocumentSummary } from '../document';
 import { decisionsText, type DecisionSummary } from './decisions';
 import {
   describe,
+  fitNotice,
   formatElapsed,
   formatMoney,
   formatTime,
@@ -46,30 +47,31 @@ export interface Waiting {
  * The reminder (催办) to an approver. Worded unlike the card and numbered, because DingTalk silently drops a work
  * notification identical to one the same person got that day.
  */
-export function reminder(document: DocumentSummary, input: Waiting & { count: number }): Notice {
+export function reminder(document: DocumentSummary, input: Waiting & { count: number; urgent?: boolean }): Notice {
   const nth = input.count > 1 ? `（第 ${input.count} 次催办）` : '';
-  return {
-    title: `【催办】${document.formName} ${document.billNo} 待您审批`,
+  const mark = input.urgent ? '【加急】' : '';
+  return fitNotice({
+    title: `${mark}【催办】${document.formName} ${document.billNo} 待您审批`,
     text:
-      `【催办】${describe(document)} 已等待 ${formatElapsed(input.waitedMs)}，请尽快完成「${input.stepName}」${nth}。` +
+      `${mark}【催办】${describe(document)} 已等待 ${formatElapsed(input.waitedMs)}，请尽快完成「${input.stepName}」${nth}。` +
       linkLine(document),
-  };
+  });
 }
 
 /** To the waiting approver's manager, who is brought in and may push or decide. */
 export function escalationManagerNotice(document: DocumentSummary, input: Waiting & { managerName: string }): Notice {
-  return {
+  return fitNotice({
     title: `【审批升级】${document.formName} ${document.billNo} 超时未审批`,
     text:
       `${input.managerName}，您好：${names(input.waitingFor)} 尚未审批 ${describe(document)}，` +
       `「${input.stepName}」已等待 ${formatElapsed(input.waitedMs)}。作为上级，请督促处理或直接审批。` +
       linkLine(document),
-  };
+  });
 }
 
 /** To the escalation group (markdown). `managers`: display names of the managers brought in. */
 export function escalationNotice(document: DocumentSummary, input: Waiting & { managers: readonly string[] }): Notice {
-  return {
+  return fitNotice({
     title: `审批超时升级：${document.formName} ${document.billNo}`,
     text:
       [
@@ -82,19 +84,19 @@ export function escalationNotice(document: DocumentSummary, input: Waiting & { m
         `- 已等待：${formatElapsed(input.waitedMs)}`,
         `- 已通知上级：${names(input.managers)}`,
       ].join('\n') + linkLine(document),
-  };
+  });
 }
 
 /** The final action `notify` (keep waiting): the configured text (placeholders filled), if any, then the facts. */
 export function overdueNotice(document: DocumentSummary, input: Waiting & { text?: string }): Notice {
   const lead = input.text ? `${renderTemplate(input.text, templateValuesFor(document))}\n\n` : '';
-  return {
+  return fitNotice({
     title: `【超时未审批】${document.formName} ${document.billNo}`,
     text:
       `${lead}【超时未审批】${describe(document)} 在「${input.stepName}」已等待 ${formatElapsed(input.waitedMs)}，` +
       `仍在等待 ${names(input.waitingFor)} 审批。` +
       linkLine(document),
-  };
+  });
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -110,18 +112,18 @@ export function applicantNotice(
   const { outcome, decisions, tz } = input;
   const what = `您的${document.formName} ${document.billNo}（${formatMoney(document.amount, document.currency)}）`;
   if (outcome === 'approved') {
-    return {
+    return fitNotice({
       title: `${document.formName} ${document.billNo} 已审批通过`,
       text: `${what}已审批通过。\n\n审批记录：${decisionsText(decisions, tz) || '（无）'}` + linkLine(document),
-    };
+    });
   }
   const rejection = [...decisions].reverse().find((d) => d.action === 'reject');
   const by = rejection ? `\n\n驳回人：${rejection.name}（${formatTime(rejection.at, tz)}）` : '';
   const reason = rejection?.comment?.trim() ? `\n\n原因：${rejection.comment.trim()}` : '';
-  return {
+  return fitNotice({
     title: `${document.formName} ${document.billNo} 已被驳回`,
     text: `${what}已被驳回。${by}${reason}\n\n请修改后重新提交。` + linkLine(document),
-  };
+  });
 }
 
 /** Follow-up to e.g. the cashier group: the configured text (placeholders filled) as headline, then the facts. */
@@ -140,7 +142,7 @@ export function followUpNotice(
       ?.comment?.trim(),
   });
   const headline = renderTemplate(input.template, values);
-  return {
+  return fitNotice({
     title: [...(headline.split('\n')[0] ?? headline)].slice(0, 64).join(''),
     text:
       [
@@ -152,7 +154,7 @@ export function followUpNotice(
         ...(document.purpose ? [`- 事由：${document.purpose}`] : []),
         `- 审批：${decisionsText(decisions, tz) || '（无）'}`,
       ].join('\n') + linkLine(document),
-  };
+  });
 }
 
 /** Where a person acts on a needs-attention approval: the admin API's endpoints and the Temporal Web UI. */
@@ -209,7 +211,7 @@ export function opsAlert(
 ): Notice {
   const subject = document ? `${document.formName} ${document.billNo}` : input.workflowId;
   const links = input.links;
-  return {
+  return fitNotice({
     title: `【需要处理】${subject}`,
     text: [
       `### 【需要处理】${subject}`,
@@ -221,7 +223,7 @@ export function opsAlert(
       `- 工作流：${input.workflowId}`,
       ...(input.at !== undefined && input.tz ? [`- 时间：${formatTime(input.at, input.tz)}`] : []),
     ].join('\n'),
-  };
+  });
 }
 
 /**
@@ -252,10 +254,10 @@ export function approvalClosedNotice(
     }
   })();
   const decisions = decisionsText(input.decisions, input.tz);
-  return {
+  return fitNotice({
     title: `${document.formName} ${document.billNo} ${title}`,
     text: `${sentence}${decisions ? `\n\n已有审批记录：${decisions}` : ''}` + linkLine(document),
-  };
+  });
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -271,10 +273,10 @@ export function ruleNotice(
   input: { template: string; ruleName?: string; trigger?: { field: string; value: string }; heldBack: number },
 ): Notice {
   const values = templateValuesFor(document, input.trigger ?? {});
-  return {
+  return fitNotice({
     title: input.ruleName ?? `${document.formName} ${document.billNo}`,
     text:
       renderTemplate(input.template, values) +
       (input.heldBack > 0 ? `\n\n（另有 ${input.heldBack} 条同类变更因频率限制未单独通知）` : ''),
-  };
+  });
 }

@@ -22,6 +22,7 @@ import {
   DingTalkUncertainDeliveryError,
 } from './errors';
 import { SlidingWindowLimiter } from './limiter';
+import { dingtalkApiOf } from './usage';
 
 export const dingtalkClientConfigSchema = z.object({
   apiBaseUrl: z.url().default('https://api.dingtalk.com'),
@@ -37,10 +38,14 @@ export const dingtalkClientConfigSchema = z.object({
   robotLimit: z
     .object({ perMinute: z.number().int().positive(), minuteMs: z.number().int().positive() })
     .default({ perMinute: 20, minuteMs: 60_000 }),
-  /** Client-side QPS per API family (DingTalk's documented limits are per app; stay well under them). */
+  /** Client-side QPS per API (DingTalk limits each app to 20 calls per second per API: 调用频次与限流). */
   qps: z.number().positive().default(20),
 });
-export type DingTalkClientConfig = z.input<typeof dingtalkClientConfigSchema> & { logger?: Logger };
+export type DingTalkClientConfig = z.input<typeof dingtalkClientConfigSchema> & {
+  logger?: Logger;
+  /** Every answer DingTalk gives (`METHOD /path`, HTTP status, body): the month's usage (usage.ts). */
+  onCall?: (call: { api: string; status: number; data: unknown }) => void;
+};
 
 export interface DingTalkUser {
   userId: string;
@@ -48,6 +53,8 @@ export interface DingTalkUser {
   mobile?: string;
   managerUserId?: string;
   deptIds: number[];
+  /** The cross-organisation id (unionid): Todo APIs address people by it. */
+  unionId?: string;
 }
 
 export type WorkNotificationMsg =
@@ -105,9 +112,22 @@ const userResult = z.object({
       mobile: z.string().optional(),
       manager_userid: z.string().optional(),
       dept_id_list: z.array(z.number()).default([]),
+      unionid: z.string().optional(),
     })
     .passthrough(),
 });
+
+/** A DingTalk 待办 (Todo task) as the todo_1_0 API answers it. */
+const todoTask = z
+  .object({
+    id: z.string(),
+    subject: z.string().optional(),
+    done: z.boolean().optional(),
+    sourceId: z.string().nullish(),
+    dueTime: z.number().nullish(),
+  })
+  .passthrough();
+export type DingTalkTodo = z.infer<typeof todoTask>;
 
 const userSearchResult = z.object({
   hasMore: z.boolean().default(false),
@@ -148,10 +168,19 @@ export class DingTalkClient {
   private readonly cacheMs = 10 * 60_000;
 
   constructor(config: DingTalkClientConfig) {
-    const { logger, ...rest } = config;
+    const { logger, onCall, ...rest } = config;
     this.config = dingtalkClientConfigSchema.parse(rest);
     this.log = logger ?? silentLogger;
     this.http = axios.create({ timeout: this.config.timeoutMs, validateStatus: () => true });
+    if (onCall)
+      this.http.interceptors.response.use((response) => {
+        onCall({
+          api: dingtalkApiOf(response.config.method, response.config.url),
+          status: response.status,
+          data: response.data,
+        });
+        return response;
+      });
   }
 
   // ── tokens ──────────────────────────────────────────────────────────────────────────────────────────────
@@ -284,6 +313,76 @@ export class DingTalkClient {
       cardUpdateOptions: { updateCardDataByKey: input.mergeByKey ?? true },
       userIdType: 1,
     });
+  }
+
+  // ── 待办 (Todo, todo_1_0; reference §9.3) ─────────────────────────────────────────────────────────────────
+
+  /**
+   * Create a 待办 for `unionId` (owner and executor). `sourceId` is the caller's idempotency key: DingTalk keeps one
+   * task per sourceId, so a retried create answers the task made the first time.
+   */
+  async createTodo(input: {
+    unionId: string;
+    operatorId?: string;
+    subject: string;
+    description?: string;
+    dueTime?: number;
+    detailUrl?: string;
+    sourceId: string;
+    priority?: 10 | 20 | 30 | 40;
+  }): Promise<DingTalkTodo> {
+    const operator = encodeURIComponent(input.operatorId ?? input.unionId);
+    const data = await this.newApi(
+      'todo',
+      'post',
+      `/v1.0/todo/users/${encodeURIComponent(input.unionId)}/tasks?operatorId=${operator}`,
+      {
+        subject: input.subject,
+        ...(input.description ? { description: input.description } : {}),
+        ...(input.dueTime !== undefined ? { dueTime: input.dueTime } : {}),
+        executorIds: [input.unionId],
+        ...(input.detailUrl ? { detailUrl: { appUrl: input.detailUrl, pcUrl: input.detailUrl } } : {}),
+        sourceId: input.sourceId,
+        ...(input.priority ? { priority: input.priority } : {}),
+        isOnlyShowExecutor: true,
+      },
+    );
+    return todoTask.parse(data);
+  }
+
+  /** Mark a 待办 done (`{done: true}`); a task DingTalk no longer has counts as done. */
+  async completeTodo(input: { unionId: string; taskId: string; operatorId?: string }): Promise<void> {
+    const operator = encodeURIComponent(input.operatorId ?? input.unionId);
+    await this.ignoreMissingTodo(() =>
+      this.newApi(
+        'todo',
+        'put',
+        `/v1.0/todo/users/${encodeURIComponent(input.unionId)}/tasks/${encodeURIComponent(input.taskId)}?operatorId=${operator}`,
+        { done: true },
+      ),
+    );
+  }
+
+  /** Delete a 待办 (someone else decided, the step or the approval ended); a task already gone counts as deleted. */
+  async deleteTodo(input: { unionId: string; taskId: string; operatorId?: string }): Promise<void> {
+    const operator = encodeURIComponent(input.operatorId ?? input.unionId);
+    await this.ignoreMissingTodo(() =>
+      this.newApi(
+        'todo',
+        'delete',
+        `/v1.0/todo/users/${encodeURIComponent(input.unionId)}/tasks/${encodeURIComponent(input.taskId)}?operatorId=${operator}`,
+        undefined,
+      ),
+    );
+  }
+
+  private async ignoreMissingTodo(call: () => Promise<unknown>): Promise<void> {
+    try {
+      await call();
+    } catch (err) {
+      if (err instanceof DingTalkRequestError && /NotExist|NotFound/i.test(String(err.code))) return;
+      throw err;
+    }
   }
 
   async registerCardCallback(input: { routeKey: string; url: string; apiSecret?: string }): Promise<void> {
@@ -459,6 +558,7 @@ export class DingTalkClient {
         ...(r.mobile ? { mobile: r.mobile } : {}),
         ...(r.manager_userid ? { managerUserId: r.manager_userid } : {}),
         deptIds: r.dept_id_list,
+        ...(r.unionid ? { unionId: r.unionid } : {}),
       };
       this.users.set(userId, { user, at: Date.now() });
       return user;
@@ -539,9 +639,10 @@ export class DingTalkClient {
   }
 
   /** One HTTP exchange; a timeout on a send without idempotency key is reported as uncertain, not as failed. */
-  private async send<T>(family: string, request: () => Promise<T>, idempotent = true): Promise<T> {
-    // Robots are paced by their own per-minute limiter (sendRobotMessage); everything else per API family.
-    if (family !== 'robot') await this.limiter(family).take();
+  private async send<T>(family: string, request: () => Promise<T>, idempotent = true, api = family): Promise<T> {
+    // Robots are paced by their own per-minute limiter (sendRobotMessage); everything else per API, as DingTalk
+    // counts its per-app QPS per API (a family's APIs, e.g. creating and updating cards, each get the full rate).
+    if (family !== 'robot') await this.limiter(api).take();
     try {
       return await request();
     } catch (err) {
@@ -561,19 +662,23 @@ export class DingTalkClient {
 
   private async newApi(
     family: string,
-    method: 'post' | 'put',
+    method: 'post' | 'put' | 'get' | 'delete',
     path: string,
     body: unknown,
     retriedToken = false,
   ): Promise<unknown> {
     const token = await this.getAccessToken();
-    const response = await this.send(family, () =>
-      this.http.request({
-        method,
-        url: `${this.config.apiBaseUrl}${path}`,
-        data: body,
-        headers: { 'x-acs-dingtalk-access-token': token },
-      }),
+    const response = await this.send(
+      family,
+      () =>
+        this.http.request({
+          method,
+          url: `${this.config.apiBaseUrl}${path}`,
+          data: body,
+          headers: { 'x-acs-dingtalk-access-token': token },
+        }),
+      true,
+      `${method} ${path}`,
     );
     if (response.status === 200) return response.data;
     const error = newError.safeParse(response.data);
@@ -601,6 +706,7 @@ export class DingTalkClient {
       family,
       () => this.http.post(`${this.config.oapiBaseUrl}${path}`, body, { params: { access_token: token } }),
       options.idempotent ?? true,
+      `post ${path}`,
     );
     const parsed = oldEnvelope.safeParse(response.data);
     if (!parsed.success) {

@@ -4,3 +4,4 @@ export * from './client';
 export * from './errors';
 export * from './limiter';
 export * from './stream';
+export * from './usage';

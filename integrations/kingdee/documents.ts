@@ -22,6 +22,13 @@ export interface KingdeeDocument {
   orgName?: string;
   deptName?: string;
   lines: Array<{ name: string; amount: number }>;
+  /** 收款单位 / 供应商, when the form has one and the document names it. */
+  counterparty?: { label: string; name: string };
+  billDate?: string;
+  /** Attachment count, when View reports one (the standard View does not: attachments are a separate form). */
+  attachments?: number;
+  /** Extra plain fields asked for by key (e.g. the rules' urgency field), as text; absent fields are left out. */
+  extra?: Record<string, string>;
   /** Person fields by field key → mobile. */
   personMobiles: Record<string, string>;
 }
@@ -53,6 +60,10 @@ export async function readDocument(
   client: KingdeeClient,
   formId: string,
   target: { number: string } | { id: string },
+  /** The applicant's mobile when already read (ingestion's query): then View is the only call. */
+  known: { applicantMobile?: string } = {},
+  /** Further fields to read from the same View (by field key), e.g. an urgency flag. */
+  extraFields: readonly string[] = [],
 ): Promise<KingdeeDocument> {
   const profile = formProfiles[formId];
   if (!profile) throw new KingdeeValidationError(`表单 ${formId} 没有配置字段映射（integrations/kingdee/forms.ts）`);
@@ -65,12 +76,22 @@ export async function readDocument(
   const view = parsed.data as Record<string, unknown> & z.infer<typeof viewSchema>;
   const applicantRef = reference.safeParse(view[prop(profile.applicantField)]);
   const applicantId = applicantRef.success ? Number(applicantRef.data.Id) : undefined;
-  const mobiles = applicantId
-    ? await client.mobilesOf(profile.applicantKind, [applicantId])
-    : new Map<number, string>();
-  const applicantMobile = applicantId ? mobiles.get(applicantId) : undefined;
+  const mobiles =
+    applicantId && !known.applicantMobile
+      ? await client.mobilesOf(profile.applicantKind, [applicantId])
+      : new Map<number, string>();
+  const applicantMobile = known.applicantMobile || (applicantId ? mobiles.get(applicantId) : undefined);
   const currencyNumber = reference.safeParse(view[prop(profile.currencyField)]).data?.Number ?? '';
   const entries = z.array(z.record(z.string(), z.unknown())).safeParse(view[profile.entryEntity]);
+  const counterparty = profile.counterpartyField ? nameOf(view[prop(profile.counterpartyField)]) : undefined;
+  const billDate = textOf(view[prop(profile.dateField)]);
+  const attachmentCount = Number(view.AttachmentCount ?? view.FAttachmentCount ?? NaN);
+  const extra: Record<string, string> = {};
+  for (const key of extraFields) {
+    const value = view[prop(key)] ?? view[key];
+    const text = typeof value === 'boolean' ? String(value) : (nameOf(value) ?? textOf(value));
+    if (text.trim() !== '') extra[key] = text.trim();
+  }
   return {
     formId,
     formName: profile.name,
@@ -94,6 +115,12 @@ export async function readDocument(
       name: nameOf(entry[prop(profile.lineNameField)]) ?? '',
       amount: Number(entry[prop(profile.lineAmountField)] ?? 0),
     })),
+    ...(counterparty && profile.counterpartyLabel
+      ? { counterparty: { label: profile.counterpartyLabel, name: counterparty } }
+      : {}),
+    ...(billDate ? { billDate } : {}),
+    ...(Number.isFinite(attachmentCount) ? { attachments: attachmentCount } : {}),
+    ...(Object.keys(extra).length > 0 ? { extra } : {}),
     personMobiles: applicantMobile ? { [profile.applicantField]: applicantMobile } : {},
   };
 }

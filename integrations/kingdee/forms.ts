@@ -12,6 +12,11 @@ export interface FormProfile {
   purposeField: string;
   orgField: string;
   deptField?: string;
+  /** The other party (收款单位 / 供应商) and how cards label it. */
+  counterpartyField?: string;
+  counterpartyLabel?: string;
+  /** The bill date. */
+  dateField: string;
   /** View's entry collection, and the fields naming and pricing a line. */
   entryEntity: string;
   lineNameField: string;
@@ -28,6 +33,7 @@ export const formProfiles: Record<string, FormProfile> = {
     purposeField: 'FCausa',
     orgField: 'FOrgID',
     deptField: 'FRequestDeptID',
+    dateField: 'FDate',
     entryEntity: 'ER_ExpenseReimbEntry',
     lineNameField: 'FExpID',
     lineAmountField: 'FExpSubmitAmount',
@@ -40,6 +46,9 @@ export const formProfiles: Record<string, FormProfile> = {
     applicantKind: 'user',
     purposeField: 'FREMARK',
     orgField: 'FPAYORGID',
+    counterpartyField: 'FCONTACTUNIT',
+    counterpartyLabel: '收款单位',
+    dateField: 'FDate',
     entryEntity: 'PAYBILLENTRY',
     lineNameField: 'FPURPOSEID',
     lineAmountField: 'FPAYTOTALAMOUNTFOR',
@@ -52,6 +61,9 @@ export const formProfiles: Record<string, FormProfile> = {
     applicantKind: 'user',
     purposeField: 'FAP_Remark',
     orgField: 'FSETTLEORGID',
+    counterpartyField: 'FSUPPLIERID',
+    counterpartyLabel: '供应商',
+    dateField: 'FDate',
     entryEntity: 'AP_PAYABLEENTRY',
     lineNameField: 'FMATERIALID',
     lineAmountField: 'FALLAMOUNTFOR_D',
@@ -65,6 +77,9 @@ export const formProfiles: Record<string, FormProfile> = {
     purposeField: 'FNote',
     orgField: 'FPurchaseOrgId',
     deptField: 'FPurchaseDeptId',
+    counterpartyField: 'FSupplierId',
+    counterpartyLabel: '供应商',
+    dateField: 'FDate',
     entryEntity: 'POOrderEntry',
     lineNameField: 'FMaterialId',
     lineAmountField: 'FAllAmount',

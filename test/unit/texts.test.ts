@@ -138,6 +138,11 @@ describe('the approval card', () => {
       workflowId: 'approval:x',
       stepId: 'finance-manager',
       actions: '["approve","reject"]',
+      details:
+        '[{"label":"部门","value":"销售部"},{"label":"组织","value":"演示公司"},{"label":"附件","value":"请在金蝶中查看"}]',
+      chain: '尚无审批记录',
+      waiting: '',
+      urgent: 'false',
     });
   });
 

@@ -6,7 +6,17 @@ import * as texts from '../../domain/texts';
 import type { DocumentSummary } from '../../domain/document';
 import type { StepState } from '../contract';
 import { io } from './proxies';
-import { cardStateFor, closedCardStateFor } from './decisions';
+import { cardStateFor, closedCardStateFor, pendingSlots } from './decisions';
+
+/** What cards show besides the document and the step, as the workflow knows it when a card is made. */
+export interface CardContext {
+  /** The rules file's `card.fields` for the form (undefined: the form's default). */
+  fields?: readonly texts.CardField[];
+  /** Every decision so far, oldest first. */
+  decisions: texts.DecisionSummary[];
+  tz?: texts.TimeZone;
+  urgent: boolean;
+}
 
 export interface SentCard {
   outTrackId: string;
@@ -16,6 +26,8 @@ export interface SentCard {
   params: texts.CardParamMap;
   /** The status the card shows now, so unchanged cards are not updated again. */
   shown: string;
+  /** The title the card shows now (it changes when the document becomes urgent). */
+  titleShown: string;
 }
 
 export class ApprovalCards {
@@ -23,7 +35,15 @@ export class ApprovalCards {
   /** The plan's warnings, shown on every card (set once the plan is known). */
   notes: readonly string[] = [];
 
-  constructor(private readonly workflowId: string) {}
+  /**
+   * @param round the submission round (the run chain's first run id): a resubmitted document gets new cards, and the
+   *   earlier round's keep their result. Undefined when replaying a run from before rounds existed.
+   */
+  constructor(
+    private readonly workflowId: string,
+    private readonly round?: string,
+    private readonly context?: () => CardContext,
+  ) {}
 
   /** The person's card on the step as first sent (as it would be sent, if they have none). */
   firstParams(document: DocumentSummary, step: StepState, userId: string): texts.CardParamMap {
@@ -43,10 +63,11 @@ export class ApprovalCards {
       stepId: step.id,
       userIds,
       cardParams: params,
+      ...(this.round ? { round: this.round } : {}),
     });
     for (const card of delivered) {
       if (!this.sent.some((c) => c.outTrackId === card.outTrackId)) {
-        this.sent.push({ ...card, stepId: step.id, params, shown: 'pending' });
+        this.sent.push({ ...card, stepId: step.id, params, shown: 'pending', titleShown: params.title });
       }
     }
   }
@@ -81,27 +102,58 @@ export class ApprovalCards {
     });
   }
 
+  /**
+   * The document became urgent: every card sent from now on, and every card of the step still pending, has the
+   * 【加急】 title (the others keep theirs: they are decided).
+   */
+  async markUrgent(step: StepState | undefined, tz: texts.TimeZone, document: DocumentSummary): Promise<void> {
+    const title = texts.cardTitle(document, true);
+    for (const card of this.sent) card.params = { ...card.params, title, urgent: 'true' };
+    if (!step) return;
+    await this.update(
+      this.sent.filter((card) => card.stepId === step.id),
+      (card) => texts.cardWithState(card.params, cardStateFor(step, card.userId), tz),
+    );
+  }
+
   private paramsFor(document: DocumentSummary, step: StepState): texts.CardParamMap {
+    const context = this.context?.();
     return texts.approvalCard(document, {
       stepId: step.id,
       stepName: step.name,
       workflowId: this.workflowId,
       notes: this.notes,
+      ...(context
+        ? {
+            ...(context.fields ? { fields: context.fields } : {}),
+            decisions: context.decisions,
+            ...(context.tz ? { tz: context.tz } : {}),
+            urgent: context.urgent,
+            waiting: {
+              stepName: step.name,
+              names: pendingSlots(step).map((slot) => step.names[slot.assignee] ?? slot.assignee),
+              mode: step.mode,
+            },
+          }
+        : {}),
     });
   }
 
   private async update(cards: SentCard[], paramsFor: (card: SentCard) => texts.CardParamMap): Promise<void> {
     const updates: Array<{ outTrackId: string; cardParams: Record<string, string> }> = [];
-    const shownNow: Array<[SentCard, string]> = [];
+    const shownNow: Array<[SentCard, string, string]> = [];
     for (const card of cards) {
       const params = paramsFor(card);
       const shown = `${params.status}|${params.result}`;
-      if (shown === card.shown) continue;
-      shownNow.push([card, shown]);
+      if (shown === card.shown && params.title === card.titleShown) continue;
+      shownNow.push([card, shown, params.title]);
       updates.push({ outTrackId: card.outTrackId, cardParams: params });
     }
     if (updates.length > 0) await io.updateApprovalCards({ updates });
     // Only once DingTalk has them: an update that failed is sent again when the phase is retried.
-    for (const [card, shown] of shownNow) card.shown = shown;
+    for (const [card, shown, title] of shownNow) {
+      card.shown = shown;
+      card.titleShown = title;
+    }
   }
 }

@@ -37,6 +37,7 @@ import {
   decideSignal,
   decideUpdate,
   documentChangedSignal,
+  markUrgentSignal,
   statusQuery,
   type AdminAction,
   type ApprovalWorkflowInput,
@@ -46,8 +47,11 @@ import {
   type DecisionInput,
   type DecisionResult,
   type DocumentChange,
+  type MarkUrgentInput,
   type StepState,
+  type UrgencyPlan,
 } from '../contract';
+import type { CardField } from '../../domain/texts/cards';
 import * as texts from '../../domain/texts';
 import * as approvalTexts from '../../domain/texts/approval';
 import { isAwaitingApproval, isWithdrawn, type DocumentStatus, type DocumentSummary } from '../../domain/document';
@@ -63,6 +67,7 @@ import {
 import { ApprovalNotices } from './notices';
 import { io, kingdee, notify } from './proxies';
 import { ApprovalCards } from './cards';
+import { ApprovalTodos } from './todos';
 import {
   applyDecision,
   bringInManager,
@@ -96,6 +101,10 @@ const decisionFailedType = 'DecisionFailed';
 const closeTellsApplicantPatch = 'close-tells-applicant';
 /** Patch: a final action's notice to a target with `applicant: true` reaches the applicant. */
 const overdueTellsApplicantPatch = 'overdue-tells-applicant';
+/** Patch: each submission round (run) of a document gets cards of its own (the round is part of the outTrackId). */
+const cardPerRoundPatch = 'card-per-round';
+/** Patch: each pending approver gets a DingTalk 待办, closed when they decide, the step ends or the approval ends. */
+const todosPatch = 'approval-todos';
 
 class ApprovalRun {
   private readonly state: ApprovalState;
@@ -108,6 +117,9 @@ class ApprovalRun {
   private externalChange?: DocumentChange;
   private adminAction?: AdminAction;
   private readonly cards: ApprovalCards;
+  private readonly todos: ApprovalTodos;
+  /** Per step: when it escalates (the 待办's due time). */
+  private readonly escalateAts = new Map<string, number | undefined>();
   /** Whom to alert and where to act, from the plan activity; planAnswered false: it never answered. */
   private contact?: AttentionContact;
   private planAnswered = false;
@@ -121,6 +133,12 @@ class ApprovalRun {
   private readonly timers = new Map<string, { nextReminderAt?: number; finalAt?: number }>();
   /** Per step: the managers escalation brought in. */
   private readonly escalated = new Map<string, string[]>();
+  /** What the form's cards show (rules `card.fields`; undefined: the form's default). */
+  private cardFields?: CardField[];
+  /** The urgent schedule, and whether the document was urgent when planned (rules `urgency`). */
+  private urgency?: UrgencyPlan;
+  /** A markUrgent request the main flow has not handled yet. */
+  private urgentRequest?: MarkUrgentInput;
 
   constructor(private readonly input: ApprovalWorkflowInput) {
     this.state = {
@@ -131,7 +149,14 @@ class ApprovalRun {
       escalated: false,
       log: [],
     };
-    this.cards = new ApprovalCards(this.state.workflowId);
+    const round = patched(cardPerRoundPatch) ? workflowInfo().firstExecutionRunId : undefined;
+    this.todos = new ApprovalTodos(this.state.workflowId, round, patched(todosPatch));
+    this.cards = new ApprovalCards(this.state.workflowId, round, () => ({
+      ...(this.cardFields ? { fields: this.cardFields } : {}),
+      decisions: decisionSummaries(this.state.steps),
+      ...(this.plan ? { tz: this.plan.calendar } : {}),
+      urgent: this.state.urgent !== undefined,
+    }));
     this.notices = new ApprovalNotices({
       document: () => this.mustDocument(),
       approvers: () => this.state.steps.flatMap((step) => step.approvers),
@@ -214,6 +239,8 @@ class ApprovalRun {
       this.plan = result.plan;
       this.cards.notes = result.plan.warnings ?? [];
       this.state.document = result.document;
+      this.cardFields = result.card?.fields;
+      this.urgency = result.urgency;
       this.record({
         actor: 'system',
         action: 'start',
@@ -225,6 +252,7 @@ class ApprovalRun {
         ),
         ...(result.plan.warnings?.length ? { details: { warnings: result.plan.warnings } } : {}),
       });
+      if (result.urgency?.reason && !this.state.urgent) this.becomeUrgent(result.urgency.reason);
       publishOverview(this.state);
       return true;
     }
@@ -258,7 +286,10 @@ class ApprovalRun {
       for (const delegate of created.slots.flatMap((slot) => slot.delegates)) await this.learnName(created, delegate);
       const at = (ms: number | undefined) =>
         ms === undefined ? undefined : addBusinessTime(startedAtMs, ms, calendar);
-      this.timers.set(created.id, { nextReminderAt: at(planned.remindAfterMs), finalAt: at(planned.finalAfterMs) });
+      this.timers.set(created.id, {
+        nextReminderAt: at(this.schedule(planned).remindAfterMs),
+        finalAt: at(planned.finalAfterMs),
+      });
       this.state.steps.push(created);
       this.state.currentStepIndex = index;
       this.setStage('awaiting-approval');
@@ -281,19 +312,37 @@ class ApprovalRun {
 
     const timers = this.timers.get(step.id) ?? {};
     const startedAtMs = Date.parse(step.startedAt);
-    const escalateAt =
-      planned.escalateAfterMs === undefined
-        ? undefined
-        : addBusinessTime(startedAtMs, planned.escalateAfterMs, calendar);
+    const escalateAfterMs = this.schedule(planned).escalateAfterMs;
+    let escalateAt =
+      escalateAfterMs === undefined ? undefined : addBusinessTime(startedAtMs, escalateAfterMs, calendar);
+    if (!this.escalateAts.has(step.id)) this.escalateAts.set(step.id, escalateAt);
+    await this.createTodos(step);
     for (;;) {
       await this.processDecisions();
       if (this.externalChange) return 'external';
       if (step.outcome) return step.outcome;
+      if (this.urgentRequest) {
+        await this.handleUrgentRequest(step);
+        // The urgent schedule from now on: the earlier of what was due and what is due for an urgent step.
+        const urgent = this.schedule(planned);
+        const now = Date.now();
+        const due = (ms: number | undefined, current: number | undefined) => {
+          if (ms === undefined) return current;
+          const at = Math.max(now, addBusinessTime(startedAtMs, ms, calendar));
+          return current === undefined ? at : Math.min(current, at);
+        };
+        timers.nextReminderAt = due(urgent.remindAfterMs, timers.nextReminderAt);
+        if (!step.escalated) escalateAt = due(urgent.escalateAfterMs, escalateAt);
+        continue;
+      }
 
       const deadlines = [timers.nextReminderAt, step.escalated ? undefined : escalateAt, timers.finalAt];
       const next = Math.min(...deadlines.filter((t): t is number => t !== undefined));
       const somethingHappened = () =>
-        this.unprocessed.length > 0 || this.externalChange !== undefined || this.fault !== undefined;
+        this.unprocessed.length > 0 ||
+        this.externalChange !== undefined ||
+        this.fault !== undefined ||
+        this.urgentRequest !== undefined;
       if (next === Infinity) {
         await condition(somethingHappened);
         continue;
@@ -303,8 +352,8 @@ class ApprovalRun {
       const now = Date.now();
       if (timers.nextReminderAt !== undefined && now >= timers.nextReminderAt) {
         await this.remind(step);
-        timers.nextReminderAt =
-          planned.remindEveryMs !== undefined ? addBusinessTime(now, planned.remindEveryMs, calendar) : undefined;
+        const every = this.schedule(planned).remindEveryMs;
+        timers.nextReminderAt = every !== undefined ? addBusinessTime(now, every, calendar) : undefined;
       }
       if (escalateAt !== undefined && !step.escalated && now >= escalateAt) await this.escalate(step);
       if (timers.finalAt !== undefined && now >= timers.finalAt) {
@@ -312,6 +361,64 @@ class ApprovalRun {
         timers.finalAt = undefined;
       }
     }
+  }
+
+  /**
+   * The step's reminder and escalation times: its own, or for an urgent document the earlier of its own and the
+   * rules' urgent schedule (a step without reminders gets the urgent ones).
+   */
+  private schedule(planned: PlannedStep): Pick<PlannedStep, 'remindAfterMs' | 'remindEveryMs' | 'escalateAfterMs'> {
+    const urgency = this.state.urgent ? this.urgency : undefined;
+    if (!urgency) return planned;
+    const earlier = (a?: number, b?: number) => (a === undefined ? b : b === undefined ? a : Math.min(a, b));
+    return {
+      remindAfterMs: earlier(planned.remindAfterMs, urgency.remindAfterMs),
+      remindEveryMs: earlier(planned.remindEveryMs, urgency.remindEveryMs),
+      escalateAfterMs: earlier(planned.escalateAfterMs, urgency.escalateAfterMs),
+    };
+  }
+
+  /** The document is urgent from now on: state, log (with the reason), overview. */
+  private becomeUrgent(reason: string, by?: MarkUrgentInput): void {
+    this.state.urgent = { reason, at: new Date().toISOString(), ...(by ? { by: by.by } : {}) };
+    this.record({
+      actor: by?.by ?? 'system',
+      action: 'notify',
+      channel: by ? (by.channel === 'text' ? 'text' : by.channel) : 'kingdee',
+      comment: texts.urgentLogComment(reason),
+      details: { urgent: true, reason, ...(by ? { text: by.text } : {}) },
+    });
+    publishOverview(this.state);
+  }
+
+  /** A markUrgent request: who asked (by name), then urgent — the step's cards get the 【加急】 title. */
+  private async handleUrgentRequest(step: StepState): Promise<void> {
+    const request = this.urgentRequest!;
+    if (!this.state.urgent) {
+      this.task = approvalTexts.attentionTasks.lookUpPerson;
+      const person = await io.describeUser({ userId: request.by });
+      this.becomeUrgent(texts.urgentRequestReason(person?.name ?? request.by, request.text), request);
+    }
+    this.task = approvalTexts.attentionTasks.updateCards;
+    await this.cards.markUrgent(step, this.mustPlan().calendar, this.mustDocument());
+    this.urgentRequest = undefined;
+  }
+
+  /** 待办 for everyone on the step who may decide and has none yet (due when the step escalates). */
+  private async createTodos(step: StepState): Promise<void> {
+    if (!this.todos.enabled) return;
+    this.task = texts.todoAttentionTask;
+    const due = this.escalateAts.get(step.id);
+    await this.todos.create(this.mustDocument(), step, {
+      ...(due !== undefined ? { dueTime: due } : {}),
+      urgent: this.state.urgent !== undefined,
+    });
+  }
+
+  private async closeTodos(): Promise<void> {
+    if (!this.todos.enabled) return;
+    this.task = texts.todoAttentionTask;
+    await this.todos.closeAll(this.state.steps);
   }
 
   private waiting(step: StepState): texts.Waiting {
@@ -324,7 +431,11 @@ class ApprovalRun {
     const userIds = waitingUserIds(step);
     await notify.notifyUsers({
       userIds,
-      notice: texts.reminder(this.mustDocument(), { ...this.waiting(step), count }),
+      notice: texts.reminder(this.mustDocument(), {
+        ...this.waiting(step),
+        count,
+        ...(this.state.urgent ? { urgent: true } : {}),
+      }),
     });
     step.remindersSent = count;
     this.record({ actor: 'system', action: 'remind', channel: 'timer', stepId: step.id, details: { userIds } });
@@ -340,6 +451,7 @@ class ApprovalRun {
     const key = `escalate:${step.id}`;
     if (managers.length > 0) {
       await this.notices.once(`${key}:cards`, () => this.cards.deliver(document, step, managers));
+      await this.createTodos(step);
       if (plan.escalation.notifyManager) {
         for (const manager of managers) {
           await this.notices.once(`${key}:manager:${manager}`, () =>
@@ -432,6 +544,10 @@ class ApprovalRun {
         if (isCancellation(failure)) throw failure;
         log.warn('ignored a decision signal', { decision, reason: failure.message });
       }
+    });
+    setHandler(markUrgentSignal, (request: MarkUrgentInput) => {
+      if (this.state.urgent || this.urgentRequest || isFinished(this.state.stage)) return;
+      this.urgentRequest = request;
     });
     setHandler(documentChangedSignal, (change: DocumentChange) => {
       const leftApproval = !isAwaitingApproval(change.status);
@@ -564,6 +680,11 @@ class ApprovalRun {
       }
       this.task = approvalTexts.attentionTasks.updateCards;
       await this.cards.refresh(step, this.mustPlan().calendar);
+      await this.createTodos(step);
+      if (this.todos.enabled) {
+        this.task = texts.todoAttentionTask;
+        await this.todos.settle(step);
+      }
       this.unprocessed.shift();
       this.raiseFault();
     }
@@ -622,6 +743,7 @@ class ApprovalRun {
     if (notices) {
       this.task = approvalTexts.attentionTasks.updateCards;
       await this.cards.refreshAll(this.state.steps, plan.calendar);
+      await this.closeTodos();
       const decisions = decisionSummaries(this.state.steps);
       this.task = approvalTexts.attentionTasks.notifyApplicant;
       await this.notices.tellApplicant(
@@ -673,6 +795,7 @@ class ApprovalRun {
     const tz = this.plan?.calendar;
     this.task = approvalTexts.attentionTasks.close;
     if (tz) await this.cards.close(this.state.steps, closed, tz);
+    await this.closeTodos();
     // Replaying a history from before this patch: its applicant was not told, so no activities here.
     if (this.document && tz && (by === 'admin' || patched(closeTellsApplicantPatch))) {
       const how = by === 'admin' ? ('adminResolved' as const) : closedBy(status).how;

@@ -1,0 +1,89 @@
+/**
+ * DingTalk 待办 (Todo) for an approval: one per person who may decide on a step (title, due date = the step's
+ * escalation time, a link to the document), created with their card and closed — done for whoever decided, removed
+ * for the others — when they decide, the step ends or the approval closes. Each is created and closed once: this
+ * class remembers what it did, and the activities are idempotent (sourceId per workflow, round, step and person;
+ * closing a task DingTalk no longer has counts as done), so a retried phase or activity never makes two.
+ */
+import * as texts from '../../domain/texts';
+import type { DocumentSummary } from '../../domain/document';
+import type { StepState } from '../contract';
+import { waitingUserIds } from './decisions';
+import { io } from './proxies';
+
+interface OpenTodo {
+  stepId: string;
+  userId: string;
+  unionId: string;
+  taskId: string;
+}
+
+export class ApprovalTodos {
+  private readonly open: OpenTodo[] = [];
+  /** `${stepId}|${userId}` for everyone a 待办 was asked for (also those DingTalk had no unionId for). */
+  private readonly asked = new Set<string>();
+
+  /**
+   * @param enabled false when replaying a run from before 待办 existed (no activities then).
+   */
+  constructor(
+    private readonly workflowId: string,
+    private readonly round: string | undefined,
+    readonly enabled: boolean,
+  ) {}
+
+  /** A 待办 for everyone on the step who may still decide and has none yet. */
+  async create(
+    document: DocumentSummary,
+    step: StepState,
+    input: { dueTime?: number; urgent: boolean },
+  ): Promise<void> {
+    if (!this.enabled || step.outcome) return;
+    const fresh = waitingUserIds(step).filter((userId) => !this.asked.has(`${step.id}|${userId}`));
+    if (fresh.length === 0) return;
+    const created = await io.createApprovalTodos({
+      workflowId: this.workflowId,
+      ...(this.round ? { round: this.round } : {}),
+      stepId: step.id,
+      userIds: fresh,
+      subject: texts.todoSubject(document, input.urgent),
+      description: texts.todoDescription(document, step.name),
+      ...(input.dueTime !== undefined ? { dueTime: input.dueTime } : {}),
+      ...(document.link ? { link: document.link } : {}),
+    });
+    for (const userId of fresh) this.asked.add(`${step.id}|${userId}`);
+    for (const todo of created) this.open.push({ stepId: step.id, ...todo });
+  }
+
+  /** Close the step's 待办 of everyone who may no longer decide on it (all of them once it has an outcome). */
+  async settle(step: StepState): Promise<void> {
+    const waiting = new Set(step.outcome ? [] : waitingUserIds(step));
+    await this.close(
+      this.open.filter((todo) => todo.stepId === step.id && !waiting.has(todo.userId)),
+      new Map([[step.id, step]]),
+    );
+  }
+
+  /** The approval ended (outcome, closed in Kingdee, resolved by an admin): every open 待办 is closed. */
+  async closeAll(steps: readonly StepState[]): Promise<void> {
+    await this.close([...this.open], new Map(steps.map((s) => [s.id, s])));
+  }
+
+  private async close(todos: OpenTodo[], steps: ReadonlyMap<string, StepState>): Promise<void> {
+    if (!this.enabled || todos.length === 0) return;
+    await io.closeApprovalTodos({
+      todos: todos.map((todo) => ({
+        unionId: todo.unionId,
+        taskId: todo.taskId,
+        how: acted(steps.get(todo.stepId), todo.userId) ? ('done' as const) : ('delete' as const),
+      })),
+    });
+    // Only once DingTalk has them: a close that failed is tried again when the phase is retried.
+    for (const todo of todos) this.open.splice(this.open.indexOf(todo), 1);
+  }
+}
+
+/** Whether the person acted on the step themselves (decided, or handed their seat on). */
+function acted(step: StepState | undefined, userId: string): boolean {
+  return step?.slots.some((slot) => slot.decision?.by === userId || slot.transferredFrom?.includes(userId)) ?? false;
+}
