@@ -18,6 +18,7 @@ import {
   type EndedApproval,
   type PendingListItem,
   type TimeZone,
+  urgencyReplies,
 } from '../domain/texts';
 import type { ApprovalService, DecideOutcome, PendingApproval } from '../temporal/approvals';
 import type { Metrics } from './metrics';
@@ -31,6 +32,7 @@ import {
   matchBill,
   parseAssistCommand,
   parseTextCommand,
+  parseUrgencyRequest,
 } from './text-commands';
 
 /** A card click as the DingTalk integration hands it over (payload already verified and parsed). */
@@ -101,7 +103,7 @@ export interface DraftRequestsPort {
 }
 
 /** The approvals client calls the handlers make (ApprovalService has them). */
-export type HandlerApprovals = Pick<ApprovalService, 'decide' | 'list' | 'status'>;
+export type HandlerApprovals = Pick<ApprovalService, 'decide' | 'list' | 'status' | 'markUrgent'>;
 
 const buttonActions: Record<string, DecisionAction> = {
   approve: 'approve',
@@ -178,6 +180,49 @@ export function createDingTalkHandlers(deps: {
       return botReplies.notYourBill(found[0]?.billNo ?? candidate, pending);
     }
     return botReplies.billNotFound(named, pending);
+  }
+
+  /**
+   * "王总急催 FYBX000123": the running approval the text names becomes urgent — asked by its applicant or by a manager
+   * of the applicant or of someone it waits for (the workflow logs who and why). The bill is matched against running
+   * approvals by number, never guessed.
+   */
+  async function hurry(message: BotText, candidates: string[]): Promise<string> {
+    if (candidates.length === 0) return urgencyReplies.needsBill();
+    for (const candidate of candidates) {
+      const running = await approvals
+        .list({ billNo: candidate, status: 'running' })
+        .catch(() => [] as PendingApproval[]);
+      const approval = running[0];
+      if (!approval) continue;
+      const billNo = approval.billNo ?? candidate;
+      const state = await approvals.status(approval.workflowId).catch(() => undefined);
+      if (!state || !(await mayHurry(message.senderUserId, state))) return urgencyReplies.notAllowed(billNo);
+      const marked = await approvals
+        .markUrgent(approval.workflowId, { by: message.senderUserId, text: message.text, channel: 'text' })
+        .catch(() => false);
+      return marked ? urgencyReplies.marked(billNo) : botReplies.unavailable();
+    }
+    return urgencyReplies.notRunning(candidates[0] ?? '');
+  }
+
+  /** The applicant (same mobile), the applicant's manager, or a manager of someone the step waits for. */
+  async function mayHurry(senderUserId: string, state: ApprovalState): Promise<boolean> {
+    const sender = await people.user(senderUserId).catch(() => undefined);
+    if (!sender) return false;
+    const applicantMobile = state.document?.applicant.mobile;
+    if (applicantMobile && sender.mobile === applicantMobile) return true;
+    const step = state.steps[state.currentStepIndex];
+    const waitingFor = step ? step.slots.filter((slot) => !slot.decision).map((slot) => slot.assignee) : [];
+    if (applicantMobile) {
+      const applicant = await people.find(applicantMobile).catch(() => undefined);
+      if (applicant?.kind === 'found') waitingFor.push(applicant.person.userId);
+    }
+    for (const userId of waitingFor) {
+      const person = await people.user(userId).catch(() => undefined);
+      if (person?.managerUserId === senderUserId) return true;
+    }
+    return false;
   }
 
   /**
@@ -270,6 +315,8 @@ export function createDingTalkHandlers(deps: {
 
     async onBotText(message: BotText): Promise<void> {
       if (await intoKingdee(message)) return;
+      const urgency = parseUrgencyRequest(message.text);
+      if (urgency) return message.reply(await hurry(message, urgency.candidates));
       if (parseTextCommand(message.text).kind === 'help') {
         // Not a command: a reimbursement the assistant recognises, else the help text.
         const answer = drafts

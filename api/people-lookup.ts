@@ -30,6 +30,8 @@ export type PersonLookup =
 
 export interface PeopleLookup {
   find(query: string): Promise<PersonLookup>;
+  /** One DingTalk user by userId (mobile, manager), or undefined when DingTalk does not know them. */
+  user(userId: string): Promise<DingTalkUser | undefined>;
 }
 
 /** Mainland mobile numbers, optionally with +86 / 86 in front. */
@@ -57,6 +59,9 @@ export function createPeopleLookup(directory: PeopleDirectory, logger?: Logger):
   }
 
   return {
+    user(userId: string): Promise<DingTalkUser | undefined> {
+      return directory.getUser(userId);
+    },
     async find(raw: string): Promise<PersonLookup> {
       const query = raw.trim().replace(/^@/u, '').trim();
       if (!query) return { kind: 'notFound', query: raw.trim() };

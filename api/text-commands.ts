@@ -10,7 +10,7 @@
  * text naming nothing at all applies to the sender's only pending approval. Pure: the caller looks the approvals up.
  * The words themselves are in domain/texts (textCommandWords), next to the help text that teaches them.
  */
-import { textCommandWords } from '../domain/texts';
+import { textCommandWords, urgencyRequestWords } from '../domain/texts';
 import { paymentCommandWords } from '../domain/texts/payments';
 
 export type CommandAction = 'approve' | 'reject' | 'transfer' | 'addApprover';
@@ -177,4 +177,32 @@ export function parseAssistCommand(raw: string): AssistCommand | undefined {
   if (paymentCommandWords.pay.some((w) => w === first)) return { kind: 'pay', billNo: text.slice(first.length).trim() };
   if (paymentCommandWords.expense.some((w) => text.startsWith(w))) return { kind: 'expense', text };
   return undefined;
+}
+
+/**
+ * A request to hurry a document ("王总急催 FYBX000123", "FYBX000123 加急", "加急 QA/2026 001"): the text with the
+ * urgency words and a leading title (王总) taken out is what may name the bill — the caller matches it against
+ * running approvals, never by a pattern. Undefined when the text asks for no hurry.
+ */
+export function parseUrgencyRequest(raw: string): { candidates: string[] } | undefined {
+  const text = raw.replace(/^(?:\s*@\S+)+/u, '').trim();
+  const words = [...urgencyRequestWords].sort((a, b) => b.length - a.length);
+  const lower = text.toLowerCase();
+  if (!words.some((w) => lower.includes(w.toLowerCase()))) return undefined;
+  let rest = text;
+  for (const word of words) rest = rest.split(new RegExp(escapeRegExp(word), 'iu')).join(' ');
+  // "王总急催 X": a title before the urgency word is who asks, not the bill.
+  const tokens = rest
+    .split(/[\s，,。.!！?？:：]+/u)
+    .map((t) => t.trim())
+    .filter(
+      (t) => t.length > 0 && !/^(?:\p{Script=Han}{1,2}(?:总|经理|主管|老板))$/u.test(t) && t !== '请' && t !== '帮忙',
+    );
+  const whole = tokens.join(' ');
+  const candidates = [...new Set([whole, ...tokens])].filter((t) => t.length > 0);
+  return { candidates };
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -18,6 +18,8 @@ import {
   decideSignal,
   decideUpdate,
   documentChangedSignal,
+  markUrgentSignal,
+  type MarkUrgentInput,
   statusQuery,
   type AdminAction,
   type ApprovalStage,
@@ -431,6 +433,17 @@ export class ApprovalService {
     }
   }
 
+  /** Ask a running approval to treat its document as urgent; false when no such approval runs. */
+  async markUrgent(workflowId: string, input: MarkUrgentInput): Promise<boolean> {
+    try {
+      await this.client.workflow.getHandle(workflowId).signal(markUrgentSignal, input);
+      return true;
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
+  }
+
   async documentChanged(ref: DocumentRef, change: DocumentChange): Promise<boolean> {
     try {
       await this.client.workflow.getHandle(approvalWorkflowId(ref)).signal(documentChangedSignal, change);
@@ -452,7 +465,7 @@ export class ApprovalService {
       if (key === 'limit' || value === undefined) continue;
       if (typeof value !== 'string' || !safeFilterValue.test(value)) {
         throw new InvalidFilterError(
-          `${key} may only contain letters, digits and _ . : @ / + - (at most 128 characters)`,
+          `${key} may only contain letters, digits, spaces inside and _ . : @ / + - (at most 128 characters)`,
         );
       }
     }

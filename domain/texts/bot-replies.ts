@@ -209,3 +209,17 @@ export const botReplies = {
     }
   },
 } as const;
+
+/**
+ * Words that ask to hurry a document ("王总急催 FYBX000123", "FYBX000123 加急"). Matched inside a word too: 急催 in
+ * 王总急催. Longest first, so 加急 is taken whole, not as 急.
+ */
+export const urgencyRequestWords = ['急催', '催办', '加急', '催一下', '尽快处理', '尽快', 'urgent', 'ASAP'] as const;
+
+/** Answers to a request to hurry a document. */
+export const urgencyReplies = {
+  marked: (billNo: string): string => `已将单据 ${billNo} 标记为加急，审批人会看到【加急】并按加急时限催办`,
+  notAllowed: (billNo: string): string => `只有申请人或审批人的主管可以催办单据 ${billNo}`,
+  notRunning: (named: string): string => `未找到审批中的单据 ${named}，请核对单据编号`,
+  needsBill: (): string => '请写明要催办的单据编号，例如：加急 FYBX000123',
+};

@@ -4,13 +4,19 @@
  * decide outcome (ended, unavailable …) and refuse 转交 / 加签 to people DingTalk does not know, before deciding.
  */
 import { silentLogger } from '../../common/logger';
-import { botReplies, textCommandExamples, type PersonCandidate } from '../../domain/texts';
+import { botReplies, textCommandExamples, urgencyReplies, type PersonCandidate } from '../../domain/texts';
 import { cardTipParam, createDingTalkHandlers, type HandlerApprovals } from '../../api/dingtalk-handlers';
 import { Metrics } from '../../api/metrics';
 import type { PeopleLookup, PersonLookup } from '../../api/people-lookup';
-import { billNoCandidates, interpretTextCommand, matchBill, parseTextCommand } from '../../api/text-commands';
+import {
+  billNoCandidates,
+  interpretTextCommand,
+  matchBill,
+  parseTextCommand,
+  parseUrgencyRequest,
+} from '../../api/text-commands';
 import type { DecideOutcome, PendingApproval } from '../../temporal/approvals';
-import type { ApprovalState, DecisionInput } from '../../workflows/contract';
+import type { ApprovalState, DecisionInput, MarkUrgentInput } from '../../workflows/contract';
 
 const pending = (...billNos: string[]) => billNos.map((billNo) => ({ workflowId: `approval:a:F:${billNo}`, billNo }));
 
@@ -207,32 +213,49 @@ const endedState = (stage: ApprovalState['stage'], patch: Partial<ApprovalState>
   ...patch,
 });
 
-function world(options: { pending?: string[]; outcome?: DecideOutcome; people?: Record<string, PersonLookup> }) {
+function world(options: {
+  pending?: string[];
+  outcome?: DecideOutcome;
+  people?: Record<string, PersonLookup>;
+  running?: Record<string, ApprovalState>;
+  users?: Record<string, { mobile?: string; managerUserId?: string }>;
+}) {
   const decided: Array<[string, DecisionInput]> = [];
+  const urgent: Array<[string, MarkUrgentInput]> = [];
   const replies: string[] = [];
   const approvals: HandlerApprovals = {
     decide: jest.fn(async (workflowId: string, decision: DecisionInput): Promise<DecideOutcome> => {
       decided.push([workflowId, decision]);
       return options.outcome ?? { kind: 'unavailable' };
     }),
-    list: jest.fn(async (filter: { billNo?: string }) =>
+    list: jest.fn(async (filter: { billNo?: string; status?: string }) =>
       filter.billNo
-        ? []
+        ? Object.entries(options.running ?? {})
+            .filter(([billNo]) => billNo === filter.billNo && filter.status === 'running')
+            .map(([billNo]) => ({ workflowId: `wf-${billNo}`, billNo, approvers: [], startTime: new Date() }))
         : (pending(...(options.pending ?? [])).map((p) => ({
             ...p,
             approvers: [],
             startTime: new Date(),
           })) as PendingApproval[]),
     ),
-    status: jest.fn(async () => undefined),
+    status: jest.fn(async (workflowId: string) => options.running?.[workflowId.replace(/^wf-/, '')]),
+    markUrgent: jest.fn(async (workflowId: string, input: MarkUrgentInput) => {
+      urgent.push([workflowId, input]);
+      return true;
+    }),
   };
   const people: PeopleLookup = {
     find: async (query) => options.people?.[query] ?? { kind: 'notFound', query },
+    user: async (userId) => {
+      const user = options.users?.[userId];
+      return user ? { userId, name: userId, deptIds: [], ...user } : undefined;
+    },
   };
   const handlers = createDingTalkHandlers({ approvals, metrics: new Metrics(), logger: silentLogger, people });
   const say = (text: string) =>
     handlers.onBotText({ senderUserId: 'zhaoliu', text, reply: async (answer) => void replies.push(answer) });
-  return { handlers, decided, replies, say };
+  return { handlers, decided, urgent, replies, say };
 }
 
 describe('handlers', () => {
@@ -304,5 +327,42 @@ describe('handlers', () => {
     await w.say('同意 QA-报销-9');
     expect(w.replies).toEqual(['未找到单据 QA-报销-9，请核对单据编号\n您有 1 张待审批单据：\n1. QA8-CFO-01']);
     expect(w.decided).toEqual([]);
+  });
+});
+
+describe('asking to hurry a document', () => {
+  it('reads the bill out of "王总急催 X", "X 加急" and "加急 QA/2026 001", never the title or the urgency words', () => {
+    expect(parseUrgencyRequest('王总急催 FYBX000123')?.candidates).toContain('FYBX000123');
+    expect(parseUrgencyRequest('FYBX000123 加急')?.candidates).toContain('FYBX000123');
+    expect(parseUrgencyRequest('加急 QA/2026 001')?.candidates).toContain('QA/2026 001');
+    expect(parseUrgencyRequest('王总急催 FYBX000123')?.candidates).not.toContain('王总');
+    expect(parseUrgencyRequest('同意 FYBX000123')).toBeUndefined();
+  });
+
+  it('marks the running approval urgent when its applicant asks, and refuses a stranger', async () => {
+    const state = endedState('awaiting-approval');
+    state.document = {
+      billNo: 'FYBX000123',
+      applicant: { name: '张三', mobile: '13800000001' },
+    } as ApprovalState['document'];
+    const w = world({
+      running: { FYBX000123: state },
+      users: { zhaoliu: { mobile: '13800000001' } },
+    });
+    await w.say('FYBX000123 加急');
+    expect(w.urgent).toEqual([['wf-FYBX000123', { by: 'zhaoliu', text: 'FYBX000123 加急', channel: 'text' }]]);
+    expect(w.replies.at(-1)).toBe(urgencyReplies.marked('FYBX000123'));
+
+    const stranger = world({ running: { FYBX000123: state }, users: { zhaoliu: { mobile: '13900000000' } } });
+    await stranger.say('王总急催 FYBX000123');
+    expect(stranger.urgent).toEqual([]);
+    expect(stranger.replies.at(-1)).toBe(urgencyReplies.notAllowed('FYBX000123'));
+  });
+
+  it('answers that nothing runs under a number it does not know, and acts on nothing', async () => {
+    const w = world({ running: {} });
+    await w.say('加急 FYBX999');
+    expect(w.urgent).toEqual([]);
+    expect(w.replies.at(-1)).toBe(urgencyReplies.notRunning('FYBX999'));
   });
 });
