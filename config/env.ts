@@ -8,6 +8,13 @@
  * reasons, never values). Every variable is listed, with its meaning, in .env.example.
  */
 import { z } from 'zod';
+import { approvalCardTemplateId } from '../domain/texts';
+import { noticeCardTemplateId } from '../domain/texts/merged-notices';
+
+/** What one process runs (workers/service.ts): everything, the Temporal worker and pollers, or the API. */
+export const serviceRoleNames = ['all', 'worker', 'api'] as const;
+/** The card templates the demo's DingTalk emulator is seeded with; real DingTalk needs the tenant's own ids. */
+export const demoCardTemplates = { approval: approvalCardTemplateId, notice: noticeCardTemplateId } as const;
 
 const port = z.coerce.number().int().min(0).max(65535);
 const text = z
@@ -20,6 +27,15 @@ const url = z
   .trim()
   .transform((value) => (value === '' ? undefined : value.replace(/\/+$/, '')))
   .pipe(z.url({ message: 'must be a URL such as https://example.com' }).optional())
+  .optional();
+/** true/false as Temporal's environment configuration reads TEMPORAL_TLS (1/0, yes/no too); empty: not set. */
+const boolish = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .transform((value) => (value === '' ? undefined : value))
+  .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no']).optional())
+  .transform((value) => (value === undefined ? undefined : ['true', '1', 'yes'].includes(value)))
   .optional();
 const robotsJson = z
   .string()
@@ -51,6 +67,8 @@ const robotsJson = z
 const envFieldsSchema = z.object({
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   DATA_DIR: z.string().default('.data'),
+  /** What this process runs: all (everything, the default), worker or api; `npm start -- --role` wins over it. */
+  ROLE: z.enum(serviceRoleNames).default('all'),
   /** on: always the demo; off: never (credentials required); auto: demo when no credentials are set. */
   DEMO: z.enum(['auto', 'on', 'off']).default('auto'),
   RULES_FILE: z.string().default('config/rules.example.yaml'),
@@ -61,8 +79,24 @@ const envFieldsSchema = z.object({
   TEMPORAL_UI_URL: url,
   TEMPORAL_DEV_PORT: port.default(7233),
   TEMPORAL_DEV_UI_PORT: port.default(8233),
+  /**
+   * Temporal Cloud and TLS, by the names of Temporal's own environment configuration (the CLI and the SDKs read the
+   * same): an API key (TLS on by default), or mTLS with a client certificate and key, a server CA and an SNI name.
+   * Each certificate as a path (…_PATH) or as PEM text (…_DATA).
+   */
+  TEMPORAL_API_KEY: text,
+  TEMPORAL_TLS: boolish,
+  TEMPORAL_TLS_CLIENT_CERT_PATH: text,
+  TEMPORAL_TLS_CLIENT_CERT_DATA: text,
+  TEMPORAL_TLS_CLIENT_KEY_PATH: text,
+  TEMPORAL_TLS_CLIENT_KEY_DATA: text,
+  TEMPORAL_TLS_SERVER_CA_CERT_PATH: text,
+  TEMPORAL_TLS_SERVER_CA_CERT_DATA: text,
+  TEMPORAL_TLS_SERVER_NAME: text,
   /** Where the worker's Prometheus metrics are served (appended to the API's /metrics). */
   WORKER_METRICS_PORT: port.default(9464),
+  /** The address they are bound to: loopback by default; 0.0.0.0 in a container that Prometheus scrapes. */
+  WORKER_METRICS_HOST: z.string().trim().min(1).default('127.0.0.1'),
 
   API_PORT: port.default(3000),
   /** Address the API listens on: loopback by default; 0.0.0.0 in a container that receives callbacks. */
@@ -94,11 +128,19 @@ const envFieldsSchema = z.object({
   DINGTALK_CALLBACK_MODE: z.enum(['stream', 'http']).default('stream'),
   DINGTALK_CARD_ROUTE_KEY: z.string().default('kdb-approval'),
   DINGTALK_CARD_CALLBACK_SECRET: text,
+  /** The approval card template of the card platform (xxxxxxxx-….schema); required with real DingTalk. */
+  DINGTALK_CARD_TEMPLATE_ID: text,
+  /** The group notice card template: only for rules-file robots with just an openConversationId. */
+  DINGTALK_NOTICE_CARD_TEMPLATE_ID: text,
   DINGTALK_STREAM_OPEN_URL: url,
   DINGTALK_EVENT_TOKEN: text,
   DINGTALK_EVENT_AES_KEY: text,
   /** Custom group robots by the names the rules file uses: {"finance":{"webhookUrl":"…","secret":"SEC…"}}. */
   DINGTALK_ROBOTS: robotsJson,
+  /** The organisation's DingTalk edition's monthly quotas (standard edition: 5,000 metered API calls and 3,000
+   * Webhook&Stream messages a month); /metrics projects the month against them and the doctor warns past them. */
+  DINGTALK_MONTHLY_API_QUOTA: z.coerce.number().int().min(1).default(5_000),
+  DINGTALK_MONTHLY_WEBHOOK_STREAM_QUOTA: z.coerce.number().int().min(1).default(3_000),
 
   DEMO_KINGDEE_PORT: port.default(8410),
   DEMO_DINGTALK_PORT: port.default(8420),
@@ -161,6 +203,9 @@ export type Connection = z.output<typeof connectionSchema>;
 /** What running against the real systems takes besides the connection, per DingTalk callback mode. */
 const realOnly = {
   DINGTALK_AGENT_ID: needed('the app agentId, for work notifications'),
+  DINGTALK_CARD_TEMPLATE_ID: needed(
+    'the approval card template id from the DingTalk card platform, e.g. xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx.schema (docs/dingtalk-card-template.md)',
+  ),
   ADMIN_TOKEN: needed('a long random token that protects /admin'),
 };
 const realOnlySchema = z.discriminatedUnion('DINGTALK_CALLBACK_MODE', [
@@ -169,8 +214,52 @@ const realOnlySchema = z.discriminatedUnion('DINGTALK_CALLBACK_MODE', [
     ...realOnly,
     DINGTALK_CALLBACK_MODE: z.literal('http'),
     PUBLIC_BASE_URL: needed('DingTalk must reach the card-callback URL'),
+    DINGTALK_CARD_CALLBACK_SECRET: needed(
+      'the apiSecret the card callback route is registered with; DingTalk signs every HTTP card callback with it',
+    ),
   }),
 ]);
+
+/**
+ * Temporal TLS settings that contradict each other, whatever the mode: a certificate without its key, a value given
+ * both as a path and as PEM text, TLS switched off while certificates or an API key are set, or TLS towards the local
+ * dev server (which has none).
+ */
+function temporalTlsIssues(e: Env): Array<{ path: string; message: string }> {
+  const issues: Array<{ path: string; message: string }> = [];
+  const pairs = [
+    ['TEMPORAL_TLS_CLIENT_CERT_PATH', 'TEMPORAL_TLS_CLIENT_CERT_DATA'],
+    ['TEMPORAL_TLS_CLIENT_KEY_PATH', 'TEMPORAL_TLS_CLIENT_KEY_DATA'],
+    ['TEMPORAL_TLS_SERVER_CA_CERT_PATH', 'TEMPORAL_TLS_SERVER_CA_CERT_DATA'],
+  ] as const;
+  for (const [pathKey, dataKey] of pairs) {
+    if (e[pathKey] && e[dataKey])
+      issues.push({ path: dataKey, message: `set either ${pathKey} or ${dataKey}, not both` });
+  }
+  const cert = e.TEMPORAL_TLS_CLIENT_CERT_PATH ?? e.TEMPORAL_TLS_CLIENT_CERT_DATA;
+  const key = e.TEMPORAL_TLS_CLIENT_KEY_PATH ?? e.TEMPORAL_TLS_CLIENT_KEY_DATA;
+  if (cert && !key)
+    issues.push({ path: 'TEMPORAL_TLS_CLIENT_KEY_PATH', message: 'mTLS needs the client key with the certificate' });
+  if (key && !cert)
+    issues.push({ path: 'TEMPORAL_TLS_CLIENT_CERT_PATH', message: 'mTLS needs the client certificate with the key' });
+  const tlsSettings = [
+    'TEMPORAL_API_KEY',
+    'TEMPORAL_TLS_CLIENT_CERT_PATH',
+    'TEMPORAL_TLS_CLIENT_CERT_DATA',
+    'TEMPORAL_TLS_SERVER_CA_CERT_PATH',
+    'TEMPORAL_TLS_SERVER_CA_CERT_DATA',
+    'TEMPORAL_TLS_SERVER_NAME',
+  ] as const;
+  const set = tlsSettings.filter((k) => e[k] !== undefined);
+  if (e.TEMPORAL_TLS === false && set.some((k) => k !== 'TEMPORAL_API_KEY'))
+    issues.push({ path: 'TEMPORAL_TLS', message: `is false, but ${set.join(', ')} need TLS` });
+  if (!e.TEMPORAL_ADDRESS && (set.length > 0 || e.TEMPORAL_TLS === true))
+    issues.push({
+      path: 'TEMPORAL_ADDRESS',
+      message: `${[...set, ...(e.TEMPORAL_TLS ? ['TEMPORAL_TLS'] : [])].join(', ')} are for an external Temporal (e.g. <namespace>.<account>.tmprl.cloud:7233): set TEMPORAL_ADDRESS too — the local dev server has no TLS`,
+    });
+  return issues;
+}
 
 /** Marks the issues of variables that real systems need and that are not set. */
 const MISSING = 'missingForRealSystems';
@@ -181,6 +270,12 @@ const MISSING = 'missingForRealSystems';
  * carries the connection, typed as present whenever the real systems are used.
  */
 export const envSchema = envFieldsSchema.transform((e, ctx) => {
+  const tls = temporalTlsIssues(e);
+  if (tls.length > 0) {
+    for (const issue of tls)
+      ctx.issues.push({ code: 'custom', input: undefined, path: [issue.path], message: issue.message });
+    return z.NEVER;
+  }
   const connection = connectionSchema.safeParse(e);
   if (isDemo(e)) {
     return { env: e, demo: true as const, connection: connection.success ? connection.data : undefined };
@@ -217,7 +312,16 @@ interface CommonSettings {
     uiUrl?: string;
     devServer: { port: number; uiPort: number };
     workerMetricsPort: number;
+    /** Where the worker's metrics are bound: 127.0.0.1 unless a scraper outside the host must reach them. */
+    workerMetricsHost: string;
   };
+  /** ROLE: what this process runs unless `--role` says otherwise. */
+  role: Env['ROLE'];
+  /**
+   * The card templates: the tenant's own with real DingTalk (the approval card's is required there); the demo always
+   * uses the ids its emulator is seeded with. `notice` is undefined when no notice card template is configured.
+   */
+  cardTemplates: { approval: string; notice?: string };
   api: { port: number; host: string; publicBaseUrl?: string; adminToken?: string; kingdeePushSecret?: string };
   env: Env;
 }
@@ -266,7 +370,16 @@ export function loadSettings(env: NodeJS.ProcessEnv): Settings {
       uiUrl: e.TEMPORAL_UI_URL,
       devServer: { port: e.TEMPORAL_DEV_PORT, uiPort: e.TEMPORAL_DEV_UI_PORT },
       workerMetricsPort: e.WORKER_METRICS_PORT,
+      workerMetricsHost: e.WORKER_METRICS_HOST,
     },
+    role: e.ROLE,
+    cardTemplates: demo
+      ? { ...demoCardTemplates }
+      : {
+          // Real mode: envSchema required it.
+          approval: e.DINGTALK_CARD_TEMPLATE_ID ?? demoCardTemplates.approval,
+          ...(e.DINGTALK_NOTICE_CARD_TEMPLATE_ID ? { notice: e.DINGTALK_NOTICE_CARD_TEMPLATE_ID } : {}),
+        },
     api: {
       port: e.API_PORT,
       host: e.API_HOST,

@@ -45,6 +45,8 @@ export function demoEnv(ports: { kingdee: number; dingtalk: number }): Record<st
     DINGTALK_AGENT_ID: dingApp.agentId,
     DINGTALK_ROBOT_CODE: dingApp.robotCode,
     DINGTALK_CALLBACK_MODE: 'stream',
+    DINGTALK_CARD_TEMPLATE_ID: 'kdb-approval-card', // the templates the emulator is seeded with
+    DINGTALK_NOTICE_CARD_TEMPLATE_ID: 'kdb-notice-card',
     DINGTALK_ROBOTS: JSON.stringify(robots),
   };
 }

@@ -12,24 +12,25 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLogger } from '../common/logger';
 import { onShutdown } from '../common/shutdown';
-import { loadSettings } from '../config/env';
+import { loadSettings, type Settings } from '../config/env';
+import { temporalConnectionOptions, temporalSecurity } from '../config/client-settings';
 import { serviceRoles, startService, type ServiceRole } from '../workers/service';
 import { connectWhenReachable } from '../temporal/connect';
 import { startDemo } from './demo';
 import { registerSearchAttributes, startDevServer } from './temporal-cli';
 
-/** `--role` on the command line, else ROLE in the environment (or .env), else all. */
-function roleFromArgs(): ServiceRole {
+/** `--role` on the command line, else the ROLE setting (environment or .env; config/env.ts), else all. */
+function roleFrom(settings: Settings): ServiceRole {
   const { values } = parseArgs({ options: { role: { type: 'string' } } });
-  const role = values.role ?? process.env.ROLE ?? 'all';
+  const role = values.role ?? settings.role;
   if (!(serviceRoles as readonly string[]).includes(role))
     throw new Error(`Unknown role "${role}": use --role ${serviceRoles.join('|')} (or ROLE=…).`);
   return role as ServiceRole;
 }
 
 async function main(): Promise<void> {
-  const role = roleFromArgs();
   let settings = loadSettings(process.env);
+  const role = roleFrom(settings);
   if (role !== 'all' && (settings.demo || !settings.temporal.address)) {
     throw new Error(
       `--role ${role} is one part of a split deployment: it needs TEMPORAL_ADDRESS (a shared Temporal) and the Kingdee and DingTalk settings (DEMO=off). The demo and the local dev server run with --role all.`,
@@ -70,9 +71,18 @@ async function main(): Promise<void> {
     } else {
       // An existing namespace (production database) skips start-dev's --search-attribute: register them here —
       // once Temporal answers, so a bridge started while Temporal is down waits instead of dying.
-      const reachable = await connectWhenReachable({ address, logger: log });
+      // Temporal Cloud / TLS: TEMPORAL_API_KEY, TEMPORAL_TLS_* (config/client-settings.ts).
+      const options = temporalConnectionOptions(settings, address);
+      const reachable = await connectWhenReachable({ ...options, logger: log });
       await reachable.close();
-      await registerSearchAttributes(address, settings.temporal.namespace);
+      await registerSearchAttributes(options, settings.temporal.namespace).catch((err: unknown) => {
+        // Temporal Cloud may refuse the operator call to a namespace user: the doctor's `search attributes` says so.
+        if (!options.tls) throw err;
+        log.warn(
+          { err: err instanceof Error ? err.message : String(err) },
+          'could not register the search attributes; on Temporal Cloud add them to the namespace (Cloud UI or tcld namespace search-attributes add), then check with npm run doctor',
+        );
+      });
     }
 
     const service = await startService({ settings, role, logger: log, temporalAddress: address });
@@ -82,7 +92,7 @@ async function main(): Promise<void> {
       '',
       `kingdee-dingtalk-bridge is running${demo ? ' — DEMO (local emulators, no real Kingdee or DingTalk)' : ''}${role === 'all' ? '' : ` — role ${role}`}`,
       `  Temporal Web UI:   ${uiUrl ?? '(external Temporal: set TEMPORAL_UI_URL)'}`,
-      `  Temporal:          ${address} (namespace ${settings.temporal.namespace}, task queue ${settings.temporal.taskQueue})`,
+      `  Temporal:          ${address} (namespace ${settings.temporal.namespace}, task queue ${settings.temporal.taskQueue}, ${temporalSecurity(temporalConnectionOptions(settings, address))})`,
     ];
     if (service.apiUrl) {
       lines.push(

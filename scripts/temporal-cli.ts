@@ -10,7 +10,7 @@ import { mkdirSync, readFileSync, renameSync, accessSync, constants as fsConstan
 import { homedir } from 'node:os';
 import net from 'node:net';
 import path from 'node:path';
-import { Connection } from '@temporalio/client';
+import { Connection, type ConnectionOptions } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { customSearchAttributes } from '../workflows/search-attributes';
 
@@ -339,8 +339,12 @@ const IndexedValueType = temporal.api.enums.v1.IndexedValueType;
  * for a namespace that already exists in a persistent database, so this adds whatever is missing and refuses an
  * attribute that exists with another type.
  */
-export async function registerSearchAttributes(address: string, namespace: string): Promise<void> {
-  const connection = await Connection.connect({ address });
+export async function registerSearchAttributes(
+  /** The frontend, or the whole connection options (TLS, API key: config/client-settings.ts). */
+  target: string | ConnectionOptions,
+  namespace: string,
+): Promise<void> {
+  const connection = await Connection.connect(typeof target === 'string' ? { address: target } : target);
   try {
     const existing = await connection.operatorService.listSearchAttributes({ namespace });
     const have = existing.customAttributes ?? {};

@@ -2,11 +2,14 @@
  * Connecting to Temporal at start-up: a bridge started while Temporal is down (a restart of both, Temporal still
  * recovering) waits and retries, saying so in the log, instead of dying.
  */
-import { Connection } from '@temporalio/client';
+import { Connection, type ConnectionOptions } from '@temporalio/client';
 import { silentLogger, type Logger } from '../common/logger';
 
 export interface ConnectOptions {
   address: string;
+  /** TLS and API key (config/client-settings.ts temporalConnectionOptions): Temporal Cloud or a TLS frontend. */
+  tls?: ConnectionOptions['tls'];
+  apiKey?: string;
   logger?: Logger;
   /** First wait between attempts; doubles up to maxRetryMs. */
   retryMs?: number;
@@ -24,7 +27,12 @@ export async function connectWhenReachable(options: ConnectOptions): Promise<Con
   let wait = options.retryMs ?? 500;
   for (let attempt = 1; ; attempt += 1) {
     try {
-      const connection = await Connection.connect({ address: options.address, connectTimeout: 5_000 });
+      const connection = await Connection.connect({
+        address: options.address,
+        ...(options.tls !== undefined ? { tls: options.tls } : {}),
+        ...(options.apiKey ? { apiKey: options.apiKey } : {}),
+        connectTimeout: 5_000,
+      });
       try {
         await connection.withDeadline(Date.now() + 5_000, () => connection.workflowService.getSystemInfo({}));
       } catch (err) {
@@ -40,7 +48,7 @@ export async function connectWhenReachable(options: ConnectOptions): Promise<Con
       if (options.giveUpAfterMs !== undefined && waited >= options.giveUpAfterMs) throw err;
       log.warn(
         { address: options.address, attempt, retryInMs: wait, err: err instanceof Error ? err.message : String(err) },
-        `Temporal at ${options.address} is not reachable; waiting and retrying (start Temporal, or check TEMPORAL_ADDRESS)`,
+        `Temporal at ${options.address} is not reachable; waiting and retrying (start Temporal, or check TEMPORAL_ADDRESS${options.tls || options.apiKey ? ', TEMPORAL_API_KEY and TEMPORAL_TLS_*' : ''})`,
       );
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, wait);
