@@ -73,6 +73,7 @@ it('sends work notifications (identical content within a day is dropped by DingT
     mobile: '13800000001',
     managerUserId: 'lisi',
     deptIds: [2],
+    unionId: 'union-zhangsan',
   });
   expect(await client.getUserByMobile('13900000000')).toBeUndefined();
   expect(await client.getDepartmentManagers(3)).toEqual(['wangwu']);
