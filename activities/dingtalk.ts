@@ -10,7 +10,6 @@ import type { Logger } from '../common/logger';
 import type { DingTalkClient } from '../integrations/dingtalk';
 import type { RobotTarget } from '../rules/plan';
 import type { Notice } from '../workflows/contract';
-import { approvalCardTemplateId } from '../domain/texts';
 import { channelForRobot, enqueueNotices, queuedNotice, workNotices, type OutboxDeps } from './notices';
 
 export interface DingTalkActivityDeps {
@@ -18,6 +17,8 @@ export interface DingTalkActivityDeps {
   logger: Logger;
   /** How cards call back: STREAM (no public URL needed) or HTTP (route key registered with DingTalk). */
   cardCallback: { type: 'STREAM' } | { type: 'HTTP'; routeKey: string };
+  /** The card templates (DINGTALK_CARD_TEMPLATE_ID; the demo's seeded ids): the approval card's is used here. */
+  cardTemplates: { approval: string; notice?: string };
   /** Where notices are enqueued: the Temporal client and the approvals' task queue. */
   outbox: OutboxDeps;
 }
@@ -54,7 +55,7 @@ export function createDingTalkActivities(deps: DingTalkActivityDeps) {
         const outTrackId = outTrackIdFor(input.workflowId, input.stepId, userId, input.round);
         await deps.dingtalk.deliverCard({
           outTrackId,
-          cardTemplateId: approvalCardTemplateId,
+          cardTemplateId: deps.cardTemplates.approval,
           cardParamMap: input.cardParams,
           to: { userId },
           callbackType: deps.cardCallback.type,

@@ -15,6 +15,7 @@ import { createKingdeeActivities, type KingdeeActivityDeps } from './kingdee';
 import { createPeopleActivities, People } from './people';
 import { createPaymentActivities } from './payments';
 import { createDraftActivities } from './drafts';
+import { createOaActivities } from './oa';
 import { createWatchActivities } from './watches';
 
 export { outTrackIdFor } from './dingtalk';
@@ -28,6 +29,7 @@ export {
 export { syncPushes, syncPushSchedules, syncWatches } from './watches';
 export { createPaymentRequests, type PaymentRequestOutcome, type PaymentRequests } from './payments';
 export { createDraftRequests, type DraftRequestOutcome, type DraftRequests } from './drafts';
+export { createOaRequests, type OaRequests } from './oa';
 
 export interface ActivityDeps extends IngestionDeps, KingdeeActivityDeps, DingTalkActivityDeps {
   logger: Logger;
@@ -47,6 +49,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createWatchActivities(deps),
     ...createPaymentActivities(deps),
     ...createDraftActivities(deps, people),
+    ...createOaActivities(deps, people),
   });
 }
 

@@ -3,13 +3,24 @@
  * cursor (minus an overlap that absorbs clock skew and late commits), start approvals for those awaiting one, tell
  * running approvals about status changes, and fire the notification-only rules. Every action is idempotent, so a
  * retried poll or an overlapping window never starts or notifies twice.
+ *
+ * At scale (a month-end burst): one call reads one page of at most `pageSize` rows (500) in the window's order
+ * (FModifyDate, FID); a full page returns `next` and the poller reads the following page at once, so a burst of
+ * 1,000 documents is two ExecuteBillQuery calls, not one activity of unbounded length. Pages continue after the last
+ * row read (keyset: FModifyDate, then FID) rather than at a StartRow, because a document that changes while the
+ * window is read moves to its end and would shift every later row by one, skipping a document at a page boundary.
+ * The approvals of a page start `startConcurrency` at a time.
+ *
+ * Kingdee calls per document (docs: README "Capacity"): this query is the only read ingestion makes, shared by a
+ * page of documents; it also reads the applicant's mobile (`<applicant>.FMobile`), which the approval receives as
+ * `document.polled` so planning reads the document once (View) and looks nobody up again.
  */
 import type { Logger } from '../common/logger';
 import type { NotificationRule, Rules } from '../rules';
 import { currencyCodes, formProfiles, type KingdeeClient } from '../integrations/kingdee';
 import { polledSummaryLine } from '../domain/texts';
 import type { ApprovalService } from '../temporal/approvals';
-import type { PollerInput, PollResult } from '../workflows/contract';
+import type { PollerInput, PollPage, PollResult } from '../workflows/contract';
 import { isAwaitingApproval, isDocumentStatus, type DocumentStatus } from '../domain/document';
 
 export interface IngestionDeps {
@@ -43,21 +54,49 @@ export function msToKingdeeLocal(ms: number, offsetMinutes: number): string {
   return `${local.slice(0, 10)} ${local.slice(11, 19)}`;
 }
 
+/** Rows per ExecuteBillQuery page. */
+export const pollPageSize = 500;
+/** Approvals of a page started at once (each start is a describe and a start on Temporal). */
+export const startConcurrency = 16;
+
 export function createPollActivity(deps: IngestionDeps & { kingdee: KingdeeClient; rules: Rules; logger: Logger }) {
   return async function pollForm(input: PollerInput): Promise<PollResult> {
     const offset = deps.rules.calendar.offsetMinutes;
+    const pageSize = input.pageSize ?? pollPageSize;
     const from = input.cursor ? kingdeeLocalToMs(input.cursor, offset) - input.overlapMs : Date.now() - input.overlapMs;
-    const since = msToKingdeeLocal(from, offset);
+    // A new window, or the rest of the one a full page left off (its bounds stay those of its first page).
+    const window = input.page ?? { since: msToKingdeeLocal(from, offset), includeAwaiting: !input.cursor };
     const rules = deps.rules.notifications.filter((rule) => rule.form === input.formId);
     const thresholdFields = rules.flatMap((rule) => (rule.trigger.kind === 'threshold' ? [rule.trigger.field] : []));
-    // Enough of the head to name the approval in the Temporal Web UI: "费用报销单 FYBX000123 · ¥12,800.00 · 张三".
+    // Enough of the head to name the approval in the Temporal Web UI: "费用报销单 FYBX000123 · ¥12,800.00 · 张三",
+    // and the applicant's mobile, so planning need not look it up (KingdeeDocument.applicant.mobile).
     const profile = formProfiles[input.formId];
     const summaryFields = profile
-      ? [profile.amountField, `${profile.applicantField}.FName`, `${profile.currencyField}.FNumber`]
+      ? [
+          profile.amountField,
+          `${profile.applicantField}.FName`,
+          `${profile.applicantField}.FMobile`,
+          `${profile.currencyField}.FNumber`,
+        ]
       : [];
     const fieldKeys = [
       ...new Set(['FID', 'FBillNo', 'FDocumentStatus', 'FModifyDate', ...summaryFields, ...thresholdFields]),
     ];
+    const windowFilter = window.includeAwaiting
+      ? `(FModifyDate >= '${window.since}' OR FDocumentStatus = 'B')`
+      : `FModifyDate >= '${window.since}'`;
+    const after = input.page?.after;
+    const filterString = after
+      ? `${windowFilter} AND (FModifyDate > '${kingdeeText(after.modifyDate)}' OR (FModifyDate = '${kingdeeText(after.modifyDate)}' AND FID > ${idLiteral(after.billId)}))`
+      : windowFilter;
+
+    const rows = await deps.kingdee.executeBillQuery({
+      formId: input.formId,
+      fieldKeys,
+      filterString,
+      orderString: 'FModifyDate ASC, FID ASC',
+      limit: pageSize,
+    });
 
     const seen = new Set(input.seen ?? []);
     const lastStatus = { ...(input.lastStatus ?? {}) };
@@ -65,13 +104,8 @@ export function createPollActivity(deps: IngestionDeps & { kingdee: KingdeeClien
     let started = 0;
     let signalled = 0;
     let notified = 0;
-    for await (const row of deps.kingdee.queryAll({
-      formId: input.formId,
-      fieldKeys,
-      // The first poll also takes every document already awaiting approval, however old its last change.
-      filterString: input.cursor ? `FModifyDate >= '${since}'` : `FModifyDate >= '${since}' OR FDocumentStatus = 'B'`,
-      orderString: 'FModifyDate ASC, FID ASC',
-    })) {
+    const todo: Array<{ document: ChangedDocument; row: Record<string, unknown>; version: string }> = [];
+    for (const row of rows) {
       const document = toChangedDocument(input, row);
       if (!document) {
         deps.logger.warn({ formId: input.formId, row }, 'skipped a Kingdee row without bill number, status or date');
@@ -81,13 +115,17 @@ export function createPollActivity(deps: IngestionDeps & { kingdee: KingdeeClien
       const version = `${document.billNo}|${document.modifyDate}|${document.status}`;
       if (seen.has(version)) continue;
       document.previousStatus = lastStatus[document.billNo];
+      todo.push({ document, row, version });
+    }
 
+    await eachLimited(todo, startConcurrency, async ({ document, row, version }) => {
       const ref = { acctId: input.acctId, formId: input.formId, billNo: document.billNo, billId: document.billId };
       if (isAwaitingApproval(document.status)) {
-        const result = await deps.approvals.start(ref, {
-          modifyDate: document.modifyDate,
-          summary: summaryOf(input.formId, row),
-        });
+        const applicantMobile = profile ? cellText(row[`${profile.applicantField}.FMobile`]).trim() : '';
+        const result = await deps.approvals.start(
+          { ...ref, ...(applicantMobile ? { polled: { applicantMobile } } : {}) },
+          { modifyDate: document.modifyDate, summary: summaryOf(input.formId, row) },
+        );
         if (result.started) started += 1;
       } else if (
         await deps.approvals.documentChanged(ref, {
@@ -104,7 +142,7 @@ export function createPollActivity(deps: IngestionDeps & { kingdee: KingdeeClien
       // Only now: a failure above retries the poll, and this version is handled again.
       seen.add(version);
       lastStatus[document.billNo] = document.status;
-    }
+    });
 
     // Forget versions older than the window the next poll looks at.
     const horizon = cursor ? kingdeeLocalToMs(cursor, offset) - input.overlapMs : 0;
@@ -114,8 +152,47 @@ export function createPollActivity(deps: IngestionDeps & { kingdee: KingdeeClien
     });
     const statusEntries = Object.entries(lastStatus);
     const trimmedStatus = Object.fromEntries(statusEntries.slice(Math.max(0, statusEntries.length - 5_000)));
-    return { cursor, seen: keep, lastStatus: trimmedStatus, started, signalled, notified };
+    const last = rows.length > 0 ? rows[rows.length - 1] : undefined;
+    const next: PollPage | undefined =
+      rows.length >= pageSize && last
+        ? {
+            since: window.since,
+            includeAwaiting: window.includeAwaiting,
+            after: { modifyDate: cellText(last.FModifyDate), billId: cellText(last.FID) },
+          }
+        : undefined;
+    return { cursor, seen: keep, lastStatus: trimmedStatus, started, signalled, notified, ...(next ? { next } : {}) };
   };
+}
+
+/** Runs `task` for every item, at most `limit` at once; the first failure is thrown once all have stopped. */
+async function eachLimited<T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failed = false;
+  let failure: unknown;
+  const lane = async () => {
+    while (!failed && next < items.length) {
+      const item = items[next++]!;
+      try {
+        await task(item);
+      } catch (err) {
+        if (!failed) failure = err;
+        failed = true;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  if (failed) throw failure;
+}
+
+/** A Kingdee datetime as a filter literal: Kingdee's 'T' separator as a space, quotes doubled. */
+function kingdeeText(value: string): string {
+  return value.replace('T', ' ').replace(/'/g, "''");
+}
+
+/** An FID in a filter: a number as it is, anything else quoted. */
+function idLiteral(id: string): string {
+  return /^\d+$/.test(id) ? id : `'${id.replace(/'/g, "''")}'`;
 }
 
 /** A Kingdee query cell as text: '' for nothing, primitives printed, anything structured as JSON. */

@@ -16,7 +16,12 @@ import type { Client } from '@temporalio/client';
 import type { Logger } from '../common/logger';
 import type { Rules } from '../rules';
 import type { RobotTarget } from '../rules/plan';
-import { DingTalkRateLimitedError, dingtalkLimits, type DingTalkClient } from '../integrations/dingtalk';
+import {
+  DingTalkRateLimitedError,
+  DingTalkRequestError,
+  dingtalkLimits,
+  type DingTalkClient,
+} from '../integrations/dingtalk';
 import {
   enqueueNoticesSignal,
   outboxWorkflowId,
@@ -31,7 +36,6 @@ import {
 import type { Notice } from '../domain/texts';
 import {
   noticeCardParams,
-  noticeCardTemplateId,
   noticeChannelLabel,
   noticeProblemAlert,
   noticeSummary,
@@ -122,6 +126,7 @@ export function queuedNotice(notice: Notice, part: string, userIds?: string[]): 
     summary: noticeSummary(notice),
     ...(userIds ? { userIds } : {}),
     origin: `${workflowId} #${info.activityId}${part ? ` ${part}` : ''}`,
+    queuedAt: Date.now(),
   };
 }
 
@@ -153,6 +158,8 @@ export interface NoticeActivityDeps {
   rules: Pick<Rules, 'ops' | 'robots'>;
   outbox: OutboxDeps;
   cardCallback: { type: 'STREAM' } | { type: 'HTTP'; routeKey: string };
+  /** The card templates: the notice card's (DINGTALK_NOTICE_CARD_TEMPLATE_ID; demo kdb-notice-card) for group cards. */
+  cardTemplates: { approval: string; notice?: string };
 }
 
 export function createNoticeActivities(deps: NoticeActivityDeps) {
@@ -172,10 +179,14 @@ export function createNoticeActivities(deps: NoticeActivityDeps) {
             await deps.dingtalk.sendRobotMessageOnce(channel.robot, { markdown: notice });
             break;
           case 'groupCard':
+            if (!deps.cardTemplates.notice)
+              throw new DingTalkRequestError(
+                'DINGTALK_NOTICE_CARD_TEMPLATE_ID is not set: group notices through the app robot need the notice card template',
+              );
             // Idempotent: the same outTrackId on every attempt; an existing card is updated, never shown twice.
             await deps.dingtalk.deliverCard({
               outTrackId: noticeOutTrackId(message.key),
-              cardTemplateId: noticeCardTemplateId,
+              cardTemplateId: deps.cardTemplates.notice,
               cardParamMap: noticeCardParams(notice),
               to: { groupId: channel.groupId },
               callbackType: deps.cardCallback.type,

@@ -14,6 +14,9 @@
  *
  * Notices go out through the one delivery path: the workflows call notifyUsers / notifyGroup (activities/dingtalk.ts),
  * which enqueue into the outbox workflows.
+ *
+ * Longer than the ~500-line guide: the three push features share their Kingdee paging and Schedule set-up here;
+ * splitting by feature is the next step when one of them grows.
  */
 import {
   type Client,

@@ -6,6 +6,9 @@
  * Nothing acts on what the person did not say: a text's bill number must be one of the sender's pending approvals,
  * and the person a 转交 / 加签 brings in is found in DingTalk (userId, mobile or name) before the decision is sent.
  * A refused card click never changes the card everyone sees: the answer goes to the clicking person's private `tip`.
+ *
+ * A little over the ~500-line guide: card clicks and text replies share the decide path and its answers, kept in
+ * one place so both channels answer alike.
  */
 import type { Logger } from '../common/logger';
 import type { ApprovalState, DecisionAction, DecisionInput } from '../workflows/contract';

@@ -18,6 +18,7 @@ import {
   formSchema,
   ingestionSchema,
   notificationSchema,
+  oaSchema,
   opsSchema,
   recurrenceProblem,
   stepSchema,
@@ -70,6 +71,8 @@ interface Pieces {
   opsGiven: boolean;
   /** The cashiers (确认付款); undefined when the section is invalid (already reported). */
   cashiers?: string[];
+  /** OA processes → Kingdee bills; undefined when the section is invalid (already reported). */
+  oa?: z.infer<typeof oaSchema>;
 }
 
 export function collectPieces(raw: Record<string, unknown>): Pieces {
@@ -112,6 +115,7 @@ export function collectPieces(raw: Record<string, unknown>): Pieces {
     digests: valid(digestsSchema.prefault({}), raw.digests),
     opsGiven: raw.ops !== undefined && raw.ops !== null,
     cashiers: raw.cashiers === undefined ? [] : valid(z.array(z.string()), raw.cashiers),
+    oa: valid(oaSchema.prefault({}), raw.oa),
   };
 }
 
@@ -147,6 +151,14 @@ export function crossCheck(s: Pieces): Problem[] {
     if (form.payment && s.cashiers !== undefined && s.cashiers.length === 0) {
       add(['forms', formId, 'payment'], 'nobody may 确认付款: list the cashiers (DingTalk userIds) under cashiers');
     }
+  }
+
+  for (const [code, process] of Object.entries(s.oa?.processes ?? {})) {
+    if (process.skipApproval || process.formId in s.chains) continue;
+    add(
+      ['oa', 'processes', code, 'skipApproval'],
+      `${process.formId} has no chain: bills from this OA process would wait for an approval nobody gives; add a chain for ${process.formId} or set skipApproval: true`,
+    );
   }
 
   const dayMs = s.calendar ? workingDayMs(s.calendar) : undefined;

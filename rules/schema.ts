@@ -7,12 +7,16 @@
  *
  * Checks that look at one value live here; checks between sections (undefined robots, timeout order, duplicate ids)
  * are in checks.ts, and reading the YAML and wording the errors in load.ts.
+ *
+ * Longer than the ~500-line guide on purpose: the one schema of the rules file, section after section, so the
+ * format has a single source of truth; value helpers live in fields.ts and calendar.ts.
  */
 import { z } from 'zod';
 import { describeStatus, documentStatusLabels, documentStatuses, type DocumentStatus } from '../domain/document';
 import { calendarSchema, singleDateSchema, weekdaySchema } from './calendar';
 import { conditionFields } from '../domain/watch-state';
 import { cardFields } from '../domain/texts/cards';
+import { oaInstanceFields, type OaFieldMapping, type OaMappingRules } from '../domain/oa-mapping';
 import {
   deadlinePlaceholderNames,
   unknownDeadlinePlaceholders,
@@ -584,6 +588,87 @@ export const digestsSchema = strict({
 });
 
 // ---------------------------------------------------------------------------------------------------------------
+// OA (钉钉审批) → Kingdee bills (docs/rules.md「钉钉审批生成金蝶单据」; mapping in domain/oa-mapping.ts)
+
+const oaFieldObjectSchema = strict({
+  component: nonEmptyText('component').optional(),
+  column: nonEmptyText('column').optional(),
+  value: z.union([z.string(), z.number()]).optional(),
+  instance: z.enum(oaInstanceFields).optional(),
+  ref: fieldKeySchema.optional(),
+  type: z.enum(['text', 'number', 'date']).default('text'),
+  values: z.record(z.string(), z.union([z.string(), z.number()]).transform(String)).optional(),
+  optional: z.boolean().default(false),
+}).transform(({ component, column, value, instance, ...rest }, ctx): OaFieldMapping => {
+  const given = [component, column, value, instance].filter((v) => v !== undefined).length;
+  if (given !== 1)
+    ctx.issues.push({ code: 'custom', input: rest, message: 'give exactly one of component, column, value, instance' });
+  const source =
+    component !== undefined
+      ? { component }
+      : column !== undefined
+        ? { column }
+        : value !== undefined
+          ? { value }
+          : { instance: instance ?? 'title' };
+  return { ...source, ...rest };
+});
+/** A field: `FCausa: 事由` (a form component, or in entries a table column), or the object form. */
+const oaFieldSchema = (shorthand: 'component' | 'column') =>
+  z.union([
+    z
+      .string()
+      .trim()
+      .min(1)
+      .transform((name): OaFieldMapping =>
+        shorthand === 'component'
+          ? { component: name, type: 'text', optional: false }
+          : { column: name, type: 'text', optional: false },
+      ),
+    oaFieldObjectSchema,
+  ]);
+export const oaProcessSchema = strict({
+  name: nonEmptyText('name'),
+  /** The Kingdee bill made from it (费用报销单 only, for now). */
+  formId: z.enum(['ER_ExpReimbursement']).default('ER_ExpReimbursement'),
+  /** true: DingTalk's approval stands — Submit and Audit at once; false (default): Submit, our chain approves. */
+  skipApproval: z.boolean().default(false),
+  employeeField: fieldKeySchema.default('FProposerID'),
+  header: z.record(fieldKeySchema, oaFieldSchema('component')).default({}),
+  entries: strict({
+    table: nonEmptyText('table').optional(),
+    entity: fieldKeySchema.default('FEntity'),
+    fields: z.record(fieldKeySchema, oaFieldSchema('column')),
+  }),
+  markerField: fieldKeySchema.default('FRemark'),
+}).transform((process, ctx): OaMappingRules & { name: string; skipApproval: boolean } => {
+  for (const [key, field] of Object.entries(process.header))
+    if ('column' in field)
+      ctx.issues.push({
+        code: 'custom',
+        input: field,
+        path: ['header', key],
+        message: 'column is for entries; use component',
+      });
+  if (!process.entries.table)
+    for (const [key, field] of Object.entries(process.entries.fields))
+      if ('column' in field)
+        ctx.issues.push({
+          code: 'custom',
+          input: field,
+          path: ['entries', 'fields', key],
+          message: 'column needs entries.table (the 明细 component)',
+        });
+  return { ...process, employeeKey: 'FSTAFFNUMBER' };
+});
+export const oaSchema = strict({
+  /** DingTalk process codes (PROC-…) → how their finished, agreed instances become Kingdee bills. */
+  processes: z.record(nonEmptyText('process code'), oaProcessSchema).default({}),
+  /** Whose name the result comment on the instance is posted in (default: the originator). */
+  commentAs: userIdSchema.optional(),
+});
+
+// ---------------------------------------------------------------------------------------------------------------
 // The whole file
 
 const rulesObjectSchema = strict({
@@ -604,6 +689,7 @@ const rulesObjectSchema = strict({
   deadlines: z.array(deadlineSchema).default([]),
   digests: digestsSchema.prefault({}),
   urgency: urgencySchema.prefault({}),
+  oa: oaSchema.prefault({}),
 });
 
 export const rulesSchema = rulesObjectSchema.transform((rules) => ({
@@ -638,3 +724,5 @@ export type PushTarget = z.infer<typeof pushTargetSchema>;
 export type WatchRule = z.infer<typeof watchSchema>;
 export type DeadlineRule = z.infer<typeof deadlineSchema>;
 export type Digests = z.infer<typeof digestsSchema>;
+export type OaRules = z.infer<typeof oaSchema>;
+export type OaProcessRules = z.infer<typeof oaProcessSchema>;

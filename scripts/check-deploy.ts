@@ -18,6 +18,8 @@
  *
  * Tools are pinned here and cached under the project's cache dir (KDB_CACHE_DIR); the first run needs the Go
  * module proxy, PyPI and (as root) Debian's packages, later runs none of them.
+ *
+ * Longer than the ~500-line guide: a flat list of independent checks, each a short function.
  */
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { createHash } from 'node:crypto';

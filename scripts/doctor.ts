@@ -7,6 +7,8 @@
  *   npm run doctor -- --test-card <DingTalk userId>    also deliver a test card with the configured template
  *
  * Exit code 1 when any check FAILs (WARNs alone exit 0).
+ *
+ * Longer than the ~500-line guide: a flat list of independent checks, each a short function with its fix.
  */
 import 'dotenv/config';
 import { parseArgs } from 'node:util';

@@ -2,6 +2,9 @@
  * The Temporal client of approval workflows: the one place that talks to them from outside (the API's card and
  * bot handlers, admin REST, ingestion activities, the doctor, tests): start, decide, query, list, admin actions,
  * health. Callers never build workflow ids, handler names or visibility queries themselves.
+ *
+ * Longer than the ~500-line guide: start, decide (with the journal hand-off), list and admin lookups of one
+ * workflow type; the list's visibility query and state mapping are the candidates to move out next.
  */
 import { ApplicationFailure } from '@temporalio/common';
 import {

@@ -7,3 +7,4 @@ export { deadlineWorkflow } from './deadline';
 export { approverDigestWorkflow, weeklyReportWorkflow } from './digest';
 export { paymentWorkflow } from './payment';
 export { expenseDraftWorkflow } from './expense-draft';
+export { oaImportWorkflow } from './oa-import';

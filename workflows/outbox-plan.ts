@@ -3,8 +3,8 @@
  * notices once by id, plan what to send now under the channel's limits, merge when busy, and settle a send's outcome.
  * workflows/outbox.ts keeps the state, runs the sends as activities and sleeps on durable timers until `wakeAt`.
  *
- * Pacing: a sliding window of `perWindow` messages per `windowMs`, counted when a send starts (a refused send
- * counts too: conservative); at most `maxInFlight` sends at once; work notices also at most `perRecipientPerDay`
+ * Pacing: a sliding window of `perWindow` messages per `windowMs`, counted from when a send starts until `windowMs`
+ * after it finished (settleSend with windowFromCompletion; a refused send counts too: conservative); at most `maxInFlight` sends at once; work notices also at most `perRecipientPerDay`
  * messages per person per DingTalk day. After a rate-limit refusal the whole channel waits (doubling backoff).
  *
  * Merge when busy: when more notices wait than the window lets out now (`pending > free`), each message carries
@@ -82,6 +82,7 @@ function laneOf(notice: QueuedNotice): string {
 function messageOf(items: readonly QueuedNotice[]): OutboxMessage {
   const first = items[0]!;
   const merged = mergedNotice(items);
+  const queuedAt = oldestQueuedAt(items);
   return {
     key: items.length === 1 ? first.id : `${first.id}+${items.length - 1}`,
     noticeIds: items.map((n) => n.id),
@@ -89,7 +90,16 @@ function messageOf(items: readonly QueuedNotice[]): OutboxMessage {
     text: merged.text,
     ...(first.userIds ? { userIds: [...first.userIds] } : {}),
     attempts: 0,
+    ...(queuedAt !== undefined ? { queuedAt } : {}),
   };
+}
+
+/** When the oldest of these (notices or messages) was enqueued, if any says. */
+export function oldestQueuedAt(items: ReadonlyArray<{ queuedAt?: number }>): number | undefined {
+  let oldest: number | undefined;
+  for (const item of items)
+    if (item.queuedAt !== undefined && (oldest === undefined || item.queuedAt < oldest)) oldest = item.queuedAt;
+  return oldest;
 }
 
 /** The longest head of `items` (at most `max`) whose merged text fits `maxBytes`; always at least one. */
@@ -112,6 +122,7 @@ export function planSends(state: OutboxState, now: number, pacing: NoticePacing,
   const messages: OutboxMessage[] = [];
   const dispatch = (message: OutboxMessage) => {
     message.attempts += 1;
+    message.dispatchedAt = now;
     messages.push(message);
     state.sentAt.push(now);
     free -= 1;
@@ -204,7 +215,17 @@ export function settleSend(
   outcome: SendOutcome,
   now: number,
   pacing: NoticePacing,
+  options: { windowFromCompletion?: boolean } = {},
 ): OutboxProblem | undefined {
+  // DingTalk counts a message in its minute when it arrives, which may be as late as its send finishes: from then
+  // on it counts in the window. (Counted from the start only, a message that reached DingTalk late could leave the
+  // window early, the next one go out too soon, and the robot be refused — and throttled for up to 10 minutes.)
+  if (options.windowFromCompletion) {
+    const index = message.dispatchedAt === undefined ? -1 : state.sentAt.indexOf(message.dispatchedAt);
+    if (index >= 0) state.sentAt.splice(index, 1);
+    state.sentAt.push(now);
+    state.sentAt.sort((a, b) => a - b);
+  }
   const giveUp = (problem: OutboxProblem['problem'], reason: string): OutboxProblem => {
     const entry: OutboxProblem = {
       key: message.key,

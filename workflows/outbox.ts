@@ -22,6 +22,7 @@ import {
   condition,
   continueAsNew,
   log,
+  patched,
   proxyActivities,
   setHandler,
   TimeoutFailure,
@@ -36,15 +37,22 @@ import {
   type OutboxMessage,
   type OutboxStatus,
 } from './contract';
-import { acceptNotices, newOutboxState, planSends, settleSend, type SendOutcome } from './outbox-plan';
+import { acceptNotices, newOutboxState, oldestQueuedAt, planSends, settleSend, type SendOutcome } from './outbox-plan';
+
+const oldest = (at: number | undefined) => (at !== undefined ? { oldestQueuedAt: at } : {});
 
 type NoticeActivities = ReturnType<typeof createNoticeActivities>;
+
+/** Patch: a send counts in the channel's window until `windowMs` after it finished (outbox-plan.ts settleSend). */
+const windowFromCompletionPatch = 'outbox-window-from-completion';
 
 /** Events per run before continue-as-new (a send is about six with its workflow tasks; far below the limits). */
 const historyEventsPerRun = 4_000;
 
 export async function outboxWorkflow(input: OutboxInput): Promise<void> {
   const { channel } = input;
+  // Runs that started before this patch keep counting sends in the window from their start only.
+  const windowFromCompletion = patched(windowFromCompletionPatch);
   let pacing = input.pacing;
   const state = newOutboxState(input.carry);
   const seen = new Set(state.recentIds);
@@ -79,6 +87,7 @@ export async function outboxWorkflow(input: OutboxInput): Promise<void> {
     ...(state.blockedUntil !== undefined ? { blockedUntil: state.blockedUntil } : {}),
     totals: state.totals,
     problems: state.problems,
+    ...oldest(oldestQueuedAt([...state.pending, ...state.retry])),
   }));
 
   const send = async (message: OutboxMessage): Promise<void> => {
@@ -89,7 +98,7 @@ export async function outboxWorkflow(input: OutboxInput): Promise<void> {
     } catch (err) {
       outcome = classify(err);
     }
-    const problem = settleSend(state, message, outcome, Date.now(), pacing);
+    const problem = settleSend(state, message, outcome, Date.now(), pacing, { windowFromCompletion });
     inFlight -= 1;
     news += 1;
     if (!problem) return;

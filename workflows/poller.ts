@@ -6,9 +6,13 @@
  * move forward exactly once per poll. As workflow state they are durable for free, each poll is an activity
  * (retried, visible in the Web UI), a push from Kingdee is just a Signal that makes the next poll happen now, and
  * continue-as-new keeps the history short. A Schedule would need that state stored somewhere else.
+ *
+ * A burst (month end): each poll reads one page (activities/ingestion.ts); when it comes back full (`next`), the
+ * next page is read at once instead of after the interval, so 1,000 new documents are two polls back to back.
+ * Histories recorded before paging never see `next` and replay as they ran.
  */
-import { condition, continueAsNew, proxyActivities, setHandler } from '@temporalio/workflow';
-import { pollNowSignal, type PollerInput, type PollResult } from './contract';
+import { condition, continueAsNew, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { pollNowSignal, type PollerInput, type PollPage, type PollResult } from './contract';
 import type { createActivities } from '../activities';
 
 type Activities = ReturnType<typeof createActivities>;
@@ -20,18 +24,25 @@ const { pollForm } = proxyActivities<Activities>({
 
 /** Polls per run before continue-as-new: a poll is a handful of events, so this stays far below history limits. */
 const pollsPerRun = 200;
+/** Patch: continue-as-new as soon as Temporal suggests it (a burst's seen set makes every poll's payload large). */
+const continueWhenSuggestedPatch = 'poller-continue-when-suggested';
 
 export async function pollerWorkflow(input: PollerInput): Promise<void> {
   let kicked = false;
   setHandler(pollNowSignal, () => {
     kicked = true;
   });
-  let { cursor, seen = [], lastStatus = {} } = input;
+  const { page: carriedPage, ...base } = input;
+  let { cursor, seen = [], lastStatus = {} } = base;
+  let page: PollPage | undefined = carriedPage;
   for (let poll = 0; poll < pollsPerRun; poll++) {
     kicked = false;
-    const result: PollResult = await pollForm({ ...input, cursor, seen, lastStatus });
+    const result: PollResult = await pollForm({ ...base, cursor, seen, lastStatus, ...(page ? { page } : {}) });
     ({ cursor, seen, lastStatus } = result);
+    page = result.next;
+    if (page) continue; // a full page: read the rest of the window now
+    if (workflowInfo().continueAsNewSuggested && patched(continueWhenSuggestedPatch)) break;
     await condition(() => kicked, input.intervalMs);
   }
-  await continueAsNew<typeof pollerWorkflow>({ ...input, cursor, seen, lastStatus });
+  await continueAsNew<typeof pollerWorkflow>({ ...base, cursor, seen, lastStatus, ...(page ? { page } : {}) });
 }

@@ -19,6 +19,9 @@
  *
  * Pure and deterministic (runs in the Temporal workflow sandbox): no I/O, no clock; base data and the day are
  * passed in.
+ *
+ * Longer than the ~500-line guide: one reading of a message, clause by clause; numbers, dates and matching are
+ * already apart (numbers.ts, dates.ts, match.ts).
  */
 import { findDates, dayOfIso, type DateMention } from './dates';
 import { findTerms, itemTerms, projectTerms, type BaseDataEntry, type TermIndex, type TermMention } from './match';

@@ -1,7 +1,8 @@
 /**
  * The DingTalk emulator's own surface — not part of DingTalk: the `/_emulator` API (cards and messages as JSON, a
- * person pressing a card button or writing to the bot, injecting and clearing faults) and the `/sandbox` inbox page
- * where a person can act as an approver. Faults never apply here (protocol.ts skips these paths).
+ * person pressing a card button or writing to the bot, injecting and clearing faults, usage and quotas) and the
+ * `/sandbox` inbox page where a person can act as an approver. Faults and quotas never apply here, nor are these
+ * calls counted (protocol.ts skips these paths).
  */
 import type { Express, Response } from 'express';
 import { EmulatorInputError } from './callbacks';
@@ -66,6 +67,38 @@ export function mountControl(app: Express, emulator: DingTalkEmulator): void {
   app.delete('/_emulator/faults', (_req, res) => {
     emulator.faults = [];
     res.status(204).end();
+  });
+
+  // Usage and quotas.
+  app.get('/_emulator/stats', (_req, res) => {
+    res.json(emulator.stats());
+  });
+  app.delete('/_emulator/stats', (req, res) => {
+    emulator.resetStats({ month: req.query.month === 'true' });
+    res.status(204).end();
+  });
+  app.put('/_emulator/stats/month', (req, res) => {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const counts: { api?: number; webhookStream?: number; free?: number } = {};
+    for (const key of ['api', 'webhookStream', 'free'] as const) {
+      const value = body[key];
+      if (value === undefined) continue;
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < 0)
+        return void res.status(400).json({ code: 'param.invalid', message: `${key} must be a whole number ≥ 0` });
+      counts[key] = value;
+    }
+    emulator.setMonthUsage(counts);
+    res.json(emulator.stats().month);
+  });
+  app.get('/_emulator/quotas', (_req, res) => {
+    res.json({ enabled: emulator.quotasEnabled, quotas: emulator.quotaConfig });
+  });
+  app.post('/_emulator/quotas', (req, res) => {
+    const body = (req.body ?? {}) as { enabled?: unknown };
+    if (typeof body.enabled !== 'boolean')
+      return void res.status(400).json({ code: 'param.invalid', message: 'body must be {"enabled": true|false}' });
+    emulator.setQuotasEnabled(body.enabled);
+    res.json({ enabled: emulator.quotasEnabled, quotas: emulator.quotaConfig });
   });
 
   // The sandbox inbox.

@@ -8,12 +8,15 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import type { Express, Request, Response } from 'express';
 import { bodyRecord, queryText, scalarText } from '../text';
-import type { DingTalkState } from './state';
+import type { DingTalkState, EmulatedTodo } from './state';
 
 /** Serves DingTalk's own paths on the app (`/_emulator` and `/sandbox` are left to control.ts, fault-free). */
 export function mountProtocol(app: Express, state: DingTalkState): void {
   app.use(async (req, res, next) => {
     if (req.path.startsWith('/_emulator') || req.path.startsWith('/sandbox')) return next();
+    // Counted, and refused when over the app's quota (state.ts admit), before anything else.
+    const refusal = state.admit(req);
+    if (refusal) return void res.status(refusal.status).json(refusal.body);
     const fault = state.takeFault(req.path);
     if (!fault) return next();
     if (fault.kind === 'latency') {
@@ -33,7 +36,7 @@ export function mountProtocol(app: Express, state: DingTalkState): void {
     }
     if (oldApi) res.json({ errcode: 90018, errmsg: '当前请求过于频繁，请稍后再试', request_id: randomUUID() });
     else
-      res.status(429).json({
+      res.status(403).json({
         code: 'Forbidden.AccessDenied.QpsLimitForApi',
         message: '请求过于频繁，已被限流',
         requestid: randomUUID(),
@@ -137,6 +140,7 @@ export function mountProtocol(app: Express, state: DingTalkState): void {
     const dayAgo = Date.now() - 24 * 3600_000;
     for (const userId of userIds) {
       if (!state.seed.users.some((u) => u.userId === userId)) continue; // invalid users are skipped, as DingTalk does
+      const withinCap = state.takeWorkNotice(clientId, userId); // past 500 a day: dropped silently (state.ts)
       const duplicate = state.messages.some(
         (m) =>
           m.kind === 'workNotification' &&
@@ -155,7 +159,11 @@ export function mountProtocol(app: Express, state: DingTalkState): void {
         text,
         body: body.msg,
         at: Date.now(),
-        ...(duplicate ? { dropped: true } : {}),
+        ...(duplicate
+          ? { dropped: true, dropReason: 'duplicate' as const }
+          : withinCap
+            ? {}
+            : { dropped: true, dropReason: 'dailyCap' as const }),
       });
     }
     res.json({ errcode: 0, errmsg: 'ok', task_id: Math.floor(Math.random() * 1e9), request_id: randomUUID() });
@@ -177,12 +185,8 @@ export function mountProtocol(app: Express, state: DingTalkState): void {
         });
       }
     }
-    const window = state.robotLimit;
-    const sent = (state.robotSends.get(robot.accessToken) ?? []).filter((t) => t > Date.now() - window.minuteMs);
-    if (sent.length >= window.perMinute)
-      return void res.json({ errcode: 130101, errmsg: `send too fast, exceed ${window.perMinute} times per minute` });
-    sent.push(Date.now());
-    state.robotSends.set(robot.accessToken, sent);
+    const tooFast = state.takeRobotSend(robot.accessToken); // 130101 past 20 a minute (state.ts)
+    if (tooFast) return void res.json(tooFast);
     const body = (req.body ?? {}) as { msgtype?: string } & Record<string, unknown>;
     if (!body.msgtype) return void res.json({ errcode: 40035, errmsg: '缺少参数 msgtype' });
     const { title, text } = renderMsg(body);
@@ -219,7 +223,7 @@ export function mountProtocol(app: Express, state: DingTalkState): void {
 
   // New API (token header; HTTP 400 with {code, message}).
   const newApi = (
-    method: 'post' | 'put',
+    method: 'post' | 'put' | 'get' | 'delete',
     path: string,
     handler: (req: Request, res: Response, clientId: string) => void,
   ) =>
@@ -301,6 +305,129 @@ export function mountProtocol(app: Express, state: DingTalkState): void {
     card.cardParamMap = body.cardUpdateOptions?.updateCardDataByKey ? { ...card.cardParamMap, ...next } : next;
     card.updatedAt = Date.now();
     res.json({ success: true, result: true });
+  });
+  // 待办 (todo_1_0, reference §9.3): people by unionId; sourceId is the creator's idempotency key.
+  const todoView = (t: EmulatedTodo) => ({
+    id: t.id,
+    subject: t.subject,
+    ...(t.description !== undefined ? { description: t.description } : {}),
+    ...(t.dueTime !== undefined ? { dueTime: t.dueTime } : {}),
+    done: t.done,
+    executorIds: t.executorIds,
+    participantIds: t.participantIds,
+    ...(t.detailUrl ? { detailUrl: t.detailUrl } : {}),
+    ...(t.sourceId !== undefined ? { sourceId: t.sourceId } : {}),
+    ...(t.priority !== undefined ? { priority: t.priority } : {}),
+    creatorId: t.creatorId,
+    modifierId: t.creatorId,
+    createdTime: t.createdTime,
+    modifiedTime: t.modifiedTime,
+    ...(t.finishTime !== undefined ? { finishTime: t.finishTime } : {}),
+    bizTag: 'kdb',
+    requestId: randomUUID(),
+  });
+  const todoOwner = (req: Request, res: Response): string | undefined => {
+    const unionId = String(req.params.unionId ?? '');
+    if (!state.userIdOfUnion(unionId)) {
+      bad(res, 'param.unionIdNotExist', `用户 ${unionId} 不存在`);
+      return undefined;
+    }
+    const operator = typeof req.query.operatorId === 'string' ? req.query.operatorId : '';
+    if (!operator) {
+      bad(res, 'MissingoperatorId', 'operatorId is mandatory for this action.');
+      return undefined;
+    }
+    if (!state.userIdOfUnion(operator)) {
+      bad(res, 'param.operatorIdNotExist', `操作人 ${operator} 不存在`);
+      return undefined;
+    }
+    return unionId;
+  };
+  const todoOf = (req: Request, res: Response, unionId: string): EmulatedTodo | undefined => {
+    const todo = state.todos.get(String(req.params.taskId ?? ''));
+    if (!todo || todo.deleted || (todo.unionId !== unionId && !todo.executorIds.includes(unionId))) {
+      bad(res, 'todoTaskNotExist', '待办不存在', 404);
+      return undefined;
+    }
+    return todo;
+  };
+  newApi('post', '/v1.0/todo/users/:unionId/tasks', (req, res, clientId) => {
+    const unionId = todoOwner(req, res);
+    if (!unionId) return;
+    const body = bodyRecord(req.body);
+    if (typeof body.subject !== 'string' || body.subject.trim() === '')
+      return void bad(res, 'MissingSubject', 'subject is mandatory for this action.');
+    if (body.dueTime !== undefined && typeof body.dueTime !== 'number')
+      return void bad(res, 'InvalidParameter', 'dueTime 必须是毫秒时间戳');
+    const ids = (value: unknown) => (Array.isArray(value) ? value.map(String) : []);
+    const executorIds = ids(body.executorIds);
+    const unknown = [...executorIds, ...ids(body.participantIds)].find((id) => !state.userIdOfUnion(id));
+    if (unknown) return void bad(res, 'param.unionIdNotExist', `用户 ${unknown} 不存在`);
+    const sourceId = typeof body.sourceId === 'string' && body.sourceId ? body.sourceId : undefined;
+    const existing = sourceId
+      ? [...state.todos.values()].find(
+          (t) => t.sourceId === sourceId && t.clientId === clientId && t.unionId === unionId && !t.deleted,
+        )
+      : undefined;
+    if (existing) return void res.json(todoView(existing));
+    const now = Date.now();
+    const detailUrl = body.detailUrl as { appUrl?: unknown; pcUrl?: unknown } | undefined;
+    const todo: EmulatedTodo = {
+      id: `task${randomUUID().replace(/-/g, '').slice(0, 20)}`,
+      unionId,
+      userId: state.userIdOfUnion(unionId),
+      clientId,
+      creatorId: typeof req.query.operatorId === 'string' ? req.query.operatorId : unionId,
+      subject: body.subject,
+      ...(typeof body.description === 'string' ? { description: body.description } : {}),
+      ...(typeof body.dueTime === 'number' ? { dueTime: body.dueTime } : {}),
+      executorIds: executorIds.length > 0 ? executorIds : [unionId],
+      participantIds: ids(body.participantIds),
+      ...(detailUrl && typeof detailUrl === 'object'
+        ? {
+            detailUrl: {
+              ...(typeof detailUrl.appUrl === 'string' ? { appUrl: detailUrl.appUrl } : {}),
+              ...(typeof detailUrl.pcUrl === 'string' ? { pcUrl: detailUrl.pcUrl } : {}),
+            },
+          }
+        : {}),
+      ...(sourceId ? { sourceId } : {}),
+      ...(typeof body.priority === 'number' ? { priority: body.priority } : {}),
+      done: false,
+      deleted: false,
+      createdTime: now,
+      modifiedTime: now,
+    };
+    state.todos.set(todo.id, todo);
+    res.json(todoView(todo));
+  });
+  newApi('get', '/v1.0/todo/users/:unionId/tasks/:taskId', (req, res) => {
+    const unionId = todoOwner(req, res);
+    const todo = unionId && todoOf(req, res, unionId);
+    if (todo) res.json(todoView(todo));
+  });
+  newApi('put', '/v1.0/todo/users/:unionId/tasks/:taskId', (req, res) => {
+    const unionId = todoOwner(req, res);
+    const todo = unionId && todoOf(req, res, unionId);
+    if (!todo) return;
+    const body = bodyRecord(req.body);
+    if (typeof body.subject === 'string' && body.subject.trim() !== '') todo.subject = body.subject;
+    if (typeof body.description === 'string') todo.description = body.description;
+    if (typeof body.dueTime === 'number') todo.dueTime = body.dueTime;
+    if (typeof body.done === 'boolean') {
+      if (body.done && !todo.done) todo.finishTime = Date.now();
+      todo.done = body.done;
+    }
+    todo.modifiedTime = Date.now();
+    res.json({ result: true, requestId: randomUUID() });
+  });
+  newApi('delete', '/v1.0/todo/users/:unionId/tasks/:taskId', (req, res) => {
+    const unionId = todoOwner(req, res);
+    const todo = unionId && todoOf(req, res, unionId);
+    if (!todo) return;
+    todo.deleted = true;
+    todo.modifiedTime = Date.now();
+    res.json({ result: true, requestId: randomUUID() });
   });
   // 搜索用户userId: userIds only (names come from /topapi/v2/user/get), paged by offset and size.
   newApi('post', '/v1.0/contact/users/search', (req, res) => {

@@ -15,17 +15,29 @@ import express from 'express';
 import { clickCard, messageBot } from './callbacks';
 import { mountControl } from './control';
 import { mountErrorAnswers, mountProtocol } from './protocol';
+import { EmulatedOa, mountOa } from './oa';
 import { loadDingTalkSeed } from './seed';
 import { DingTalkState, type DingTalkEmulatorOptions, type EmulatedCard } from './state';
 import { createStreamGateway, type StreamGateway } from './stream-gateway';
 
 export { EmulatorInputError } from './callbacks';
-export type { DingTalkEmulatorOptions, DingTalkFault, EmulatedCard, EmulatedMessage } from './state';
+export type {
+  DingTalkEmulatorOptions,
+  DingTalkFault,
+  DingTalkQuotas,
+  DingTalkStats,
+  EmulatedCard,
+  EmulatedMessage,
+} from './state';
 
 /** The emulator's state with DingTalk's APIs, the Stream gateway, the control API and the sandbox on 127.0.0.1. */
 export class DingTalkEmulator extends DingTalkState {
   private server?: http.Server;
   private gateway?: StreamGateway;
+  /** OA 审批: templates, instances, bpms_instance_change events over Stream (oa.ts). */
+  readonly oa = new EmulatedOa(this, (clientId, data, headers) =>
+    this.gateway ? this.gateway.push(clientId, '*', data, 5_000, headers) : Promise.reject(new Error('not listening')),
+  );
   baseUrl = '';
   port = 0;
 
@@ -36,6 +48,7 @@ export class DingTalkEmulator extends DingTalkState {
       server: this.server,
       apps: this.seed.apps,
       publicHost: () => `127.0.0.1:${this.port}`,
+      meter: (clientId, what) => this.countStream(clientId, what),
     });
     this.routesOn(app, this.gateway);
     await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
@@ -80,6 +93,7 @@ export class DingTalkEmulator extends DingTalkState {
     app.use(express.urlencoded({ extended: false, limit: '64kb' }));
     mountProtocol(app, this);
     mountControl(app, this);
+    mountOa(app, this, this.oa);
     mountErrorAnswers(app);
   }
 }

@@ -1,7 +1,9 @@
 /**
  * DingTalk's Stream gateway, as the `dingtalk-stream` client sees it: POST /v1.0/gateway/connections/open hands out
  * a one-time ticket and the WebSocket endpoint (same host and port); frames are JSON with a string `data`; the
- * client ACKs with the frame's messageId, and `push()` resolves with that ACK's data.
+ * client ACKs with the frame's messageId, and `push()` resolves with that ACK's data. Every connection opened and
+ * every frame pushed is reported to `meter` (the state's usage: Stream messages count towards DingTalk's monthly
+ * Webhook&Stream quota).
  */
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
@@ -10,16 +12,32 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 
 export interface StreamGateway {
   router: express.Router;
-  push(clientId: string, topic: string, data: unknown, timeoutMs?: number): Promise<unknown>;
+  /** `event`: an EVENT frame (topic `*`, the event headers) instead of a CALLBACK. */
+  push(
+    clientId: string,
+    topic: string,
+    data: unknown,
+    timeoutMs?: number,
+    event?: StreamEventHeaders,
+  ): Promise<unknown>;
   isConnected(clientId: string): boolean;
   dropConnections(): void;
   close(): void;
+}
+
+/** The headers DingTalk adds to an EVENT frame (reference §6.2). */
+export interface StreamEventHeaders {
+  eventType: string;
+  eventId: string;
+  eventCorpId: string;
 }
 
 export function createStreamGateway(options: {
   server: http.Server;
   apps: Array<{ clientId: string; clientSecret: string }>;
   publicHost: () => string;
+  /** Usage: a connection opened by an app, a frame pushed to it. */
+  meter?: (clientId: string, what: 'open' | { topic: string }) => void;
 }): StreamGateway {
   const tickets = new Map<string, string>(); // ticket → clientId
   const sockets = new Map<string, Set<WebSocket>>();
@@ -67,6 +85,7 @@ export function createStreamGateway(options: {
         .json({ code: 'invalidClientIdOrSecret', message: '无效的clientId或者clientSecret', requestid: randomUUID() });
       return;
     }
+    options.meter?.(app.clientId, 'open');
     const ticket = randomUUID();
     tickets.set(ticket, app.clientId);
     res.json({ endpoint: `ws://${options.publicHost()}/connect`, ticket });
@@ -75,10 +94,11 @@ export function createStreamGateway(options: {
   return {
     router,
     isConnected: (clientId) => (sockets.get(clientId)?.size ?? 0) > 0,
-    push(clientId, topic, data, timeoutMs = 5_000) {
+    push(clientId, topic, data, timeoutMs = 5_000, event) {
       const candidates = [...(sockets.get(clientId) ?? [])];
       const socket = candidates[Math.floor(Math.random() * candidates.length)];
       if (!socket) return Promise.reject(new Error(`no Stream connection for app ${clientId}`));
+      options.meter?.(clientId, { topic });
       const messageId = randomUUID();
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => {
@@ -92,8 +112,9 @@ export function createStreamGateway(options: {
         socket.send(
           JSON.stringify({
             specVersion: '1.0',
-            type: 'CALLBACK',
+            type: event ? 'EVENT' : 'CALLBACK',
             headers: {
+              ...(event ? { ...event, eventBornTime: String(Date.now()), eventUnifiedAppId: clientId } : {}),
               appId: clientId,
               connectionId: 'emulator',
               contentType: 'application/json',

@@ -143,6 +143,43 @@ const departmentResult = z.object({
 });
 
 /** A department as the people lookup shows it. */
+const processInstanceAnswer = z.object({
+  result: z
+    .object({
+      title: z.string().optional(),
+      status: z.string(),
+      result: z.string().optional(),
+      businessId: z.string().optional(),
+      originatorUserId: z.string(),
+      originatorDeptId: z.string().optional(),
+      originatorDeptName: z.string().optional(),
+      createTime: z.string().optional(),
+      finishTime: z.string().optional(),
+      formComponentValues: z
+        .array(
+          z
+            .object({
+              id: z.string().optional(),
+              name: z.string().optional(),
+              value: z.string().optional(),
+              componentType: z.string().optional(),
+              extValue: z.string().optional(),
+            })
+            .passthrough(),
+        )
+        .default([]),
+      operationRecords: z
+        .array(
+          z
+            .object({ userId: z.string().optional(), type: z.string().optional(), remark: z.string().optional() })
+            .passthrough(),
+        )
+        .default([]),
+    })
+    .passthrough(),
+});
+export type DingTalkProcessInstance = z.infer<typeof processInstanceAnswer>['result'] & { processInstanceId: string };
+
 export interface DingTalkDepartment {
   deptId: number;
   name: string;
@@ -383,6 +420,28 @@ export class DingTalkClient {
       if (err instanceof DingTalkRequestError && /NotExist|NotFound/i.test(String(err.code))) return;
       throw err;
     }
+  }
+
+  // ── OA 审批 (workflow_1_0; reference §9) ──────────────────────────────────────────────────────────────────
+
+  /** An approval instance (new API GetProcessInstance): status, result, originator, form values, records. */
+  async getProcessInstance(processInstanceId: string): Promise<DingTalkProcessInstance> {
+    const data = await this.newApi(
+      'workflow',
+      'get',
+      `/v1.0/workflow/processInstances?processInstanceId=${encodeURIComponent(processInstanceId)}`,
+      undefined,
+    );
+    return { processInstanceId, ...processInstanceAnswer.parse(data).result };
+  }
+
+  /** A comment (评论) on an instance, in `commentUserId`'s name. No idempotency key: callers check the records. */
+  async addProcessInstanceComment(input: {
+    processInstanceId: string;
+    text: string;
+    commentUserId: string;
+  }): Promise<void> {
+    await this.newApi('workflow', 'post', '/v1.0/workflow/processInstances/comments', input);
   }
 
   async registerCardCallback(input: { routeKey: string; url: string; apiSecret?: string }): Promise<void> {

@@ -46,6 +46,24 @@ class ConfigurableDWClient extends DWClient {
     (this as unknown as { dw_url: string }).dw_url = `${endpoint}?ticket=${encodeURIComponent(ticket)}`;
     return this;
   }
+
+  /** EVENT frames handled asynchronously, ACKed when handled (the package ACKs at once with a sync answer). */
+  eventHandler?: (message: DWClientDownStream) => Promise<'SUCCESS' | 'LATER'>;
+  override onEvent(message: DWClientDownStream): void {
+    if (!this.eventHandler) return super.onEvent(message);
+    const handler = this.eventHandler;
+    void (async () => {
+      const status = await handler(message).catch(() => 'LATER' as const);
+      this.send(message.headers.messageId, { status, message: status === 'SUCCESS' ? 'OK' : 'retry later' });
+    })();
+  }
+}
+
+/** An EVENT frame (reference §6.2, §6.7): type from the headers, the business fields from `data`. */
+export interface StreamEvent {
+  eventType: string;
+  eventId?: string;
+  data: Record<string, unknown>;
 }
 
 export interface StreamListener {
@@ -76,6 +94,8 @@ export async function startStreamListener(options: {
   openConnectionUrl: string;
   onCardCallback: (click: CardClickPayload) => Promise<CardCallbackResponse>;
   onBotMessage: (message: BotTextMessage) => Promise<void>;
+  /** EVENT frames (e.g. bpms_instance_change); LATER (or a throw) asks DingTalk to deliver it again. */
+  onEvent?: (event: StreamEvent) => Promise<'SUCCESS' | 'LATER'>;
   /** What was already received (the service's is durable: the same message is acted on once, across restarts). */
   replayGuard?: ReplayGuard;
   logger?: Logger;
@@ -131,6 +151,21 @@ export async function startStreamListener(options: {
     })();
   });
   client.registerAllEventListener(() => ({ status: 'SUCCESS' as never }));
+  const onEvent = options.onEvent;
+  if (onEvent)
+    client.eventHandler = async (message) => {
+      const data = frameJson(message.data, log, 'event');
+      const headers = message.headers as DWClientDownStream['headers'] & { eventType?: string; eventId?: string };
+      if (typeof data !== 'object' || data === null || Array.isArray(data) || !headers.eventType) return 'SUCCESS';
+      return onEvent({
+        eventType: headers.eventType,
+        ...(headers.eventId ? { eventId: headers.eventId } : {}),
+        data: data as Record<string, unknown>,
+      }).catch((err: unknown) => {
+        log.error({ err, eventType: headers.eventType }, 'event handling failed: DingTalk will deliver it again');
+        return 'LATER' as const;
+      });
+    };
   await client.connect();
   return {
     connected: () => client.connected,

@@ -5,6 +5,8 @@
  * signatures — or, where it is well-formed and correctly signed, comes from someone who may not act (an applicant,
  * an unknown user), so nothing it asks for may happen. The only well-formed pushes are hints for the polled form,
  * which make the poller read Kingdee again (and find nothing new).
+ *
+ * Longer than the ~500-line guide: a catalogue of input generators, one per kind of bad input.
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { DingTalkCallbackCrypto } from '../../integrations/dingtalk/callback-crypto';

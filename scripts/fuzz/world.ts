@@ -88,6 +88,8 @@ export async function startFuzzWorld(options: {
     DINGTALK_AGENT_ID: '3000001',
     DINGTALK_CALLBACK_MODE: 'stream',
     DINGTALK_CARD_CALLBACK_SECRET: fuzzSecrets.cardRoute,
+    DINGTALK_CARD_TEMPLATE_ID: 'kdb-approval-card',
+    DINGTALK_NOTICE_CARD_TEMPLATE_ID: 'kdb-notice-card',
     DINGTALK_EVENT_TOKEN: fuzzSecrets.eventToken,
     DINGTALK_EVENT_AES_KEY: fuzzSecrets.eventAesKey,
     DINGTALK_ROBOTS: JSON.stringify(

@@ -12,7 +12,7 @@ import { silentLogger } from '../../common/logger';
 import { loadSeed } from '../../emulators/kingdee/seed';
 import { loadSettings, type Settings } from '../../config/env';
 import type { Rules } from '../../rules';
-import type { DingTalkEmulator } from '../../emulators/dingtalk/server';
+import type { DingTalkEmulator, DingTalkQuotas } from '../../emulators/dingtalk/server';
 import type { KingdeeEmulator } from '../../emulators/kingdee/server';
 import { startService, type RunningService } from '../../workers/service';
 import {
@@ -70,13 +70,18 @@ export async function startWorld(options: {
   temporalAddress?: string;
   /** DATA_DIR of the service (the decision journal lives there); default the settings' default. */
   dataDir?: string;
+  /** DingTalk's quotas scaled for the test (they are enforced by default; never lift them in a test of the product). */
+  dingtalkQuotas?: Partial<DingTalkQuotas>;
+  /** Rows per poll page (default 500), to see a burst paged with few documents. */
+  pollPageSize?: number;
 }): Promise<World> {
   const acctId = `test${randomUUID().replace(/-/g, '').slice(0, 12)}`;
   const seed = loadSeed();
   const kingdee = await startTestKingdee({ seed: { ...seed, accounts: [{ ...seed.accounts[0]!, acctId }] } });
-  const dingtalk = await startTestDingTalk(
-    options.robotMinuteMs ? { robotLimit: { perMinute: 20, minuteMs: options.robotMinuteMs } } : {},
-  );
+  const dingtalk = await startTestDingTalk({
+    ...(options.robotMinuteMs ? { robotLimit: { perMinute: 20, minuteMs: options.robotMinuteMs } } : {}),
+    ...(options.dingtalkQuotas ? { quotas: options.dingtalkQuotas } : {}),
+  });
   const settings = loadSettings({
     KINGDEE_BASE_URL: kingdee.baseUrl,
     KINGDEE_ACCT_ID: acctId,
@@ -91,6 +96,8 @@ export async function startWorld(options: {
     DINGTALK_ROBOTS: JSON.stringify(demoRobots(dingtalk)),
     DINGTALK_CALLBACK_MODE: options.callbackMode ?? 'stream',
     DINGTALK_CARD_CALLBACK_SECRET: 'route-secret',
+    DINGTALK_CARD_TEMPLATE_ID: 'kdb-approval-card',
+    DINGTALK_NOTICE_CARD_TEMPLATE_ID: 'kdb-notice-card',
     ADMIN_TOKEN: adminToken,
     KINGDEE_PUSH_SECRET: pushSecret,
     API_PORT: '0',
@@ -107,6 +114,7 @@ export async function startWorld(options: {
       rules: options.rules,
       pollers: options.pollers ?? false,
       ...(options.robotMinuteMs ? { noticeMinuteMs: options.robotMinuteMs } : {}),
+      ...(options.pollPageSize ? { pollPageSize: options.pollPageSize } : {}),
       ...(options.wrapActivities ? { wrapActivities: options.wrapActivities } : {}),
     });
   const connectCallbacks = async (running: RunningService) => {

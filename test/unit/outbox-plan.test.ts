@@ -274,3 +274,22 @@ describe('merged wording', () => {
     expect(mixed.text).toContain('2. 审批超时升级：X');
   });
 });
+
+describe('pacing by arrival', () => {
+  it('counts a send in the window until a minute after it finished, so a slow send never lets the 21st go early', () => {
+    const { state, seen } = withNotices(1);
+    const opts = { windowFromCompletion: true };
+    // The first send is slow: it reaches DingTalk (and finishes) 5 s after it started; the next 19 are quick.
+    const [first] = planSends(state, t0, robot, 0).messages;
+    settleSend(state, first!, { kind: 'sent' }, t0 + 5_000, robot, opts);
+    for (let i = 1; i <= 20; i++) {
+      acceptNotices(state, seen, [notice(i + 1)]);
+      if (i === 20) break;
+      const [message] = planSends(state, t0 + 5_000 + i, robot, 0).messages;
+      settleSend(state, message!, { kind: 'sent' }, t0 + 5_000 + i, robot, opts);
+    }
+    // A minute after the first started, DingTalk still counts it: the 21st waits until a minute after it finished.
+    expect(planSends(state, t0 + minute, robot, 0)).toEqual({ messages: [], wakeAt: t0 + 5_000 + minute });
+    expect(planSends(state, t0 + 5_000 + minute, robot, 0).messages).toHaveLength(1);
+  });
+});

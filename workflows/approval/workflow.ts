@@ -18,6 +18,10 @@
  * Over the ~500-line guide: what remains is the flow itself — resumable phases, the decision handlers, parking in
  * needs-attention — which reads best in one place; the decision rules (decisions.ts), cards, notices, the failure
  * classification and ops alert (attention.ts), texts and overview are apart.
+ *
+ * Longer than the ~500-line guide: the flow and its side effects in phases (plan, steps, write-back, attention,
+ * finish, close). Rules, cards, overview, notices, attention and 待办 are already apart; the step loop with its
+ * timers is the next piece to move out.
  */
 import {
   ActivityFailure,

@@ -1,0 +1,213 @@
+/**
+ * What a scenario left behind, per document: audits in Kingdee's document history, the approval cards DingTalk
+ * holds (one per step and approver, none left pending or "processing"), the notices (the applicant's work
+ * notification and the cashier group's follow-up, each exactly once: merged messages count for every bill they
+ * name, and duplicates DingTalk dropped count as duplicates), the approval workflows as Temporal lists them
+ * (ExecutionStatus and ApprovalStage), and the messages to the ops group.
+ */
+import { Client, Connection, type WorkflowExecutionInfo } from '@temporalio/client';
+import { ApprovalStage, KingdeeBillNo } from '../../workflows/search-attributes';
+import type { Card } from './actors';
+import { http, namespace } from './world';
+
+export interface Submitted {
+  billNo: string;
+  amount: number;
+}
+
+interface KingdeeDocument {
+  billNo: string;
+  status: string;
+  history: Array<{ operation: string }>;
+}
+
+interface Message {
+  kind: string;
+  userId?: string;
+  groupId?: string;
+  title?: string;
+  text: string;
+  at: number;
+  dropped?: boolean;
+}
+
+/** Counts that must be zero for the scenario to pass. */
+export interface MustBeZero {
+  auditedTwice: number;
+  auditedNever: number;
+  cardsDuplicated: number;
+  cardsMissing: number;
+  cardsStale: number;
+  noticesDuplicated: number;
+  noticesMissing: number;
+  workflowsFailed: number;
+  workflowsStuck: number;
+}
+
+export interface Counts extends MustBeZero {
+  documents: number;
+  auditedOnce: number;
+  opsAlerts: number;
+  /** Bills behind each non-zero count, for the report. */
+  examples: Record<string, string[]>;
+}
+
+const expectedSteps = (doc: Submitted): Array<{ stepId: string; userId: string }> => [
+  { stepId: 'dept-manager', userId: 'lisi' },
+  { stepId: 'finance-manager', userId: 'wangwu' },
+  ...(doc.amount > 50_000 ? [{ stepId: 'cfo', userId: 'zhaoliu' }] : []),
+];
+
+const audits = (doc: KingdeeDocument) =>
+  doc.history.filter((h) => h.operation === 'Audit' || h.operation === 'WorkflowAudit').length;
+
+/** How many times each bill is named by these messages (a merged message names several). */
+function mentions(messages: readonly Message[], billNos: readonly string[]): Map<string, number> {
+  const result = new Map<string, number>(billNos.map((b) => [b, 0]));
+  for (const message of messages) {
+    const text = `${message.title ?? ''}\n${message.text}`;
+    for (const billNo of billNos) if (text.includes(billNo)) result.set(billNo, result.get(billNo)! + 1);
+  }
+  return result;
+}
+
+export interface Snapshot {
+  documents: KingdeeDocument[];
+  cards: Card[];
+  cashier: Message[];
+  applicant: Message[];
+  ops: Message[];
+  runs: Map<string, { status: string; stage?: string }[]>;
+}
+
+export async function snapshot(
+  urls: { kingdee: string; dingtalk: string },
+  temporalAddress: string,
+): Promise<Snapshot> {
+  const [documents, cards, cashier, applicant, ops] = await Promise.all([
+    http<KingdeeDocument[]>('GET', `${urls.kingdee}/_emulator/documents`),
+    http<Card[]>('GET', `${urls.dingtalk}/_emulator/cards`),
+    http<Message[]>('GET', `${urls.dingtalk}/_emulator/messages?groupId=cidCashier`),
+    http<Message[]>('GET', `${urls.dingtalk}/_emulator/messages?userId=zhangsan`),
+    http<Message[]>('GET', `${urls.dingtalk}/_emulator/messages?groupId=cidOps`),
+  ]);
+  return { documents, cards, cashier, applicant, ops, runs: await approvalRuns(temporalAddress) };
+}
+
+/** Every approval workflow run by bill number (newest first), as Temporal's visibility lists them. */
+async function approvalRuns(address: string): Promise<Map<string, { status: string; stage?: string }[]>> {
+  const connection = await Connection.connect({ address, connectTimeout: 5_000 });
+  try {
+    const client = new Client({ connection, namespace });
+    const infos: WorkflowExecutionInfo[] = [];
+    await client.withDeadline(Date.now() + 30_000, async () => {
+      for await (const info of client.workflow.list({ query: 'WorkflowType="approvalWorkflow"' })) infos.push(info);
+    });
+    infos.sort((a, b) => b.startTime.getTime() - a.startTime.getTime());
+    const runs = new Map<string, { status: string; stage?: string }[]>();
+    for (const info of infos) {
+      const billNo = info.typedSearchAttributes.get(KingdeeBillNo);
+      if (!billNo) continue;
+      const list = runs.get(billNo) ?? [];
+      list.push({ status: info.status.name, stage: info.typedSearchAttributes.get(ApprovalStage) });
+      runs.set(billNo, list);
+    }
+    return runs;
+  } finally {
+    await connection.close();
+  }
+}
+
+/** Whether a bill is done everywhere: audited, its workflow completed, its cards decided, both notices there. */
+export function finished(snap: Snapshot, doc: Submitted): boolean {
+  const kd = snap.documents.find((d) => d.billNo === doc.billNo);
+  const latest = snap.runs.get(doc.billNo)?.[0];
+  const cards = snap.cards.filter((c) => c.cardParamMap.billNo === doc.billNo);
+  return (
+    !!kd &&
+    audits(kd) > 0 &&
+    latest?.status === 'COMPLETED' &&
+    cards.length >= expectedSteps(doc).length &&
+    cards.every((c) => !['pending', 'processing'].includes(c.cardParamMap.status ?? '')) &&
+    mentions(snap.cashier, [doc.billNo]).get(doc.billNo)! > 0 &&
+    mentions(snap.applicant, [doc.billNo]).get(doc.billNo)! > 0
+  );
+}
+
+export function count(snap: Snapshot, docs: readonly Submitted[], since: number): Counts {
+  const billNos = docs.map((d) => d.billNo);
+  const examples: Record<string, string[]> = {};
+  const note = (key: string, billNo: string) => (examples[key] ??= []).push(billNo);
+  const counts: Counts = {
+    documents: docs.length,
+    auditedOnce: 0,
+    auditedTwice: 0,
+    auditedNever: 0,
+    cardsDuplicated: 0,
+    cardsMissing: 0,
+    cardsStale: 0,
+    noticesDuplicated: 0,
+    noticesMissing: 0,
+    workflowsFailed: 0,
+    workflowsStuck: 0,
+    opsAlerts: snap.ops.filter((m) => m.at >= since).length,
+    examples,
+  };
+  const cashier = mentions(snap.cashier, billNos);
+  const applicant = mentions(
+    snap.applicant.filter((m) => m.kind === 'workNotification'),
+    billNos,
+  );
+  for (const m of snap.ops.filter((m) => m.at >= since)) note('opsAlerts', (m.title ?? m.text).slice(0, 120));
+  /** Add `n` to a must-be-zero count and note the bill (and detail) behind it. */
+  const flag = (key: keyof MustBeZero, what: string, n = 1) => {
+    counts[key] += n;
+    note(key, what);
+  };
+  for (const doc of docs) {
+    const kd = snap.documents.find((d) => d.billNo === doc.billNo);
+    const n = kd ? audits(kd) : 0;
+    if (n === 1) counts.auditedOnce += 1;
+    else if (n === 0) flag('auditedNever', doc.billNo);
+    else flag('auditedTwice', `${doc.billNo}×${n}`);
+
+    const cards = snap.cards.filter((c) => c.cardParamMap.billNo === doc.billNo);
+    for (const step of expectedSteps(doc)) {
+      const mine = cards.filter((c) => c.cardParamMap.stepId === step.stepId && c.userIds.includes(step.userId));
+      if (mine.length === 0) flag('cardsMissing', `${doc.billNo}:${step.stepId}`);
+      if (mine.length > 1) flag('cardsDuplicated', `${doc.billNo}:${step.stepId}`, mine.length - 1);
+    }
+    for (const card of cards)
+      if (['pending', 'processing'].includes(card.cardParamMap.status ?? ''))
+        flag('cardsStale', `${doc.billNo}:${card.cardParamMap.stepId}:${card.cardParamMap.status}`);
+
+    for (const [what, seen] of [
+      ['cashier', cashier.get(doc.billNo) ?? 0],
+      ['applicant', applicant.get(doc.billNo) ?? 0],
+    ] as const) {
+      if (seen === 0) flag('noticesMissing', `${doc.billNo}:${what}`);
+      if (seen > 1) flag('noticesDuplicated', `${doc.billNo}:${what}×${seen}`, seen - 1);
+    }
+
+    const runs = snap.runs.get(doc.billNo) ?? [];
+    const latest = runs[0];
+    const abnormal = runs.filter((r) => !['RUNNING', 'COMPLETED'].includes(r.status));
+    if (abnormal.length > 0)
+      flag('workflowsFailed', `${doc.billNo}:${abnormal.map((r) => `${r.status}/${r.stage ?? '-'}`).join(',')}`);
+    else if (!latest || latest.status !== 'COMPLETED' || latest.stage !== 'approved')
+      flag('workflowsStuck', `${doc.billNo}:${latest ? `${latest.status}/${latest.stage ?? '-'}` : 'no workflow'}`);
+  }
+  return counts;
+}
+
+export const mustBeZeroKeys: Array<keyof MustBeZero> = [
+  'auditedTwice',
+  'auditedNever',
+  'cardsDuplicated',
+  'cardsMissing',
+  'cardsStale',
+  'noticesDuplicated',
+  'noticesMissing',
+  'workflowsFailed',
+  'workflowsStuck',
+];
