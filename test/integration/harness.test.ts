@@ -46,6 +46,8 @@ describe('the shared Temporal dev server', () => {
       notifyUsers: async () => undefined,
       notifyGroup: async () => undefined,
       findApplicant: async () => null,
+      createApprovalTodos: async () => [],
+      closeApprovalTodos: async () => undefined,
       writeBack: async ({ document }: { document: DocumentSummary }) => {
         writtenBack.push(document.billNo);
         return { operation: 'audit', alreadyInState: false };

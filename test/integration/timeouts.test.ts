@@ -49,7 +49,8 @@ it('reminds (worded unlike the card), escalates to the manager and the group, th
   const expected = [2000, 4000, 5000, 6000, 7000];
   offsets.forEach(([, ms], i) => {
     expect(ms).toBeGreaterThanOrEqual(expected[i]!);
-    expect(ms).toBeLessThan(expected[i]! + 1500);
+    // Never early; late by at most the dev server's timer slack plus a loaded 2-core machine's scheduling delay.
+    expect(ms).toBeLessThan(expected[i]! + 3000);
   });
 
   const reminders = world.dingtalk.messagesFor({ userId: 'lisi' }).filter((m) => m.title?.startsWith('【催办】'));
