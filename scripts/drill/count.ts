@@ -138,6 +138,9 @@ export function count(snap: Snapshot, docs: readonly Submitted[], since: number)
   const billNos = docs.map((d) => d.billNo);
   const examples: Record<string, string[]> = {};
   const note = (key: string, billNo: string) => (examples[key] ??= []).push(billNo);
+  // The ops group also gets what the rules send it on purpose (threshold watches 【预警】, the weekly 同步体检):
+  // those are not alerts.
+  const alerts = snap.ops.filter((m) => m.at >= since && !/^【预警】|体检/.test(m.title ?? m.text));
   const counts: Counts = {
     documents: docs.length,
     auditedOnce: 0,
@@ -150,7 +153,7 @@ export function count(snap: Snapshot, docs: readonly Submitted[], since: number)
     noticesMissing: 0,
     workflowsFailed: 0,
     workflowsStuck: 0,
-    opsAlerts: snap.ops.filter((m) => m.at >= since).length,
+    opsAlerts: alerts.length,
     examples,
   };
   const cashier = mentions(snap.cashier, billNos);
@@ -158,7 +161,7 @@ export function count(snap: Snapshot, docs: readonly Submitted[], since: number)
     snap.applicant.filter((m) => m.kind === 'workNotification'),
     billNos,
   );
-  for (const m of snap.ops.filter((m) => m.at >= since)) note('opsAlerts', (m.title ?? m.text).slice(0, 120));
+  for (const m of alerts) note('opsAlerts', (m.title ?? m.text).slice(0, 120));
   /** Add `n` to a must-be-zero count and note the bill (and detail) behind it. */
   const flag = (key: keyof MustBeZero, what: string, n = 1) => {
     counts[key] += n;

@@ -44,9 +44,10 @@ const config = {
   kills: short ? 2 : 12,
   temporalStops: short ? (['SIGTERM'] as const) : (['SIGTERM', 'SIGKILL'] as const),
   temporalDownMs: short ? 5_000 : 20_000,
-  stormCalls: short ? 40 : 150,
+  /** A rate-limit storm: every DingTalk call refused for this long. */
+  stormMs: short ? 3_000 : 10_000,
   /** How long a scenario may take to finish its documents after its faults. */
-  finishMs: short ? 60_000 : 8 * 60_000,
+  finishMs: short ? 150_000 : 8 * 60_000,
   /** Quiet time before counting: a late duplicate would show up. */
   settleMs: short ? 2_000 : 10_000,
   /** 网控: how many state changes of the locked bill Kingdee refuses. */
@@ -55,7 +56,7 @@ const config = {
   pollInterval: short ? '1s' : '2s',
   clickEveryMs: short ? 500 : 1_000,
   repressMs: short ? 4_000 : 10_000,
-  hardDeadlineMs: short ? 280_000 : 50 * 60_000,
+  hardDeadlineMs: short ? 420_000 : 50 * 60_000,
 };
 
 const started = Date.now();
@@ -220,16 +221,23 @@ const scenarios: Scenario[] = [
       const waves = split(documents, 3);
       await ctx.submit(waves[0]!);
       await sleep(2_000);
-      await fault({ kind: 'rateLimit', times: config.stormCalls });
-      await sleep(3_000);
+      // A storm is time-bounded: every call refused until it ends (removed with the other DingTalk faults).
+      const storm = async (during?: () => Promise<unknown>) => {
+        await fault({ kind: 'rateLimit' });
+        await sleep(config.stormMs / 2);
+        await during?.();
+        await sleep(config.stormMs / 2);
+        await http('DELETE', `${dingtalk}/_emulator/faults`);
+      };
+      await storm();
       await fault({ kind: 'expireTokens' });
       await ctx.submit(waves[1]!);
       await sleep(2_000);
       await fault({ kind: 'dropStream' });
       await sleep(3_000);
       await fault({ kind: 'dropStream' });
-      await fault({ kind: 'expireTokens' });
-      await fault({ kind: 'rateLimit', times: config.stormCalls });
+      // Tokens expire in the middle of the second storm: every new call needs a new token while DingTalk refuses.
+      await storm(() => fault({ kind: 'expireTokens' }));
       await ctx.submit(waves[2]!);
       await sleep(3_000);
       await fault({ kind: 'dropStream' });
@@ -382,6 +390,26 @@ async function runScenario(world: DrillWorld, index: number, scenario: Scenario,
   };
 }
 
+/** The JSON report (to --out, else .data/drill/), also of a drill cut short by its deadline; returns its path. */
+function writeReport(rows: Row[], passed: boolean, failure: string | undefined): string {
+  const report = {
+    short,
+    config,
+    passed,
+    failure,
+    seconds: (Date.now() - started) / 1000,
+    rows: rows.map((r) => ({
+      ...r,
+      mustBeZero: { ...Object.fromEntries(mustBeZeroKeys.map((k) => [k, r.counts[k]])), ...r.extra },
+    })),
+  };
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const out = args.out ?? path.join(projectRoot, '.data', 'drill', `drill-${short ? 'short-' : ''}${stamp}.json`);
+  mkdirSync(path.dirname(out), { recursive: true });
+  writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
+  return out;
+}
+
 function table(rows: Row[]): string {
   const header = [
     'scenario',
@@ -432,14 +460,17 @@ async function main(): Promise<number> {
       process.exit(130);
     });
   }
+  const rows: Row[] = [];
   const hardStop = setTimeout(() => {
-    log(`FAILED: the drill took longer than ${config.hardDeadlineMs / 60_000} min; logs in ${logDir}`);
+    const failure = `the drill took longer than ${config.hardDeadlineMs / 60_000} min`;
+    log(`FAILED: ${failure}; logs in ${logDir}`);
     world.killAllNow();
+    console.log(`\n${table(rows)}\n`);
+    console.log(`report: ${writeReport(rows, false, failure)}`);
     process.exit(2);
   }, config.hardDeadlineMs);
   hardStop.unref();
 
-  const rows: Row[] = [];
   let failure: string | undefined;
   try {
     await world.start();
@@ -465,27 +496,7 @@ async function main(): Promise<number> {
   console.log(`\n${table(rows)}\n`);
   const total = rows.reduce((sum, r) => sum + r.counts.documents, 0);
   console.log(`${passed ? 'PASSED' : 'FAILED'}: ${total} documents in ${Math.round((Date.now() - started) / 1000)} s`);
-  const report = {
-    short,
-    config,
-    passed,
-    failure,
-    seconds: (Date.now() - started) / 1000,
-    rows: rows.map((r) => ({
-      ...r,
-      mustBeZero: { ...Object.fromEntries(mustBeZeroKeys.map((k) => [k, r.counts[k]])), ...r.extra },
-    })),
-  };
-  const out =
-    args.out ??
-    path.join(
-      projectRoot,
-      '.data',
-      'drill',
-      `drill-${short ? 'short-' : ''}${new Date().toISOString().replace(/[:.]/g, '-')}.json`,
-    );
-  mkdirSync(path.dirname(out), { recursive: true });
-  writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
+  const out = writeReport(rows, passed, failure);
   console.log(`report: ${out}`);
   if (passed && process.env.DRILL_KEEP !== '1') rmSync(dir, { recursive: true, force: true });
   else log(`logs kept in ${logDir}`);
