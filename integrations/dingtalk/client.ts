@@ -245,6 +245,12 @@ export class DingTalkClient {
     const parsed = tokenNew.safeParse(response.data);
     if (response.status !== 200 || !parsed.success) {
       const error = newError.safeParse(response.data);
+      // A throttled or failing token endpoint is not a credentials problem: retryable, like any other call.
+      const code = error.data?.code ?? '';
+      if (response.status === 429 || /Throttling|QpsLimit/i.test(code))
+        throw new DingTalkRateLimitedError(`DingTalk token request was rate limited (HTTP ${response.status})`, code);
+      if (response.status >= 500)
+        throw new DingTalkServerError(`DingTalk token request failed with HTTP ${response.status}`, code);
       throw new DingTalkAuthError(
         `DingTalk refused the app credentials (${error.data?.message ?? `HTTP ${response.status}`}): check DINGTALK_CLIENT_ID and DINGTALK_CLIENT_SECRET`,
         error.data?.code,
@@ -737,7 +743,7 @@ export class DingTalkClient {
           headers: { 'x-acs-dingtalk-access-token': token },
         }),
       true,
-      `${method} ${path}`,
+      dingtalkApiOf(method, path), // one limiter per API (path parameters named)
     );
     if (response.status === 200) return response.data;
     const error = newError.safeParse(response.data);
@@ -765,7 +771,7 @@ export class DingTalkClient {
       family,
       () => this.http.post(`${this.config.oapiBaseUrl}${path}`, body, { params: { access_token: token } }),
       options.idempotent ?? true,
-      `post ${path}`,
+      dingtalkApiOf('post', path),
     );
     const parsed = oldEnvelope.safeParse(response.data);
     if (!parsed.success) {
