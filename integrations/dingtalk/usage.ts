@@ -31,7 +31,13 @@ export function dingtalkQuotaKind(api: string): DingTalkQuotaKind {
   return 'api';
 }
 
-/** `METHOD /path` of a request URL (query and host dropped). */
+/** Path parameters named, so one API is one label (and /metrics does not grow a series per person). */
+const pathParameters: Array<[RegExp, string]> = [
+  [/^\/v1\.0\/todo\/users\/[^/]+\/tasks\/[^/]+(\/executorStatus)?$/, '/v1.0/todo/users/{unionId}/tasks/{taskId}$1'],
+  [/^\/v1\.0\/todo\/users\/[^/]+\/tasks$/, '/v1.0/todo/users/{unionId}/tasks'],
+];
+
+/** `METHOD /path` of a request URL (query and host dropped, path parameters named). */
 export function dingtalkApiOf(method: string | undefined, url: string | undefined): string {
   let pathname = url ?? '';
   try {
@@ -39,6 +45,7 @@ export function dingtalkApiOf(method: string | undefined, url: string | undefine
   } catch {
     pathname = pathname.split('?')[0] ?? '';
   }
+  for (const [pattern, name] of pathParameters) pathname = pathname.replace(pattern, name);
   return `${(method ?? 'get').toUpperCase()} ${pathname}`;
 }
 
