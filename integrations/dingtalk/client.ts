@@ -499,28 +499,10 @@ export class DingTalkClient {
       limiter = new SlidingWindowLimiter(this.config.robotLimit.perMinute, this.config.robotLimit.minuteMs);
       this.robotLimiters.set(robotName, limiter);
     }
-    const at = {
-      atUserIds: message.atUserIds ?? [],
-      atMobiles: 'atMobiles' in message ? (message.atMobiles ?? []) : [],
-      isAtAll: false,
-    };
-    const body =
-      'markdown' in message
-        ? { msgtype: 'markdown', markdown: message.markdown, at }
-        : 'actionCard' in message
-          ? { msgtype: 'actionCard', actionCard: message.actionCard, at }
-          : { msgtype: 'text', text: message.text, at };
+    const body = robotBody(message);
     for (let attempt = 0; ; attempt++) {
       await limiter.take();
-      const url = new URL(robot.webhookUrl);
-      if (robot.secret) {
-        const timestamp = String(Date.now());
-        url.searchParams.set('timestamp', timestamp);
-        url.searchParams.set(
-          'sign',
-          createHmac('sha256', robot.secret).update(`${timestamp}\n${robot.secret}`, 'utf8').digest('base64'),
-        );
-      }
+      const url = signedRobotUrl(robot);
       const response = await this.send('robot', () => this.http.post(url.toString(), body), false);
       const parsed = oldEnvelope.safeParse(response.data);
       if (!parsed.success)
@@ -545,26 +527,8 @@ export class DingTalkClient {
   async sendRobotMessageOnce(robotName: string, message: RobotMessage): Promise<void> {
     const robot = this.config.robots[robotName];
     if (!robot) throw new DingTalkRequestError(`no robot named "${robotName}" is configured (DINGTALK_ROBOTS)`);
-    const at = {
-      atUserIds: message.atUserIds ?? [],
-      atMobiles: 'atMobiles' in message ? (message.atMobiles ?? []) : [],
-      isAtAll: false,
-    };
-    const body =
-      'markdown' in message
-        ? { msgtype: 'markdown', markdown: message.markdown, at }
-        : 'actionCard' in message
-          ? { msgtype: 'actionCard', actionCard: message.actionCard, at }
-          : { msgtype: 'text', text: message.text, at };
-    const url = new URL(robot.webhookUrl);
-    if (robot.secret) {
-      const timestamp = String(Date.now());
-      url.searchParams.set('timestamp', timestamp);
-      url.searchParams.set(
-        'sign',
-        createHmac('sha256', robot.secret).update(`${timestamp}\n${robot.secret}`, 'utf8').digest('base64'),
-      );
-    }
+    const body = robotBody(message);
+    const url = signedRobotUrl(robot);
     const response = await this.send('robot', () => this.http.post(url.toString(), body), false);
     const parsed = oldEnvelope.safeParse(response.data);
     if (!parsed.success) {
@@ -805,4 +769,30 @@ function classifyOld(
   if (data.errcode === 88 || data.errcode === 40014 || data.errcode === 42001)
     return new DingTalkAuthError(message, data.errcode);
   return new DingTalkRequestError(message, data.errcode);
+}
+
+/** A custom robot's JSON body for a message (the @-mentions DingTalk expects on every type). */
+function robotBody(message: RobotMessage): Record<string, unknown> {
+  const at = {
+    atUserIds: message.atUserIds ?? [],
+    atMobiles: 'atMobiles' in message ? (message.atMobiles ?? []) : [],
+    isAtAll: false,
+  };
+  if ('markdown' in message) return { msgtype: 'markdown', markdown: message.markdown, at };
+  if ('actionCard' in message) return { msgtype: 'actionCard', actionCard: message.actionCard, at };
+  return { msgtype: 'text', text: message.text, at };
+}
+
+/** The webhook URL, signed now when the robot has a 加签 secret (timestamp + HMAC-SHA256 of `timestamp\nsecret`). */
+function signedRobotUrl(robot: { webhookUrl: string; secret?: string }): URL {
+  const url = new URL(robot.webhookUrl);
+  if (robot.secret) {
+    const timestamp = String(Date.now());
+    url.searchParams.set('timestamp', timestamp);
+    url.searchParams.set(
+      'sign',
+      createHmac('sha256', robot.secret).update(`${timestamp}\n${robot.secret}`, 'utf8').digest('base64'),
+    );
+  }
+  return url;
 }
