@@ -47,7 +47,15 @@ const toolsDir = path.join(cacheDir(), 'deploy-tools');
 const hadolintVersion = '2.15.1';
 
 /** The activities that reach each system; the dashboard and the alerts use exactly these lists. */
-const kingdeeActivities = ['planApproval', 'writeBack', 'pollForm'];
+const kingdeeActivities = [
+  'planApproval',
+  'writeBack',
+  'pollForm',
+  'checkWatch',
+  'createPaymentBill',
+  'saveExpenseDraft',
+  'importOaInstance',
+];
 const dingtalkActivities = [
   'deliverApprovalCards',
   'updateApprovalCards',
@@ -60,9 +68,12 @@ const dingtalkActivities = [
   'findApplicant',
   'sendNotice',
   'reportNoticeProblem',
+  'createApprovalTodos',
+  'closeApprovalTodos',
+  'commentOnOaInstance',
 ];
-/** Activities that call neither (they read settings): on no panel. */
-const localActivities = ['attentionContact'];
+/** Activities that call neither (they read settings or Temporal itself): on no panel. */
+const localActivities = ['attentionContact', 'collectApproverDigests', 'collectWeeklyReport', 'refreshPushSchedules'];
 
 /**
  * Metrics of the TypeScript SDK's core (sdk-core telemetry/metrics.rs) as its Prometheus exporter names them: a
