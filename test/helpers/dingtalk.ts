@@ -6,6 +6,7 @@ import {
   type DingTalkEmulator,
   type DingTalkEmulatorOptions,
 } from '../../emulators/dingtalk/server';
+import { eventually } from './eventually';
 
 export const demoDingTalk = {
   clientId: 'dingdemoappkey',
@@ -37,4 +38,29 @@ export function dingtalkClientFor(
     robotLimit: emulator.robotLimit,
     ...overrides,
   });
+}
+
+/** What the bot answered this person in their 1:1 chat, oldest first. */
+export function botRepliesTo(emulator: DingTalkEmulator, userId: string): string[] {
+  return emulator
+    .messagesFor({ userId })
+    .filter((m) => m.kind === 'sessionReply')
+    .map((m) => m.text);
+}
+
+/** Writes to the bot as this person and returns the bot's answer to that message. */
+export async function sayToBot(
+  emulator: DingTalkEmulator,
+  userId: string,
+  text: string,
+  timeoutMs = 30_000,
+): Promise<string> {
+  const before = botRepliesTo(emulator, userId).length;
+  await emulator.sendBotMessage({ userId, text });
+  await eventually(
+    () => botRepliesTo(emulator, userId).length > before,
+    timeoutMs,
+    `the answer to ${userId}'s "${text}"`,
+  );
+  return botRepliesTo(emulator, userId)[before]!;
 }

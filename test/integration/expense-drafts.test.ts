@@ -3,7 +3,7 @@
  * Stream): a message → what the bot understood; 确认 → one 费用报销单 in Kingdee, submitted (B), as the sender's
  * employee, with the amount, item and project; 确认 again → still one; 取消 → none; open questions → nothing saved.
  */
-import { eventually } from '../helpers/eventually';
+import { sayToBot } from '../helpers/dingtalk';
 import { testRules } from '../helpers/rules';
 import { startWorld, type World } from '../helpers/world';
 
@@ -26,18 +26,7 @@ afterAll(async () => {
   await world?.stop();
 });
 
-const replies = (userId: string) =>
-  world.dingtalk
-    .messagesFor({ userId })
-    .filter((m) => m.kind === 'sessionReply')
-    .map((m) => m.text);
-
-async function say(userId: string, text: string): Promise<string> {
-  const before = replies(userId).length;
-  await world.dingtalk.sendBotMessage({ userId, text });
-  await eventually(() => replies(userId).length > before, 30_000, `the answer to ${userId}'s "${text}"`);
-  return replies(userId)[before]!;
-}
+const say = (userId: string, text: string) => sayToBot(world.dingtalk, userId, text);
 
 const expensesBy = (employeeNumber: string) =>
   [...world.kingdee.documents.values()].filter(

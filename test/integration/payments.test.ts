@@ -4,6 +4,7 @@
  * started, submits it as configured, and the cashier group is told; others are refused; unknown and unaudited bills
  * get a clear answer.
  */
+import { sayToBot } from '../helpers/dingtalk';
 import { eventually } from '../helpers/eventually';
 import { testRules } from '../helpers/rules';
 import { startWorld, type World } from '../helpers/world';
@@ -36,18 +37,7 @@ afterAll(async () => {
   await world?.stop();
 });
 
-const replies = (userId: string) =>
-  world.dingtalk
-    .messagesFor({ userId })
-    .filter((m) => m.kind === 'sessionReply')
-    .map((m) => m.text);
-
-async function say(userId: string, text: string): Promise<string> {
-  const before = replies(userId).length;
-  await world.dingtalk.sendBotMessage({ userId, text });
-  await eventually(() => replies(userId).length > before, 30_000, `the answer to ${userId}'s "${text}"`);
-  return replies(userId)[before]!;
-}
+const say = (userId: string, text: string) => sayToBot(world.dingtalk, userId, text);
 
 /** A submitted reimbursement with one row paid by 电汇 (the 付款单 needs a 结算方式). */
 function submitWithRows(billNo: string, amount: number): void {

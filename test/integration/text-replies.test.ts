@@ -4,6 +4,7 @@
  * a text names one of the sender's own pending bills or nothing happens; 转交 / 加签 names someone DingTalk knows;
  * an ended approval says how it ended; a refused click leaves the card everyone sees as it was.
  */
+import { sayToBot } from '../helpers/dingtalk';
 import { eventually } from '../helpers/eventually';
 import { testRules } from '../helpers/rules';
 import { startWorld, type World } from '../helpers/world';
@@ -68,18 +69,7 @@ async function cardOf(userId: string, billNo: string): Promise<EmulatedCard> {
 }
 
 /** Send a text as `userId` and wait for the bot's answer to it. */
-async function say(userId: string, text: string): Promise<string> {
-  const before = replies(userId).length;
-  await world.dingtalk.sendBotMessage({ userId, text });
-  await eventually(() => replies(userId).length > before, 15_000, `the answer to ${userId}'s "${text}"`);
-  return replies(userId)[before]!;
-}
-const replies = (userId: string) =>
-  world.dingtalk
-    .messagesFor({ userId })
-    .filter((m) => m.kind === 'sessionReply')
-    .map((m) => m.text);
-
+const say = (userId: string, text: string) => sayToBot(world.dingtalk, userId, text, 15_000);
 const statusOf = (billNo: string) => world.kingdee.getDocument(form, billNo)?.status;
 
 it('a text naming a bill the sender does not approve is refused, never applied to their only pending approval', async () => {
