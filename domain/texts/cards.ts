@@ -24,7 +24,7 @@ export const approvalCardTemplateId = 'kdb-approval-card';
 export const cardStatuses = ['pending', 'processing', 'approved', 'rejected', 'transferred', 'closed'] as const;
 export type CardStatus = (typeof cardStatuses)[number];
 
-export const cardActions = ['approve', 'reject', 'transfer'] as const;
+export const cardActions = ['approve', 'reject', 'transfer', 'addApprover'] as const;
 export type CardAction = (typeof cardActions)[number];
 export const defaultCardActions: readonly CardAction[] = ['approve', 'reject'];
 

@@ -76,6 +76,9 @@ export interface EmulatedOaInstance {
     Required<Pick<OaComponentValue, 'name' | 'value'>> & { id: string; componentType: string }
   >;
   operationRecords: Array<{ userId: string; date: string; type: string; result: string; remark?: string }>;
+  /** Who approves it (the process's one approval node): the originator's manager, else their department's
+   * manager, else someone else in the organisation. Not part of GetProcessInstance's answer. */
+  approverUserId?: string;
   /** Comments added through the API, for tests. */
   comments: Array<{ userId: string; text: string; at: string }>;
   /** The last bpms_instance_change event (to deliver it again). */
@@ -95,6 +98,10 @@ export function oaTableValue(rows: Array<Record<string, string | number>>): stri
     })),
   );
 }
+
+/** `{key: value}`, or `{}` when the value is undefined (optional properties stay absent). */
+const optional = <K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } =>
+  (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 
 export class OaInputError extends Error {
   constructor(
@@ -168,13 +175,21 @@ export class EmulatedOa {
       formComponentValues: values,
       operationRecords: [{ userId: user.userId, date: now, type: 'START_PROCESS_INSTANCE', result: 'NONE' }],
       comments: [],
+      ...optional('approverUserId', this.approverFor(user.userId)),
     };
     this.instances.set(instance.processInstanceId, instance);
     return instance;
   }
 
-  /** The approvers are done: COMPLETED with agree or refuse; the event goes out (resolves with the ACK). */
-  async finish(processInstanceId: string, result: 'agree' | 'refuse'): Promise<unknown> {
+  /**
+   * The approvers are done: COMPLETED with agree or refuse; the event goes out (resolves with the ACK). `by`: who
+   * decided and their remark (default: the instance's approver).
+   */
+  async finish(
+    processInstanceId: string,
+    result: 'agree' | 'refuse',
+    by?: { userId: string; remark?: string },
+  ): Promise<unknown> {
     const instance = this.get(processInstanceId);
     if (instance.status !== 'RUNNING') throw new OaInputError(400, 'instanceFinished', '审批实例已结束');
     instance.status = 'COMPLETED';
@@ -182,10 +197,14 @@ export class EmulatedOa {
     instance.finishTime = new Date().toISOString();
     instance.operationRecords.push({
       userId:
-        this.state.seed.users.find((u) => u.userId !== instance.originatorUserId)?.userId ?? instance.originatorUserId,
+        by?.userId ??
+        instance.approverUserId ??
+        this.state.seed.users.find((u) => u.userId !== instance.originatorUserId)?.userId ??
+        instance.originatorUserId,
       date: instance.finishTime,
       type: 'EXECUTE_TASK_NORMAL',
       result: result === 'agree' ? 'AGREE' : 'REFUSE',
+      ...optional('remark', by?.remark),
     });
     instance.lastEvent = {
       headers: { eventType: 'bpms_instance_change', eventId: randomUUID(), eventCorpId: this.state.seed.corpId },
@@ -205,6 +224,45 @@ export class EmulatedOa {
       },
     };
     return this.redeliver(processInstanceId);
+  }
+
+  /**
+   * The instance's approver decides (同意 / 拒绝, with an optional remark), as in DingTalk's approval page: refused
+   * for anyone else; then as finish().
+   */
+  async approve(input: {
+    processInstanceId: string;
+    userId: string;
+    result: 'agree' | 'refuse';
+    remark?: string;
+  }): Promise<unknown> {
+    const instance = this.get(input.processInstanceId);
+    if (instance.approverUserId !== input.userId)
+      throw new OaInputError(403, 'notApprover', `${input.userId} 不是该审批实例的审批人`);
+    const remark = input.remark?.trim();
+    return this.finish(input.processInstanceId, input.result, {
+      userId: input.userId,
+      ...optional('remark', remark || undefined),
+    });
+  }
+
+  /** Instances a person started or is to approve, newest first. */
+  instancesOf(userId: string): EmulatedOaInstance[] {
+    return [...this.instances.values()]
+      .filter((i) => i.originatorUserId === userId || i.approverUserId === userId)
+      .sort((a, b) => b.createTime.localeCompare(a.createTime));
+  }
+
+  /** The approver of a person's instance: their manager, else their department's, else anyone else. */
+  private approverFor(userId: string): string | undefined {
+    const { users, departments } = this.state.seed;
+    const user = users.find((u) => u.userId === userId);
+    const deptManager = departments
+      .find((d) => d.id === user?.deptIds[0])
+      ?.managerUserIds.find((id) => id !== userId && users.some((u) => u.userId === id));
+    const manager =
+      user?.managerUserId && users.some((u) => u.userId === user.managerUserId) ? user.managerUserId : undefined;
+    return manager ?? deptManager ?? users.find((u) => u.userId !== userId)?.userId;
   }
 
   /** Deliver the instance's last event again (same eventId), as after a lost ACK. */
@@ -240,6 +298,7 @@ export class EmulatedOa {
     const {
       comments: _comments,
       lastEvent: _lastEvent,
+      approverUserId: _approver,
       processCode: _code,
       processInstanceId: _id,
       ...rest

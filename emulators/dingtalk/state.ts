@@ -71,6 +71,15 @@ export interface EmulatedTodo {
   finishTime?: number;
 }
 
+/** What a person wrote to the bot (1:1, or @bot in a group), as their own chat window shows it (sandbox only). */
+export interface SentBotMessage {
+  id: string;
+  userId: string;
+  groupId?: string;
+  text: string;
+  at: number;
+}
+
 export type DingTalkFault =
   | { kind: 'rateLimit'; path?: string; times?: number }
   | { kind: 'http500'; path?: string; times?: number }
@@ -186,6 +195,8 @@ export class DingTalkState {
   /** 待办 by task id (deleted ones kept, marked, so a test sees they were removed). */
   readonly todos = new Map<string, EmulatedTodo>();
   faults: DingTalkFault[] = [];
+  /** What people wrote to the bot through the sandbox or the control API, oldest first (their side of the chat). */
+  readonly sentToBot: SentBotMessage[] = [];
   readonly routes = new Map<string, { url: string; apiSecret?: string }>();
   private readonly tokens = new Map<string, { clientId: string; expiresAt: number }>();
   /** When each robot (by access token) sent, for the per-minute limit. */
@@ -225,6 +236,20 @@ export class DingTalkState {
     return [...this.todos.values()]
       .filter((t) => t.userId === userId && (options.includeDeleted || !t.deleted))
       .sort((a, b) => Number(a.done) - Number(b.done) || a.createdTime - b.createdTime);
+  }
+
+  /** Keep what a person wrote to the bot, for their chat window (not a DingTalk API: nothing is counted). */
+  recordSentToBot(input: { userId: string; text: string; groupId?: string }): SentBotMessage {
+    const entry: SentBotMessage = {
+      id: randomUUID(),
+      userId: input.userId,
+      ...(input.groupId ? { groupId: input.groupId } : {}),
+      text: input.text,
+      at: Date.now(),
+    };
+    this.sentToBot.push(entry);
+    if (this.sentToBot.length > 5_000) this.sentToBot.shift();
+    return entry;
   }
 
   get robotLimit() {

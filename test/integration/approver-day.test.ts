@@ -230,7 +230,7 @@ it('a markUrgent signal (a message to the bot) makes a running approval urgent: 
   // Still pending, buttons still there.
   const after = world.dingtalk.cardsFor('lisi').find((c) => c.outTrackId === card.outTrackId)!;
   expect(after.cardParamMap.status).toBe('pending');
-  expect(after.cardParamMap.actions).toBe('["approve","reject"]');
+  expect(after.cardParamMap.actions).toBe('["approve","reject","transfer","addApprover"]');
 });
 
 const todosOf = (userId: string, billNo: string) =>

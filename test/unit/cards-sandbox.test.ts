@@ -1,8 +1,12 @@
-/** The sandbox shows a card's fields (details, chain, who must still decide) and a person's 待办. */
+/**
+ * The sandbox shows a card's fields (details, chain, who must still decide), 转交 / 加签 with a person picker, a
+ * person's 待办 and chat, all escaped.
+ */
 import { renderSandbox } from '../../emulators/dingtalk/sandbox';
 import { loadDingTalkSeed } from '../../emulators/dingtalk/seed';
 import type { EmulatedCard, EmulatedTodo } from '../../emulators/dingtalk/state';
-import { approvalCard } from '../../domain/texts/cards';
+import { approvalCard, cardActions } from '../../domain/texts/cards';
+import { approvalCardActions } from '../../workflows/approval/cards';
 import type { DocumentSummary } from '../../domain/document';
 
 const document: DocumentSummary = {
@@ -74,4 +78,69 @@ it('renders the card’s details, chain and waiting line, and the person’s 待
   expect(html).toContain('待办（1）');
   expect(html).toContain('审批：付款单 FKD000045（张三，¥68,000.00）');
   expect(html).toContain('截止 2026/11/24 14:00:00');
+});
+
+it('offers 转交 and 加签 on every approval card, with a picker of everyone else', () => {
+  expect(approvalCardActions).toEqual(['approve', 'reject', 'transfer', 'addApprover']);
+  expect(approvalCardActions.every((a) => (cardActions as readonly string[]).includes(a))).toBe(true);
+  const params = approvalCard(document, {
+    stepId: 's',
+    stepName: '财务经理审批',
+    workflowId: 'wf',
+    actions: approvalCardActions,
+  });
+  const card: EmulatedCard = {
+    outTrackId: 'kdb-2',
+    templateId: 'kdb-approval-card',
+    clientId: 'app',
+    cardParamMap: params,
+    privateData: {},
+    callbackType: 'STREAM',
+    userIds: ['wangwu'],
+    groupIds: [],
+    createdAt: 0,
+    updatedAt: 0,
+  };
+  const seed = loadDingTalkSeed();
+  const html = renderSandbox({ seed, userId: 'wangwu', cards: [card], messages: [] });
+  expect(html).toContain('<button name="actionId" value="transfer" class="transfer">转交</button>');
+  expect(html).toContain('<button name="actionId" value="addApprover" class="add-approver">加签</button>');
+  expect(html).toContain('<option value="zhaoliu">赵六（财务总监）</option>');
+  expect(html).not.toContain('<option value="wangwu">');
+  // Decided: no buttons, no picker.
+  const decided = renderSandbox({
+    seed,
+    userId: 'wangwu',
+    cards: [{ ...card, cardParamMap: { ...params, status: 'approved', result: '王五 已同意', actions: '[]' } }],
+    messages: [],
+  });
+  expect(decided).not.toContain('name="actionId"');
+  expect(decided).not.toContain('name="target"');
+});
+
+it('escapes everything a person, the bot or a form wrote', () => {
+  const seed = loadDingTalkSeed();
+  const html = renderSandbox({
+    seed,
+    userId: 'zhangsan',
+    cards: [],
+    messages: [
+      {
+        id: 'm',
+        kind: 'sessionReply',
+        userId: 'zhangsan',
+        msgtype: 'text',
+        text: '<img src=x onerror=1>',
+        body: {},
+        at: 2,
+      },
+    ],
+    sentToBot: [{ id: 's', userId: 'zhangsan', text: '报销 <script>alert(1)</script>', at: 1 }],
+    oa: { templates: [], instances: [] },
+  });
+  expect(html).not.toContain('<script>alert');
+  expect(html).not.toContain('<img src=x');
+  expect(html).toContain('报销 &lt;script&gt;alert(1)&lt;/script&gt;');
+  // The conversation in order: what 张三 wrote, then the reply.
+  expect(html.indexOf('报销 &lt;script&gt;')).toBeLessThan(html.indexOf('&lt;img src=x'));
 });

@@ -30,6 +30,12 @@ export interface SentCard {
   titleShown: string;
 }
 
+/**
+ * The buttons every approval card offers while pending: 同意, 驳回, and 转交 / 加签 with a person input (the card
+ * callback carries `target`; api/dingtalk-handlers.ts looks the person up before the workflow validates it).
+ */
+export const approvalCardActions: readonly texts.CardAction[] = ['approve', 'reject', 'transfer', 'addApprover'];
+
 export class ApprovalCards {
   private readonly sent: SentCard[] = [];
   /** The plan's warnings, shown on every card (set once the plan is known). */
@@ -122,6 +128,7 @@ export class ApprovalCards {
       stepId: step.id,
       stepName: step.name,
       workflowId: this.workflowId,
+      actions: approvalCardActions,
       notes: this.notes,
       ...(context
         ? {
