@@ -13,15 +13,24 @@
  *
  * Also the receiving side (`createOaRequests`): a bpms_instance_change event (Stream or HTTP) of a configured process,
  * finished and agreed, starts the one workflow per instance (`oa:<processInstanceId>`); a repeated event is a no-op.
+ * And the admin side (`createOaRequests().admin`): the state of an import, and retry / resolve of a parked one (the
+ * workflow's `oaImportAdmin` Update, refused unless it is in needs-attention).
+ *
+ * A 会计凭证 (GL_VOUCHER) has no applicant (no employee look-up) and its primary key is FVOUCHERID.
  */
 import { Context } from '@temporalio/activity';
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type Client,
+} from '@temporalio/client';
 import { z } from 'zod';
 import type { Logger } from '../common/logger';
 import type { DingTalkClient } from '../integrations/dingtalk';
 import { KingdeeError, type KingdeeClient } from '../integrations/kingdee';
 import type { Rules } from '../rules';
-import { mapOaInstance, oaMarker } from '../domain/oa-mapping';
+import { mapOaInstance, oaMarker, oaPrimaryKey } from '../domain/oa-mapping';
 import { oaImportWorkflowId, workflowTypes, type OaImportInput, type OaImportOutcome } from '../workflows/contract';
 import type { People } from './people';
 
@@ -34,14 +43,15 @@ export function createOaActivities(
   const { kingdee, dingtalk, rules, logger } = deps;
 
   async function existingBill(formId: string, markerField: string, marker: string) {
+    const pk = oaPrimaryKey(formId);
     const rows = await kingdee.executeBillQuery({
       formId,
-      fieldKeys: ['FID', 'FBillNo', 'FDocumentStatus'],
+      fieldKeys: [pk, 'FBillNo', 'FDocumentStatus'],
       filterString: `${markerField} LIKE ${quoted(`%${marker}%`)}`,
       topRowCount: 1,
     });
     const row = rows[0];
-    return row ? { id: String(row.FID), billNo: String(row.FBillNo), status: String(row.FDocumentStatus) } : undefined;
+    return row ? { id: String(row[pk]), billNo: String(row.FBillNo), status: String(row.FDocumentStatus) } : undefined;
   }
 
   /** The originator's Kingdee employee number (FSTAFFNUMBER), or why there is none. */
@@ -86,10 +96,14 @@ export function createOaActivities(
       // Found on a retry: the earlier attempt saved it (and did not live to say so).
       let created = bill === undefined || Context.current().info.attempt > 1;
       if (!bill) {
-        const employee = await employeeOf(instance.originatorUserId);
-        if ('problem' in employee) return attention(employee.problem, 'NoEmployee');
-        const mapped = mapOaInstance(instance, process, { employeeNumber: employee.number });
-        if (!mapped.ok) return attention(mapped.problems.join('；'), 'OaMappingError');
+        let employeeNumber: string | undefined;
+        if (process.employeeField) {
+          const employee = await employeeOf(instance.originatorUserId);
+          if ('problem' in employee) return attention(employee.problem, 'NoEmployee');
+          employeeNumber = employee.number;
+        }
+        const mapped = mapOaInstance(instance, process, employeeNumber ? { employeeNumber } : {});
+        if (!mapped.ok) return attention(mapped.problems.join('；'), mapped.errorType);
         try {
           const saved = await kingdee.save(formId, mapped.model);
           bill = { id: saved.id, billNo: saved.number, status: 'A' };
@@ -140,6 +154,48 @@ export function createOaActivities(
     },
   };
 }
+
+/** What ops ask of a parked import (admin API). */
+export interface OaImportAdminAction {
+  action: 'retry' | 'resolve';
+  /** Who did it (an admin's name). */
+  by: string;
+  comment?: string;
+}
+
+/** What an import workflow returns: the activity's outcome, or handled by hand (admin resolve). */
+export type OaImportResult = OaImportOutcome | { kind: 'resolved'; by: string; comment?: string; reason: string };
+
+/** The state of an import workflow (its `oaImportStatus` query). */
+export interface OaImportState {
+  workflowId: string;
+  processInstanceId: string;
+  processCode: string;
+  formId: string;
+  originatorUserId: string;
+  stage: 'importing' | 'needs-attention' | 'imported' | 'skipped' | 'resolved';
+  /** While in needs-attention: why, since when, and the bill saved but not submitted (if any). */
+  attention?: { reason: string; errorType: string; since: string; billNo?: string };
+  outcome?: OaImportResult;
+  log: Array<{
+    at: string;
+    what: 'needsAttention' | 'adminRetry' | 'adminResolve' | 'imported';
+    by?: string;
+    comment?: string;
+    reason?: string;
+    errorType?: string;
+    billNo?: string;
+  }>;
+}
+
+/** The workflow's Update and Query names (workflows/oa-import.ts defines them; activities may not import it). */
+export const oaImportAdminUpdateName = 'oaImportAdmin';
+export const oaImportStatusQueryName = 'oaImportStatus';
+
+/** Ops on OA imports, as the admin API answers them. */
+export type OaAdminOutcome =
+  | { ok: true; state: OaImportState }
+  | { ok: false; reason: 'notFound' | 'notOaImport' | 'ended' | 'refused'; message: string };
 
 /** bpms_instance_change's business fields (reference §9.2), as both channels carry them. */
 const instanceChangeSchema = z
@@ -195,9 +251,77 @@ export function createOaRequests(deps: { client: Client; rules: Rules; taskQueue
     return 'SUCCESS';
   }
 
+  /** `oa:<id>` or the bare processInstanceId → the workflow id. */
+  const workflowIdOf = (id: string): string => (id.startsWith('oa:') ? id : oaImportWorkflowId(id));
+
+  async function describe(id: string) {
+    const workflowId = workflowIdOf(id);
+    const handle = client.workflow.getHandle(workflowId);
+    try {
+      const description = await handle.describe();
+      return { workflowId, handle, description };
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return { workflowId };
+      throw err;
+    }
+  }
+
+  const admin = {
+    /** The import's state and its execution (Temporal's status), or why there is none. */
+    async details(id: string): Promise<OaAdminOutcome & { execution?: { status: string; runId: string } }> {
+      const found = await describe(id);
+      if (!found.description)
+        return { ok: false, reason: 'notFound', message: `no OA import workflow ${found.workflowId}` };
+      if (found.description.type !== workflowTypes.oaImport)
+        return {
+          ok: false,
+          reason: 'notOaImport',
+          message: `${found.workflowId} is a ${found.description.type}, not an OA import`,
+        };
+      const state = await found.handle.query<OaImportState>(oaImportStatusQueryName);
+      return {
+        ok: true,
+        state,
+        execution: { status: found.description.status.name, runId: found.description.runId },
+      };
+    },
+    /** Retry or resolve a parked import: refused unless it is in needs-attention. */
+    async act(id: string, action: OaImportAdminAction): Promise<OaAdminOutcome> {
+      const found = await describe(id);
+      if (!found.description)
+        return { ok: false, reason: 'notFound', message: `no OA import workflow ${found.workflowId}` };
+      if (found.description.type !== workflowTypes.oaImport)
+        return {
+          ok: false,
+          reason: 'notOaImport',
+          message: `${found.workflowId} is a ${found.description.type}, not an OA import`,
+        };
+      if (found.description.status.name !== 'RUNNING')
+        return {
+          ok: false,
+          reason: 'ended',
+          message: `${found.workflowId} has ended (${found.description.status.name}); nothing to ${action.action}`,
+        };
+      try {
+        const state = await found.handle.executeUpdate<OaImportState, [OaImportAdminAction]>(oaImportAdminUpdateName, {
+          args: [action],
+        });
+        logger.info({ workflowId: found.workflowId, ...action }, 'OA import admin action');
+        return { ok: true, state };
+      } catch (err) {
+        if (err instanceof WorkflowUpdateFailedError) {
+          const cause = err.cause;
+          return { ok: false, reason: 'refused', message: cause instanceof Error ? cause.message : err.message };
+        }
+        throw err;
+      }
+    },
+  };
+
   return {
     enabled: Object.keys(rules.oa.processes).length > 0,
     onEvent,
+    admin,
     /** HTTP event push: one flat object with `EventType` (reference §6.7). */
     async onHttpEvent(event: Record<string, unknown>): Promise<void> {
       const { EventType, ...data } = event;

@@ -23,8 +23,27 @@ export interface ReadinessCheck {
   check: () => Promise<{ ok: boolean; detail?: string }>;
 }
 
+/** Ops on OA imports (activities/oa.ts createOaRequests().admin): state, retry and resolve of a parked one. */
+export interface OaImportAdmin {
+  details(
+    id: string,
+  ): Promise<
+    | { ok: true; state: object; execution?: { status: string; runId: string } }
+    | { ok: false; reason: 'notFound' | 'notOaImport' | 'ended' | 'refused'; message: string }
+  >;
+  act(
+    id: string,
+    action: { action: 'retry' | 'resolve'; by: string; comment?: string },
+  ): Promise<
+    | { ok: true; state: object }
+    | { ok: false; reason: 'notFound' | 'notOaImport' | 'ended' | 'refused'; message: string }
+  >;
+}
+
 export interface ApiDeps {
   approvals: ApprovalService;
+  /** OA imports parked in needs-attention: /admin/oa-imports/:id (and /admin/approvals/oa:…/retry|resolve). */
+  oaImports?: OaImportAdmin;
   metrics: Metrics;
   logger: Logger;
   /** Bearer token for /admin. */
@@ -188,10 +207,50 @@ export function createApiApp(deps: ApiDeps): express.Express {
   const adminActionBody = z
     .object({ by: z.string().trim().min(1).max(64), comment: z.string().max(500).optional() })
     .strict();
+  /** An OA import's failure as the HTTP answer (the same codes as for approvals). */
+  const oaRefusal = (workflowId: string, result: { reason: string; message: string }): HttpError => {
+    switch (result.reason) {
+      case 'notFound':
+        return new HttpError(404, 'not-found', `no OA import workflow with id ${workflowId}`);
+      case 'notOaImport':
+        return new HttpError(404, 'not-an-oa-import', result.message);
+      case 'ended':
+        return new HttpError(409, 'ended', result.message);
+      default:
+        return new HttpError(409, 'refused', result.message);
+    }
+  };
+  const oaImports = (): OaImportAdmin => {
+    if (!deps.oaImports)
+      throw new HttpError(404, 'not-found', 'OA import is not configured (rules file: oa.processes is empty)');
+    return deps.oaImports;
+  };
+  admin.get('/oa-imports/:workflowId', async (req, res) => {
+    const workflowId = parse(workflowIdParam, req.params.workflowId, 'workflow id');
+    const found = await oaImports().details(workflowId);
+    if (!found.ok) throw oaRefusal(workflowId, found);
+    res.json({ ...found.state, execution: found.execution });
+  });
+  for (const action of ['retry', 'resolve'] as const) {
+    admin.post(`/oa-imports/:workflowId/${action}`, async (req, res) => {
+      const workflowId = parse(workflowIdParam, req.params.workflowId, 'workflow id');
+      const body = parse(adminActionBody, req.body ?? {}, 'body');
+      const result = await oaImports().act(workflowId, { action, ...body });
+      if (!result.ok) throw oaRefusal(workflowId, result);
+      res.json(result);
+    });
+  }
   for (const action of ['retry', 'resolve'] as const) {
     admin.post(`/approvals/:workflowId/${action}`, async (req, res) => {
       const workflowId = parse(workflowIdParam, req.params.workflowId, 'workflow id');
       const body = parse(adminActionBody, req.body ?? {}, 'body');
+      // An OA import (oa:<processInstanceId>) parks the same way: the same endpoints act on it.
+      if (workflowId.startsWith('oa:') && deps.oaImports) {
+        const outcome = await deps.oaImports.act(workflowId, { action, ...body });
+        if (!outcome.ok) throw oaRefusal(workflowId, outcome);
+        res.json(outcome);
+        return;
+      }
       const result = await deps.approvals.admin(workflowId, { action, ...body });
       if (result.ok) {
         res.json(result);

@@ -7,7 +7,13 @@
  *
  * Every entry row carries the marker `钉钉审批 <processInstanceId>` in the marker field (备注 FRemark by default), so
  * the activity can find the bill an earlier attempt saved before saving again (Save is not idempotent).
+ *
+ * A 会计凭证 (`GL_VOUCHER`, rules `voucher:`) is made of line templates instead of one entry per row: each line is a
+ * debit or a credit, once or per table row, with its account (科目, by number), amount and 摘要 (FEXPLANATION, which
+ * carries the marker). Debits must equal credits to the cent, else nothing is saved: 借贷不平衡 is a problem like any
+ * other. Vouchers have no applicant, and their primary key is FVOUCHERID, not FID.
  */
+import { formatMoney } from './texts/format';
 
 /** One form component of an instance (workflow_1_0 GetProcessInstance `formComponentValues`). */
 export interface OaFormComponent {
@@ -54,13 +60,36 @@ export type OaFieldMapping = OaFieldSource & {
   optional: boolean;
 };
 
+/** One line template of a voucher: a debit or a credit, once or one per row of the voucher's table. */
+export interface OaVoucherLine {
+  side: 'debit' | 'credit';
+  each: 'row' | 'once';
+  /** 科目 (FACCOUNTID), written as a reference (`{FNumber: …}` unless `ref` says otherwise). */
+  account: OaFieldMapping;
+  /** The amount (a number); a line whose amount is 0 is left out. */
+  amount: OaFieldMapping;
+  /** 摘要 (FEXPLANATION); absent: the instance's title. */
+  explanation?: OaFieldMapping;
+  /** Further entry fields (FCURRENCYID, FDetailID … as the site needs them). */
+  fields: Record<string, OaFieldMapping>;
+}
+
+export interface OaVoucherRules {
+  /** The table component (明细) whose rows `each: row` lines repeat over. */
+  table?: string;
+  lines: OaVoucherLine[];
+}
+
 export interface OaMappingRules {
+  /** The Kingdee form made (ER_ExpReimbursement, GL_VOUCHER). */
   formId: string;
-  /** The applicant field and its reference key (the originator's Kingdee employee). */
-  employeeField: string;
+  /** The applicant field and its reference key (the originator's Kingdee employee); absent: none (vouchers). */
+  employeeField?: string;
   employeeKey: string;
   header: Record<string, OaFieldMapping>;
-  entries: {
+  /** A voucher's lines (GL_VOUCHER); then `entries` is absent. */
+  voucher?: OaVoucherRules;
+  entries?: {
     /** The table component (明细) by name; absent: one row from the header components. */
     table?: string;
     /** The entry entity's Save key (FEntity). */
@@ -72,7 +101,21 @@ export interface OaMappingRules {
 }
 
 export type OaMappingResult =
-  { ok: true; model: Record<string, unknown>; rows: number } | { ok: false; problems: string[] };
+  | { ok: true; model: Record<string, unknown>; rows: number }
+  /** `errorType` UnbalancedVoucher when the only problem is debits ≠ credits; otherwise OaMappingError. */
+  | { ok: false; problems: string[]; errorType: 'OaMappingError' | 'UnbalancedVoucher' };
+
+/** The voucher's entry entity, its account, amount and explanation keys (K/3 Cloud GL_VOUCHER Save model). */
+export const voucherKeys = {
+  entity: 'FEntity',
+  account: 'FACCOUNTID',
+  debit: 'FDEBIT',
+  credit: 'FCREDIT',
+  explanation: 'FEXPLANATION',
+} as const;
+
+/** The primary key of a form as Save and queries name it: FVOUCHERID for vouchers, FID for every bill else. */
+export const oaPrimaryKey = (formId: string): string => (formId === 'GL_VOUCHER' ? 'FVOUCHERID' : 'FID');
 
 /** The marker every row of the bill carries: found again by `LIKE '%<marker>%'`. */
 export const oaMarker = (processInstanceId: string): string => `钉钉审批 ${processInstanceId}`;
@@ -177,46 +220,134 @@ function fieldValue(
   return { value: mapping.ref ? { [mapping.ref]: String(value) } : value };
 }
 
-/** The Save model (FID 0: a new bill), or every problem found. */
+/** The Save model (primary key 0: a new bill), or every problem found. */
 export function mapOaInstance(
   instance: OaInstance,
   rules: OaMappingRules,
-  context: { employeeNumber: string },
+  context: { employeeNumber?: string },
 ): OaMappingResult {
   const problems: string[] = [];
-  const model: Record<string, unknown> = {
-    FID: 0,
-    [rules.employeeField]: { [rules.employeeKey]: context.employeeNumber },
-  };
+  const model: Record<string, unknown> = { [oaPrimaryKey(rules.formId)]: 0 };
+  if (rules.employeeField) {
+    if (context.employeeNumber) model[rules.employeeField] = { [rules.employeeKey]: context.employeeNumber };
+    else problems.push('没有发起人对应的金蝶员工');
+  }
   for (const [key, mapping] of Object.entries(rules.header)) {
     const result = fieldValue(key, mapping, instance, undefined, '');
     if ('problem' in result) problems.push(result.problem);
     else if ('value' in result) model[key] = result.value;
   }
-
-  let rows: Array<Record<string, string>> | undefined = [{}];
-  const table = rules.entries.table;
-  if (table) {
-    const component = componentNamed(instance, table);
-    rows = component ? tableRows(component) : [];
-    if (!component) problems.push(`表单中没有明细「${table}」`);
-    else if (!rows) problems.push(`明细「${table}」的内容无法读取`);
-    else if (rows.length === 0) problems.push(`明细「${table}」没有任何一行`);
-  }
   const marker = oaMarker(instance.processInstanceId);
-  const entries = (rows ?? []).map((row, index) => {
+  const withMarker = (entry: Record<string, unknown>): Record<string, unknown> => {
+    const given = entry[rules.markerField];
+    entry[rules.markerField] = typeof given === 'string' && given !== '' ? `${given}（${marker}）` : marker;
+    return entry;
+  };
+
+  if (rules.voucher) {
+    const lines = voucherLines(instance, rules.voucher, problems);
+    if (problems.length > 0) return { ok: false, problems: [...new Set(problems)], errorType: 'OaMappingError' };
+    const unbalanced = balanceProblem(lines);
+    if (unbalanced) return { ok: false, problems: [unbalanced], errorType: 'UnbalancedVoucher' };
+    model[voucherKeys.entity] = lines.map((line) => withMarker(line.entry));
+    return { ok: true, model, rows: lines.length };
+  }
+
+  const entriesRules = rules.entries ?? { entity: 'FEntity', fields: {} };
+  const table = entriesRules.table;
+  const rows = tableOf(instance, table, problems);
+  const entries = rows.map((row, index) => {
     const entry: Record<string, unknown> = {};
     const where = table ? `明细第 ${index + 1} 行` : '';
-    for (const [key, mapping] of Object.entries(rules.entries.fields)) {
+    for (const [key, mapping] of Object.entries(entriesRules.fields)) {
       const result = fieldValue(key, mapping, instance, row, where);
       if ('problem' in result) problems.push(result.problem);
       else if ('value' in result) entry[key] = result.value;
     }
-    const given = entry[rules.markerField];
-    entry[rules.markerField] = typeof given === 'string' && given !== '' ? `${given}（${marker}）` : marker;
-    return entry;
+    return withMarker(entry);
   });
-  if (problems.length > 0) return { ok: false, problems: [...new Set(problems)] };
-  model[rules.entries.entity] = entries;
+  if (problems.length > 0) return { ok: false, problems: [...new Set(problems)], errorType: 'OaMappingError' };
+  model[entriesRules.entity] = entries;
   return { ok: true, model, rows: entries.length };
+}
+
+/** The rows of the table component (a problem when it is missing, unreadable or empty); none: one empty row. */
+function tableOf(instance: OaInstance, table: string | undefined, problems: string[]): Array<Record<string, string>> {
+  if (!table) return [{}];
+  const component = componentNamed(instance, table);
+  if (!component) {
+    problems.push(`表单中没有明细「${table}」`);
+    return [];
+  }
+  const rows = tableRows(component);
+  if (!rows) problems.push(`明细「${table}」的内容无法读取`);
+  else if (rows.length === 0) problems.push(`明细「${table}」没有任何一行`);
+  return rows ?? [];
+}
+
+interface VoucherLineOut {
+  side: 'debit' | 'credit';
+  cents: number;
+  entry: Record<string, unknown>;
+}
+
+function voucherLines(instance: OaInstance, voucher: OaVoucherRules, problems: string[]): VoucherLineOut[] {
+  const needsRows = voucher.lines.some((line) => line.each === 'row');
+  const rows = needsRows ? tableOf(instance, voucher.table, problems) : [];
+  const out: VoucherLineOut[] = [];
+  voucher.lines.forEach((line, lineIndex) => {
+    const sideLabel = line.side === 'debit' ? '借方' : '贷方';
+    const targets: Array<{ row: Record<string, string> | undefined; where: string }> =
+      line.each === 'row'
+        ? rows.map((row, index) => ({ row, where: `明细第 ${index + 1} 行` }))
+        : [{ row: undefined, where: '' }];
+    for (const { row, where } of targets) {
+      const label = `凭证第 ${lineIndex + 1} 条${sideLabel}分录${where ? `（${where}）` : ''}`;
+      const amount = fieldValue(`${label}金额`, { ...line.amount, type: 'number' }, instance, row, where);
+      if ('problem' in amount) {
+        problems.push(amount.problem);
+        continue;
+      }
+      if ('skip' in amount) continue;
+      const cents = Math.round((amount.value as number) * 100);
+      if (cents === 0) continue;
+      const entry: Record<string, unknown> = {};
+      const account = fieldValue(
+        voucherKeys.account,
+        { ...line.account, type: 'text', ref: line.account.ref ?? 'FNumber' },
+        instance,
+        row,
+        where,
+      );
+      if ('problem' in account) problems.push(account.problem);
+      else if ('value' in account) entry[voucherKeys.account] = account.value;
+      else problems.push(`${label}没有科目`);
+      const explanation = line.explanation
+        ? fieldValue(voucherKeys.explanation, line.explanation, instance, row, where)
+        : { value: instance.title ?? '' };
+      if ('problem' in explanation) problems.push(explanation.problem);
+      else if ('value' in explanation && explanation.value !== '') entry[voucherKeys.explanation] = explanation.value;
+      for (const [key, mapping] of Object.entries(line.fields)) {
+        const result = fieldValue(key, mapping, instance, row, where);
+        if ('problem' in result) problems.push(result.problem);
+        else if ('value' in result) entry[key] = result.value;
+      }
+      entry[line.side === 'debit' ? voucherKeys.debit : voucherKeys.credit] = cents / 100;
+      out.push({ side: line.side, cents, entry });
+    }
+  });
+  return out;
+}
+
+/** Debits = credits, to the cent, with at least one of each; else why not (in Chinese). */
+function balanceProblem(lines: VoucherLineOut[]): string | undefined {
+  const total = (side: 'debit' | 'credit') => lines.filter((l) => l.side === side).reduce((sum, l) => sum + l.cents, 0);
+  const debit = total('debit');
+  const credit = total('credit');
+  const money = (cents: number) => formatMoney(cents / 100, 'CNY');
+  if (!lines.some((l) => l.side === 'debit')) return '凭证没有借方分录（金额为 0 或为空）';
+  if (!lines.some((l) => l.side === 'credit')) return '凭证没有贷方分录（金额为 0 或为空）';
+  if (debit !== credit)
+    return `凭证借贷不平衡：借方合计 ${money(debit)}，贷方合计 ${money(credit)}，相差 ${money(Math.abs(debit - credit))}`;
+  return undefined;
 }

@@ -16,7 +16,13 @@ import { describeStatus, documentStatusLabels, documentStatuses, type DocumentSt
 import { calendarSchema, singleDateSchema, weekdaySchema } from './calendar';
 import { conditionFields } from '../domain/watch-state';
 import { cardFields } from '../domain/texts/cards';
-import { oaInstanceFields, type OaFieldMapping, type OaMappingRules } from '../domain/oa-mapping';
+import {
+  oaInstanceFields,
+  type OaFieldMapping,
+  type OaMappingRules,
+  type OaVoucherLine,
+  type OaVoucherRules,
+} from '../domain/oa-mapping';
 import {
   deadlinePlaceholderNames,
   unknownDeadlinePlaceholders,
@@ -627,20 +633,74 @@ const oaFieldSchema = (shorthand: 'component' | 'column') =>
       ),
     oaFieldObjectSchema,
   ]);
+/** One voucher line: `{ side: debit, each: row, account: 费用项目, amount: 金额 }` (names: columns for row, else components). */
+const oaVoucherLineSchema = strict({
+  side: z.enum(['debit', 'credit']),
+  /** row: one line per row of voucher.table; once: one line (components, constants, instance fields). */
+  each: z.enum(['row', 'once']).default('row'),
+  account: z.union([z.string().trim().min(1), oaFieldObjectSchema]),
+  amount: z.union([z.string().trim().min(1), oaFieldObjectSchema]),
+  explanation: z.union([z.string().trim().min(1), oaFieldObjectSchema]).optional(),
+  fields: z.record(fieldKeySchema, z.union([z.string().trim().min(1), oaFieldObjectSchema])).default({}),
+}).transform((line, ctx): OaVoucherLine => {
+  const named = (value: string | OaFieldMapping, path: string[]): OaFieldMapping => {
+    if (typeof value !== 'string') {
+      if (line.each === 'once' && 'column' in value)
+        ctx.issues.push({
+          code: 'custom',
+          input: value,
+          path,
+          message: 'column is for each: row lines; use component',
+        });
+      return value;
+    }
+    return line.each === 'row'
+      ? { column: value, type: 'text', optional: false }
+      : { component: value, type: 'text', optional: false };
+  };
+  return {
+    side: line.side,
+    each: line.each,
+    account: { ...named(line.account, ['account']), type: 'text' },
+    amount: { ...named(line.amount, ['amount']), type: 'number' },
+    ...(line.explanation !== undefined ? { explanation: named(line.explanation, ['explanation']) } : {}),
+    fields: Object.fromEntries(Object.entries(line.fields).map(([key, value]) => [key, named(value, ['fields', key])])),
+  };
+});
+/** A 会计凭证 (GL_VOUCHER): its line templates; debits must equal credits. */
+const oaVoucherSchema = strict({
+  table: nonEmptyText('table').optional(),
+  lines: z.array(oaVoucherLineSchema).min(2, 'a voucher needs at least a debit and a credit line'),
+}).transform((voucher, ctx): OaVoucherRules => {
+  if (!voucher.table && voucher.lines.some((line) => line.each === 'row'))
+    ctx.issues.push({
+      code: 'custom',
+      input: voucher,
+      path: ['table'],
+      message: 'each: row lines need voucher.table (the 明细 component)',
+    });
+  for (const side of ['debit', 'credit'] as const)
+    if (!voucher.lines.some((line) => line.side === side))
+      ctx.issues.push({ code: 'custom', input: voucher, path: ['lines'], message: `a voucher needs a ${side} line` });
+  return voucher.table ? { table: voucher.table, lines: voucher.lines } : { lines: voucher.lines };
+});
 export const oaProcessSchema = strict({
   name: nonEmptyText('name'),
-  /** The Kingdee bill made from it (费用报销单 only, for now). */
-  formId: z.enum(['ER_ExpReimbursement']).default('ER_ExpReimbursement'),
+  /** The Kingdee bill made from it: a 费用报销单, or a 会计凭证 (GL_VOUCHER, with `voucher:` instead of `entries:`). */
+  formId: z.enum(['ER_ExpReimbursement', 'GL_VOUCHER']).default('ER_ExpReimbursement'),
   /** true: DingTalk's approval stands — Submit and Audit at once; false (default): Submit, our chain approves. */
   skipApproval: z.boolean().default(false),
-  employeeField: fieldKeySchema.default('FProposerID'),
+  /** The applicant field (default FProposerID; vouchers have none). */
+  employeeField: fieldKeySchema.optional(),
   header: z.record(fieldKeySchema, oaFieldSchema('component')).default({}),
   entries: strict({
     table: nonEmptyText('table').optional(),
     entity: fieldKeySchema.default('FEntity'),
     fields: z.record(fieldKeySchema, oaFieldSchema('column')),
-  }),
-  markerField: fieldKeySchema.default('FRemark'),
+  }).optional(),
+  voucher: oaVoucherSchema.optional(),
+  /** The entry field holding the marker (default FRemark; vouchers FEXPLANATION). */
+  markerField: fieldKeySchema.optional(),
 }).transform((process, ctx): OaMappingRules & { name: string; skipApproval: boolean } => {
   for (const [key, field] of Object.entries(process.header))
     if ('column' in field)
@@ -650,7 +710,43 @@ export const oaProcessSchema = strict({
         path: ['header', key],
         message: 'column is for entries; use component',
       });
-  if (!process.entries.table)
+  const isVoucher = process.formId === 'GL_VOUCHER';
+  if (isVoucher && !process.voucher)
+    ctx.issues.push({
+      code: 'custom',
+      input: process,
+      path: ['voucher'],
+      message: 'GL_VOUCHER needs voucher: (its debit and credit lines)',
+    });
+  if (isVoucher && process.entries)
+    ctx.issues.push({
+      code: 'custom',
+      input: process,
+      path: ['entries'],
+      message: 'a GL_VOUCHER is mapped with voucher:, not entries:',
+    });
+  if (!isVoucher && process.voucher)
+    ctx.issues.push({
+      code: 'custom',
+      input: process,
+      path: ['voucher'],
+      message: `voucher: is for formId GL_VOUCHER, not ${process.formId}`,
+    });
+  if (!isVoucher && !process.entries)
+    ctx.issues.push({
+      code: 'custom',
+      input: process,
+      path: ['entries'],
+      message: 'entries: is required (the entry rows of the bill)',
+    });
+  if (isVoucher && process.employeeField)
+    ctx.issues.push({
+      code: 'custom',
+      input: process,
+      path: ['employeeField'],
+      message: 'a voucher has no applicant field',
+    });
+  if (process.entries && !process.entries.table)
     for (const [key, field] of Object.entries(process.entries.fields))
       if ('column' in field)
         ctx.issues.push({
@@ -659,7 +755,15 @@ export const oaProcessSchema = strict({
           path: ['entries', 'fields', key],
           message: 'column needs entries.table (the 明细 component)',
         });
-  return { ...process, employeeKey: 'FSTAFFNUMBER' };
+  const { entries, voucher, employeeField, markerField, ...rest } = process;
+  return {
+    ...rest,
+    ...(entries ? { entries } : {}),
+    ...(voucher ? { voucher } : {}),
+    ...(isVoucher ? {} : { employeeField: employeeField ?? 'FProposerID' }),
+    employeeKey: 'FSTAFFNUMBER',
+    markerField: markerField ?? (isVoucher ? 'FEXPLANATION' : 'FRemark'),
+  };
 });
 export const oaSchema = strict({
   /** DingTalk process codes (PROC-…) → how their finished, agreed instances become Kingdee bills. */

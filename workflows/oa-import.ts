@@ -4,11 +4,27 @@
  * instance, maps it by the rules and saves (once: it looks for the bill by its marker first), submits and — with
  * `skipApproval` — audits. The result is written back as a comment on the instance and told to the originator.
  *
- * Never failed (docs/failure-policy.md): a mapping or Kingdee problem, or any activity that gives up, ends the
- * workflow as `needsAttention` with the reason — the originator and ops told, the instance commented. Only a
- * cancellation leaves as such.
+ * Never failed (docs/failure-policy.md): a mapping or Kingdee problem, or any activity that gives up, parks the
+ * workflow in needs-attention with the reason — the originator and ops told, the instance commented — until ops
+ * act through the admin API (`POST /admin/oa-imports/oa:<id>/retry` runs the import again, after the cause is
+ * fixed; `…/resolve` ends it as handled by hand). A retry that stops again is a new entry: a new ops alert. Only a
+ * cancellation leaves as such. The `oaImportStatus` query answers the state, stage and log.
+ *
+ * The update and query names are also spelled in activities/oa.ts (the admin client), which may not import workflow
+ * code; test/unit/oa-import-contract.test.ts keeps them equal.
  */
-import { ActivityFailure, ApplicationFailure, isCancellation, log, proxyActivities } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  condition,
+  defineQuery,
+  defineUpdate,
+  isCancellation,
+  log,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import {
   oaAttentionNotice,
@@ -16,8 +32,14 @@ import {
   oaFailedNotice,
   oaImportedComment,
   oaImportedNotice,
+  oaResolvedComment,
 } from '../domain/texts/oa';
+import type { OaImportAdminAction, OaImportResult, OaImportState } from '../activities/oa';
 import type { OaImportInput, OaImportOutcome } from './contract';
+
+/** Ops act on a parked import (refused unless it is in needs-attention); answers the state after the action. */
+export const oaImportAdminUpdate = defineUpdate<OaImportState, [OaImportAdminAction]>('oaImportAdmin');
+export const oaImportStatusQuery = defineQuery<OaImportState>('oaImportStatus');
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -54,55 +76,146 @@ async function attempt(what: string, step: () => Promise<unknown>): Promise<void
   }
 }
 
-export async function oaImportWorkflow(input: OaImportInput): Promise<OaImportOutcome> {
-  let outcome: OaImportOutcome;
-  try {
-    outcome = await kingdee.importOaInstance(input);
-  } catch (err) {
-    if (isCancellation(err)) throw err;
-    outcome = { kind: 'needsAttention', ...failureOf(err) };
-  }
-  if (outcome.kind === 'skipped') return outcome;
+const nowIso = (): string => new Date(Date.now()).toISOString();
 
+export async function oaImportWorkflow(input: OaImportInput): Promise<OaImportResult> {
+  const { processInstanceId, originatorUserId, formId } = input;
+  const state: OaImportState = {
+    workflowId: workflowInfo().workflowId,
+    processInstanceId,
+    processCode: input.processCode,
+    formId,
+    originatorUserId,
+    stage: 'importing',
+    log: [],
+  };
+  let action: OaImportAdminAction | undefined;
+  setHandler(oaImportStatusQuery, () => state);
+  setHandler(
+    oaImportAdminUpdate,
+    (given) => {
+      action = given;
+      state.log.push({
+        at: nowIso(),
+        what: given.action === 'retry' ? 'adminRetry' : 'adminResolve',
+        by: given.by,
+        ...(given.comment ? { comment: given.comment } : {}),
+      });
+      state.stage = given.action === 'retry' ? 'importing' : 'resolved';
+      delete state.attention;
+      return state;
+    },
+    {
+      validator: (_given: OaImportAdminAction) => {
+        if (state.stage !== 'needs-attention')
+          throw new Error(
+            `钉钉审批 ${processInstanceId} 的导入当前不在「需要处理」状态（${state.stage}），无需重试或处理`,
+          );
+      },
+    },
+  );
+
+  let parkedBefore = false;
+  for (;;) {
+    let outcome: OaImportOutcome;
+    try {
+      outcome = await kingdee.importOaInstance(input);
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      outcome = { kind: 'needsAttention', ...failureOf(err) };
+    }
+    state.outcome = outcome;
+    if (outcome.kind === 'skipped') {
+      state.stage = 'skipped';
+      return outcome;
+    }
+    if (outcome.kind === 'imported') {
+      state.stage = 'imported';
+      state.log.push({ at: nowIso(), what: 'imported', billNo: outcome.billNo });
+      await tellImported(input, outcome);
+      return outcome;
+    }
+
+    state.attention = {
+      reason: outcome.reason,
+      errorType: outcome.errorType,
+      since: nowIso(),
+      ...(outcome.billNo ? { billNo: outcome.billNo } : {}),
+    };
+    state.log.push({ at: nowIso(), what: 'needsAttention', reason: outcome.reason, errorType: outcome.errorType });
+    await tellParked(input, outcome, !parkedBefore);
+    parkedBefore = true;
+    // Parked once everyone is told: from here ops may retry or resolve (the Update's validator).
+    state.stage = 'needs-attention';
+
+    action = undefined;
+    await condition(() => action !== undefined);
+    const taken = action as OaImportAdminAction | undefined;
+    if (taken?.action === 'resolve') {
+      state.stage = 'resolved';
+      const resolved: OaImportResult = {
+        kind: 'resolved',
+        by: taken.by,
+        reason: outcome.reason,
+        ...(taken.comment ? { comment: taken.comment } : {}),
+      };
+      state.outcome = resolved;
+      await attempt('the comment', () =>
+        io.commentOnOaInstance({
+          processInstanceId,
+          originatorUserId,
+          text: oaResolvedComment({ formId, by: taken.by, ...(taken.comment ? { comment: taken.comment } : {}) }),
+        }),
+      );
+      return resolved;
+    }
+  }
+}
+
+async function tellImported(input: OaImportInput, done: Extract<OaImportOutcome, { kind: 'imported' }>): Promise<void> {
   const { processInstanceId, originatorUserId } = input;
-  if (outcome.kind === 'imported') {
-    const done = outcome;
-    await attempt('the comment', () =>
-      io.commentOnOaInstance({ processInstanceId, originatorUserId, text: oaImportedComment(done) }),
-    );
-    await attempt('the originator notice', () =>
-      notify.notifyUsers({
-        userIds: [originatorUserId],
-        notice: oaImportedNotice({ ...done, processInstanceId }),
-      }),
-    );
-    return outcome;
-  }
-
-  const failed = outcome;
-  const { formId } = input;
-  const originator = await io.describeUser({ userId: originatorUserId }).catch((err: unknown) => {
-    if (isCancellation(err)) throw err;
-    return null;
-  });
   await attempt('the comment', () =>
-    io.commentOnOaInstance({
-      processInstanceId,
-      originatorUserId,
-      text: oaFailedComment({ formId, reason: failed.reason }),
-    }),
+    io.commentOnOaInstance({ processInstanceId, originatorUserId, text: oaImportedComment(done) }),
   );
   await attempt('the originator notice', () =>
     notify.notifyUsers({
       userIds: [originatorUserId],
-      notice: oaFailedNotice({
-        formId,
-        reason: failed.reason,
-        processInstanceId,
-        ...(failed.title ? { title: failed.title } : {}),
-      }),
+      notice: oaImportedNotice({ ...done, processInstanceId }),
     }),
   );
+}
+
+/** The first time: comment, originator and ops; a retry that stops again: ops only (a new alert). */
+async function tellParked(
+  input: OaImportInput,
+  failed: Extract<OaImportOutcome, { kind: 'needsAttention' }>,
+  first: boolean,
+): Promise<void> {
+  const { processInstanceId, originatorUserId, formId } = input;
+  const originator = await io.describeUser({ userId: originatorUserId }).catch((err: unknown) => {
+    if (isCancellation(err)) throw err;
+    return null;
+  });
+  if (first) {
+    await attempt('the comment', () =>
+      io.commentOnOaInstance({
+        processInstanceId,
+        originatorUserId,
+        text: oaFailedComment({ formId, reason: failed.reason }),
+      }),
+    );
+    await attempt('the originator notice', () =>
+      notify.notifyUsers({
+        userIds: [originatorUserId],
+        notice: oaFailedNotice({
+          formId,
+          reason: failed.reason,
+          processInstanceId,
+          ...(failed.title ? { title: failed.title } : {}),
+        }),
+      }),
+    );
+  }
   await attempt('the ops alert', () =>
     notify.notifyOps({
       notice: oaAttentionNotice({
@@ -117,5 +230,4 @@ export async function oaImportWorkflow(input: OaImportInput): Promise<OaImportOu
       ...(input.ops ? { ops: input.ops } : {}),
     }),
   );
-  return outcome;
 }

@@ -90,6 +90,17 @@ export const textCommandExamples = {
   list: '待办',
 } as const;
 
+/**
+ * The examples of the flows into Kingdee and of hurrying, as the help text shows them ("如：…"; a unit test reads
+ * each one with the parsers the bot uses: the reimbursement assistant, 确认付款, 加急 / 急催).
+ */
+export const intoKingdeeExamples = {
+  expense: '报销 昨天交通费 86.5 元 客户拜访 华东客户拓展项目',
+  pay: '确认付款 FYBX000123',
+  urgent: 'FYBX000123 加急',
+  urgentFromBoss: '王总急催 FYBX000123',
+} as const;
+
 /** Who a 转交 / 加签 brings in, as a pick list line: `王芳 · 财务部 · 手机尾号 0007 · userId wangfang2`. */
 export interface PersonCandidate {
   userId: string;
@@ -132,6 +143,11 @@ export const botReplies = {
       '（人员写姓名、钉钉 userId 或手机号）',
       `只有一张待审批单据时，可只回复：${textCommandExamples.approveOnlyPending}`,
       `${textCommandExamples.list}：查看待我审批的单据`,
+      '',
+      '也可以直接发：',
+      `报销 日期 金额 费用项目 事由：生成费用报销单草稿，如：${intoKingdeeExamples.expense}（机器人回复确认卡片，回复「确认」提交到金蝶，「取消」放弃）`,
+      `确认付款 单据编号：出纳确认已审核的报销单付款，生成金蝶付款单，如：${intoKingdeeExamples.pay}（仅限出纳）`,
+      `加急 / 急催 单据编号：催办审批中的单据，如：${intoKingdeeExamples.urgent} 或 ${intoKingdeeExamples.urgentFromBoss}（申请人或审批人的主管）`,
     ].join('\n'),
   processing: (billNo: string): string => `正在处理 ${billNo}，请稍候`,
   failed: (billNo: string): string => `处理 ${billNo} 时出错，已通知管理员，请稍后再试`,

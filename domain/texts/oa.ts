@@ -10,7 +10,7 @@ import type { Notice } from './notices';
 /** Display names of the bills OA instances can become. */
 export const oaFormNames: Record<string, string> = {
   ER_ExpReimbursement: '费用报销单',
-  GL_VOUCHER: '凭证',
+  GL_VOUCHER: '会计凭证',
 };
 
 const formName = (formId: string): string => oaFormNames[formId] ?? formId;
@@ -87,8 +87,14 @@ export function oaAttentionNotice(input: {
       ...(input.billNo ? [`- 金蝶单据：${input.billNo}（已保存，未能提交或审核）`] : []),
       `- 原因：${input.reason}（${input.errorType}）`,
       '',
-      '处理：修正规则文件 oa 部分的字段对应或金蝶基础资料后，在金蝶中手工录入该单据；或删除工作流 oa:' +
-        `${input.processInstanceId} 的记录后让钉钉重新推送`,
+      '处理：修正原因（规则文件 oa 部分的字段对应、金蝶基础资料或权限）后重试：',
+      `POST /admin/oa-imports/oa:${input.processInstanceId}/retry`,
+      `已在金蝶手工录入时，标记为已处理：POST /admin/oa-imports/oa:${input.processInstanceId}/resolve`,
     ].join('\n'),
   };
+}
+
+/** The comment on the instance when ops settled it by hand (admin resolve). */
+export function oaResolvedComment(input: { formId: string; by: string; comment?: string }): string {
+  return `金蝶${formName(input.formId)}已由管理员 ${input.by} 处理${input.comment ? `：${input.comment}` : ''}`;
 }

@@ -43,7 +43,7 @@ export function save(state: KingdeeState, form: string, data: Record<string, unk
   const entries = Object.entries(model as Record<string, unknown>);
   const get = (key: string) => entries.find(([k]) => k.toLowerCase() === key.toLowerCase())?.[1];
 
-  const fid = Number(get('FID') ?? 0) || 0;
+  const fid = Number(get(bill.pk ?? 'FID') ?? get('FID') ?? 0) || 0;
   const existing = fid > 0 ? state.getDocumentById(form, fid) : undefined;
   if (fid > 0 && !existing)
     throw new KingdeeFault(10, `未找到对应数据：${bill.name}内码为“${fid}”的单据不存在或已被删除`);
@@ -76,6 +76,7 @@ export function save(state: KingdeeState, form: string, data: Record<string, unk
   for (const [key, value] of entries) {
     const lower = key.toLowerCase();
     if (!/^f/i.test(key) || lower === 'fid' || lower === 'fbillno' || systemFields.has(lower)) continue;
+    if (bill.pk && lower === bill.pk.toLowerCase()) continue;
     const entity = entitiesOf(bill).find((e) => e.key.toLowerCase() === lower);
     if (entity) continue;
     const canonical = canonicalKey(bill.header, key);
@@ -109,6 +110,7 @@ export function save(state: KingdeeState, form: string, data: Record<string, unk
   applySums(bill, content);
   const problems = validate(bill, content);
   if (problems.length > 0) throw new KingdeeFault(11, problems[0]!.Message, problems);
+  if (bill.voucher) numberVoucher(state, bill, bill.voucher, content, existing);
 
   const billNo = wantedNo || existing?.billNo.trim() || state.nextBillNo(form);
   const doc = existing ?? state.createDocument({ formId: form, billNo });
@@ -253,7 +255,30 @@ export function applySums(bill: BillFormMeta, content: BillContent): void {
   }
 }
 
-/** Must-input fields: 【申请人】字段必录, 第1行【费用项目】字段必录. */
+/** A voucher without a number (凭证号) gets the next one of its account book and 凭证字. */
+function numberVoucher(
+  state: KingdeeState,
+  bill: BillFormMeta,
+  voucher: NonNullable<BillFormMeta['voucher']>,
+  content: BillContent,
+  existing: EmulatedDocument | undefined,
+): void {
+  if (scalarText(content.fields[voucher.numberField]).trim()) return;
+  const groupOf = (fields: Record<string, FieldValue>) =>
+    voucher.groupFields
+      .map((k) => {
+        const v = fields[k];
+        return isReference(v) ? v.id : '';
+      })
+      .join('|');
+  const group = groupOf(content.fields);
+  const numbers = [...state.documents.values()]
+    .filter((d) => d.formId === bill.formId && d !== existing && groupOf(d.fields) === group)
+    .map((d) => Number(d.fields[voucher.numberField]) || 0);
+  content.fields[voucher.numberField] = String(Math.max(0, ...numbers) + 1);
+}
+
+/** Must-input fields: 【申请人】字段必录, 第1行【费用项目】字段必录; a voucher's debits equal its credits. */
 export function validate(bill: BillFormMeta, content: BillContent): KingdeeErrorItem[] {
   const problems: KingdeeErrorItem[] = [];
   const empty = (v: FieldValue | undefined) => v === undefined || v === null || (typeof v === 'string' && !v.trim());
@@ -267,6 +292,18 @@ export function validate(bill: BillFormMeta, content: BillContent): KingdeeError
         if (meta.required && empty(row[key]))
           problems.push({ FieldName: key, Message: `第${index + 1}行【${meta.name}】字段必录` });
     });
+  }
+  if (bill.voucher && problems.length === 0) {
+    const cents = (key: string) =>
+      content.entries.reduce((sum, row) => sum + Math.round((Number(row[key]) || 0) * 100), 0);
+    const debit = cents(bill.voucher.debit);
+    const credit = cents(bill.voucher.credit);
+    if (content.entries.length === 0) problems.push({ FieldName: bill.entry.key, Message: '凭证分录不能为空' });
+    else if (debit !== credit)
+      problems.push({
+        FieldName: bill.voucher.debit,
+        Message: `凭证借贷不平衡：借方合计 ${(debit / 100).toFixed(2)}，贷方合计 ${(credit / 100).toFixed(2)}`,
+      });
   }
   return problems;
 }

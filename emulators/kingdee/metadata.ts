@@ -40,6 +40,13 @@ export interface BillFormMeta {
   otherEntities: EntityMeta[];
   /** Header totals Kingdee computes from the main entry: header key ← the first entry key a row has. */
   sums: Array<{ header: string; from: string[] }>;
+  /** The primary key's query / Save key when it is not FID (GL_VOUCHER: FVOUCHERID). */
+  pk?: string;
+  /**
+   * A voucher: Save refuses it unless the entries' debits equal their credits, and numbers it within its 凭证字
+   * (`numberField`, e.g. FVOUCHERGROUPNO: 1, 2, … per account book and group) when the model gives no number.
+   */
+  voucher?: { debit: string; credit: string; numberField: string; groupFields: string[] };
 }
 
 export interface BaseFormMeta {
@@ -81,6 +88,58 @@ const common: Record<string, FieldMeta> = {
 };
 
 export const billForms: Record<string, BillFormMeta> = {
+  // 凭证 (general ledger voucher): keys from public Save models and queries of GL_VOUCHER (FAccountBookID,
+  // FVOUCHERGROUPID, FVOUCHERGROUPNO, FYEAR, FPERIOD, FDEBITTOTAL/FCREDITTOTAL; entries FEntity with FEXPLANATION,
+  // FACCOUNTID, FDEBIT, FCREDIT, FAMOUNTFOR, FCURRENCYID, FEXCHANGERATETYPE, FEXCHANGERATE, FDC). The View (ORM) name
+  // of the entry and the bill-number prefix are UNCONFIRMED; 辅助核算 (FDetailID) is not emulated.
+  GL_VOUCHER: {
+    formId: 'GL_VOUCHER',
+    name: '凭证',
+    table: 'T_GL_VOUCHER',
+    billNoPrefix: 'PZ',
+    pk: 'FVOUCHERID',
+    header: {
+      ...common,
+      FAccountBookID: ref('账簿', 'BD_AccountBook', { required: true }),
+      FACCBOOKORGID: ref('核算组织', 'ORG_Organizations'),
+      FVOUCHERGROUPID: ref('凭证字', 'BD_VOUCHERGROUP', { required: true }),
+      FVOUCHERGROUPNO: text('凭证号'),
+      FBUSDATE: text('业务日期'),
+      FYEAR: text('会计年度'),
+      FPERIOD: text('期间'),
+      FATTACHMENTS: text('附件数'),
+      FISADJUSTVOUCHER: text('是否调整期凭证'),
+      FDEBITTOTAL: text('借方总金额'),
+      FCREDITTOTAL: text('贷方总金额'),
+    },
+    entry: {
+      key: 'FEntity',
+      view: 'VoucherEntry',
+      table: 'T_GL_VOUCHERENTRY',
+      fields: {
+        FEXPLANATION: text('摘要', { required: true }),
+        FACCOUNTID: ref('科目编码', 'BD_Account', { required: true }),
+        FCURRENCYID: ref('币别', 'BD_Currency'),
+        FEXCHANGERATETYPE: ref('汇率类型', 'BD_RateType'),
+        FEXCHANGERATE: text('汇率'),
+        FAMOUNTFOR: text('原币金额'),
+        FDEBIT: text('借方金额'),
+        FCREDIT: text('贷方金额'),
+        FDC: text('借贷方向'),
+      },
+    },
+    otherEntities: [],
+    sums: [
+      { header: 'FDEBITTOTAL', from: ['FDEBIT'] },
+      { header: 'FCREDITTOTAL', from: ['FCREDIT'] },
+    ],
+    voucher: {
+      debit: 'FDEBIT',
+      credit: 'FCREDIT',
+      numberField: 'FVOUCHERGROUPNO',
+      groupFields: ['FAccountBookID', 'FVOUCHERGROUPID'],
+    },
+  },
   ER_ExpReimbursement: {
     formId: 'ER_ExpReimbursement',
     name: '费用报销单',
@@ -259,6 +318,11 @@ export const baseForms: Record<string, BaseFormMeta> = Object.fromEntries(
       // 即时库存: one row per material and warehouse; seeded under baseData with its query keys as written
       // (FMaterialId.FNumber, FStockId.FName, FBaseQty, FMaterialId.FSafeStock …) for the threshold watches.
       ['STK_Inventory', '即时库存', 'FID', 'FNumber'],
+      // General ledger: 科目, 账簿, 凭证字, 汇率类型 (BD_AccountBook and BD_VOUCHERGROUP have no FID).
+      ['BD_Account', '科目', 'FACCTID', 'FNumber'],
+      ['BD_AccountBook', '账簿', 'FBOOKID', 'FNumber'],
+      ['BD_VOUCHERGROUP', '凭证字', 'FVCHGROUPID', 'FNumber'],
+      ['BD_RateType', '汇率类型', 'FRATETYPEID', 'FNumber'],
     ] as const
   ).map(([formId, name, pk, numberKey]) => [
     formId,

@@ -100,7 +100,7 @@ function entityOf(bill: BillFormMeta, docs: EmulatedDocument[], keys: string[]):
   for (const doc of docs) for (const key of Object.keys(doc.fields)) header.add(lower(key));
   for (const key of keys) {
     const root = rootOf(key);
-    if (header.has(root) || root === 'fid') continue;
+    if (header.has(root) || root === 'fid' || (bill.pk && root === lower(bill.pk))) continue;
     const found = entitiesOf(bill).find((entity) => {
       const prefix = lower(entity.key);
       if (root === `${prefix}_fentryid` || root === `${prefix}_fseq` || root.startsWith(`${prefix}_link_`)) return true;
@@ -133,6 +133,7 @@ function flattenInto(row: Row, seed: Seed, fields: Record<string, FieldValue>, m
 
 function documentRows(seed: Seed, bill: BillFormMeta, doc: EmulatedDocument, entity?: EntityMeta): Row[] {
   const head: Row = { FID: doc.id, FBillNo: doc.billNo, FDocumentStatus: doc.status };
+  if (bill.pk) head[bill.pk] = doc.id;
   flattenInto(head, seed, doc.fields, bill.header);
   if (!entity) return [head];
   const rows = entityRows(doc, entity, bill);
@@ -154,6 +155,7 @@ function documentRows(seed: Seed, bill: BillFormMeta, doc: EmulatedDocument, ent
 /** The field keys this form has: its metadata, references' sub-fields, the entry keys, and what documents hold. */
 function knownKeys(seed: Seed, bill: BillFormMeta, rows: Row[]): (key: string) => boolean {
   const keys = new Set(['fid', 'fbillno', 'fdocumentstatus']);
+  if (bill.pk) keys.add(lower(bill.pk));
   const addFields = (fields: Record<string, FieldMeta>) => {
     for (const [key, meta] of Object.entries(fields)) {
       keys.add(lower(key));
