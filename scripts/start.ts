@@ -105,7 +105,8 @@ async function main(): Promise<void> {
         `  DingTalk sandbox:  ${demo.dingtalk.baseUrl}/sandbox?userId=lisi   (act as 李四, the first approver)`,
         `  Kingdee documents: http://127.0.0.1:${demo.kingdee.port}/`,
         '',
-        'Try it: open the sandbox as 李四 and press 同意 on FYBX000123; then as 王五. The Kingdee page shows it audited (C).',
+        'Try each flow:',
+        ...demo.flows.map((flow) => `  • ${flow}`),
       );
     }
     lines.push('Press Ctrl-C to stop.', '');

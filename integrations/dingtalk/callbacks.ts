@@ -216,6 +216,17 @@ export class ReplayGuard {
     }
   }
 
+  /**
+   * Forget a claimed key whose request could not be handled (it was refused with a 5xx), so the sender's retry of
+   * the same request is accepted.
+   */
+  async release(key: string): Promise<void> {
+    const entry = this.seen.get(key);
+    if (!entry) return;
+    this.seen.delete(key);
+    if (entry.recordId && this.journal) await this.journal.markDone(entry.recordId, 'released');
+  }
+
   /** How many keys are remembered. */
   get size(): number {
     return this.seen.size;
@@ -389,8 +400,23 @@ export function createDingTalkCallbackRouter(options: {
       }
       if (!(await guard.claim(`event:${signature}`)))
         return void refuse(res, 401, 'event push refused: this request was already received (replay)');
-      if (event.EventType !== 'check_url')
-        await options.event!.onEvent?.(event).catch((err: unknown) => log.error({ err }, 'event handling failed'));
+      if (event.EventType !== 'check_url') {
+        try {
+          await options.event!.onEvent?.(event);
+        } catch (err) {
+          // Not acknowledged, so DingTalk delivers it again; its retry must not be taken for a replay.
+          log.error({ err, eventType: event.EventType }, 'event handling failed; DingTalk will retry the push');
+          await guard
+            .release(`event:${signature}`)
+            .catch((releaseErr: unknown) => log.warn({ err: String(releaseErr) }, 'could not release an event push'));
+          return void res.status(503).json({
+            error: {
+              code: 'unavailable',
+              message: 'the event could not be handed on now (is Temporal reachable?); DingTalk retries the push',
+            },
+          });
+        }
+      }
       res.json(crypto.successResponse());
     });
   }

@@ -234,4 +234,56 @@ describe('HTTP event subscription (AES)', () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
   });
+
+  it("does not acknowledge an event it could not hand on, and accepts DingTalk's retry of the same push", async () => {
+    const aesKey = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ';
+    const crypto = new DingTalkCallbackCrypto('tok123', aesKey, demoDingTalk.clientId);
+    const handled: Array<Record<string, unknown>> = [];
+    let temporalDown = true;
+    const app = express();
+    app.use(express.json());
+    app.use(
+      '/dingtalk',
+      createDingTalkCallbackRouter({
+        appSecret: 'x',
+        onCardCallback: async () => ({}),
+        onBotMessage: async () => undefined,
+        event: {
+          token: 'tok123',
+          aesKey,
+          ownerKey: demoDingTalk.clientId,
+          onEvent: async (e) => {
+            if (temporalDown) throw new Error('Temporal is unreachable');
+            handled.push(e);
+          },
+        },
+      }),
+    );
+    const server = http.createServer(app);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/dingtalk/events`;
+    try {
+      const event = { EventType: 'bpms_instance_change', processInstanceId: 'PI-1', type: 'finish', result: 'agree' };
+      const encrypt = crypto.encrypt(JSON.stringify(event));
+      const timestamp = String(Date.now());
+      const push = () =>
+        axios.post(
+          `${url}?signature=${crypto.sign(timestamp, 'n1', encrypt)}&timestamp=${timestamp}&nonce=n1`,
+          { encrypt },
+          { validateStatus: () => true },
+        );
+      const refused = await push();
+      expect(refused.status).toBe(503);
+      expect(refused.data.error.message).toMatch(/DingTalk retries/);
+      temporalDown = false;
+      const retried = await push();
+      expect(retried.status).toBe(200);
+      expect(crypto.decrypt(retried.data.encrypt)).toBe('success');
+      expect(handled).toEqual([event]);
+      expect((await push()).status).toBe(401); // once handled, the same push is a replay
+      expect(handled).toHaveLength(1);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
 });
