@@ -117,6 +117,8 @@ export function createDraftRequests(deps: {
   formId?: string;
   /** A proposal lapses after this long (default 30 minutes). */
   expiresInMs?: number;
+  /** Words people use for a 费用项目 or 项目, by its number or name (rules `assistant.synonyms`). */
+  synonyms?: Readonly<Record<string, readonly string[]>>;
   /** Base data is read again after this long (default 10 minutes). */
   baseDataTtlMs?: number;
   answerWithinMs?: number;
@@ -140,7 +142,11 @@ export function createDraftRequests(deps: {
           filterString: "FForbidStatus = 'A'",
           orderString: 'FNumber ASC',
         })
-      ).map((row) => ({ number: String(row.FNumber), name: String(row.FName) }));
+      ).map((row) => {
+        const entry = { number: String(row.FNumber), name: String(row.FName) };
+        const synonyms = [...(deps.synonyms?.[entry.number] ?? []), ...(deps.synonyms?.[entry.name] ?? [])];
+        return synonyms.length > 0 ? { ...entry, synonyms } : entry;
+      });
     const data = { expenseItems: await read('BD_Expense'), projects: await read('BAS_PreBaseDataOne') };
     cache = { at: Date.now(), data };
     return data;

@@ -119,6 +119,14 @@ export const urgencySchema = strict({
   escalateAfter: businessDurationSchema.default('2h'),
 });
 
+/**
+ * The reimbursement assistant (报销 in chat): words people use for Kingdee's 费用项目 and 项目, keyed by the base
+ * data's number or name (e.g. 交通费: [打车, 出租车, 滴滴]); Kingdee's own names and numbers are always known.
+ */
+export const assistantSchema = strict({
+  synonyms: z.record(nonEmptyText('a 费用项目 or 项目 number or name'), z.array(nonEmptyText('a synonym'))).default({}),
+});
+
 export const formSchema = strict({
   /** Display name, e.g. 费用报销单. */
   name: nonEmptyText('name'),
@@ -794,6 +802,7 @@ const rulesObjectSchema = strict({
   digests: digestsSchema.prefault({}),
   urgency: urgencySchema.prefault({}),
   oa: oaSchema.prefault({}),
+  assistant: assistantSchema.prefault({}),
 });
 
 export const rulesSchema = rulesObjectSchema.transform((rules) => ({
@@ -813,6 +822,7 @@ export type FollowUp = z.infer<typeof followUpSchema>;
 export type FormRules = z.infer<typeof formSchema>;
 export type PaymentRules = z.infer<typeof paymentSchema>;
 export type Urgency = z.infer<typeof urgencySchema>;
+export type Assistant = z.infer<typeof assistantSchema>;
 export type RejectOperation = (typeof rejectOperations)[number];
 export type RuleApprover = z.infer<typeof approverSchema>;
 export type Condition = z.infer<typeof conditionSchema>;

@@ -357,6 +357,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
         client,
         kingdee,
         acctId: clients.kingdee.acctId,
+        synonyms: rules.assistant.synonyms,
         taskQueue: settings.temporal.taskQueue,
         logger,
       }),
@@ -406,6 +407,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       pollNow,
       pushTargets: { acctId: clients.kingdee.acctId, formIds: rules.ingestion.forms },
       replayGuard,
+      ...(oa.enabled ? { oaImports: oa.admin } : {}),
       routers: [{ path: '/dingtalk', router: dingtalkRouter }],
       readiness: [
         {

@@ -15,6 +15,10 @@ forms:
 chains:
   ER_ExpReimbursement:
     - { id: manager, name: 部门经理审批, approvers: [{ user: lisi }] }
+assistant:
+  synonyms:
+    交通费: [打车, 出租车]
+    XM001: [项目A]
 `);
 
 const form = 'ER_ExpReimbursement';
@@ -66,4 +70,19 @@ it('取消 writes nothing; a message with open questions is not saved', async ()
   expect(await say('wangwu', '报销 差旅费 三百多')).toMatch(/还需确认/);
   expect(await say('wangwu', '确认')).toMatch(/^没有可确认的报销/);
   expect(expensesBy('EMP003')).toHaveLength(before);
+}, 90_000);
+
+it("understands the words of the rules' assistant synonyms (打车 → 交通费, 项目A → 华东客户拓展项目)", async () => {
+  const before = expensesBy('EMP002').length;
+  const proposal = await say('lisi', '报销 昨天打车 86.5 元 客户拜访 项目A');
+  expect(proposal).toContain('交通费');
+  expect(proposal).toContain('华东客户拓展项目');
+  expect(proposal).toMatch(/回复 确认 提交报销单，或 取消/);
+  const saved = await say('lisi', '确认');
+  const billNo = /FYBX\d+/.exec(saved)![0];
+  const doc = world.kingdee.getDocument(form, billNo)!;
+  expect(doc.entries[0]!.FExpID).toMatchObject({ number: 'FY004' });
+  expect(doc.entries[0]!.F_KDB_ProjectID).toMatchObject({ number: 'XM001' });
+  expect(Number(doc.fields.FReqReimbAmountSum)).toBe(86.5);
+  expect(expensesBy('EMP002')).toHaveLength(before + 1);
 }, 90_000);
