@@ -13,7 +13,7 @@
 import { Context } from '@temporalio/activity';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 import type { Logger } from '../common/logger';
-import type { KingdeeClient } from '../integrations/kingdee';
+import { KingdeeError, type KingdeeClient } from '../integrations/kingdee';
 import type { Rules } from '../rules';
 import { paymentWorkflowId, workflowTypes, type PaymentInput, type PaymentOutcome } from '../workflows/contract';
 
@@ -67,45 +67,78 @@ export function createPaymentActivities(deps: { kingdee: KingdeeClient; logger: 
   return {
     /** Push (once), submit, audit: see the file's comment. */
     async createPaymentBill(input: PaymentInput): Promise<PaymentOutcome> {
-      const source = await findBill(kingdee, input.formId, input.billNo);
-      if (!source) return { kind: 'notFound', billNo: input.billNo };
-      let [target] = await downstream(input.targetFormId, source.id);
-      // Found on a retry: the earlier attempt pushed it (and did not live to say so).
-      let created = target === undefined || Context.current().info.attempt > 1;
-      if (!target) {
-        if (source.status !== 'C') return { kind: 'notAudited', billNo: source.billNo, status: source.status };
-        const pushed = await kingdee.push(input.formId, {
-          ids: [source.id],
-          ruleId: input.pushRuleId,
-          targetFormId: input.targetFormId,
-        });
-        const first = pushed.targets.find((t) => t.number !== '');
-        if (!first)
-          throw new Error(`Push of ${input.billNo} created no ${input.targetFormId}: ${pushed.messages.join('; ')}`);
-        logger.info({ billNo: input.billNo, paymentBillNo: first.number }, 'payment bill pushed');
-        target = { id: first.id, billNo: first.number, status: 'A' };
-        created = true;
+      try {
+        return await pushSubmitAudit(input);
+      } catch (err) {
+        // Kingdee said no for a reason a retry cannot change (a required field, a rule, a permission): the cashier
+        // hears why, and asks again once the bill is fixed in Kingdee. Outages and locks are retried by Temporal.
+        if (err instanceof KingdeeRefusal) return { kind: 'refused', billNo: input.billNo, ...err.detail };
+        if (err instanceof KingdeeError && !err.retryable)
+          return { kind: 'refused', billNo: input.billNo, reason: kingdeeReason(err) };
+        throw err;
       }
-      const targetRef = { ids: [target.id] };
-      if (input.submit && (target.status === 'A' || target.status === 'D' || target.status === 'Z')) {
-        await kingdee.submit(input.targetFormId, targetRef);
-        target.status = 'B';
-      }
-      if (input.audit && target.status === 'B') {
-        await kingdee.audit(input.targetFormId, targetRef);
-        target.status = 'C';
-      }
-      const now = await findBill(kingdee, input.targetFormId, target.billNo);
-      return {
-        kind: 'paid',
-        billNo: source.billNo,
-        paymentBillNo: target.billNo,
-        status: now?.status ?? target.status,
-        created,
-      };
     },
   };
+
+  async function pushSubmitAudit(input: PaymentInput): Promise<PaymentOutcome> {
+    const source = await findBill(kingdee, input.formId, input.billNo);
+    if (!source) return { kind: 'notFound', billNo: input.billNo };
+    let [target] = await downstream(input.targetFormId, source.id);
+    // Found on a retry: the earlier attempt pushed it (and did not live to say so).
+    let created = target === undefined || Context.current().info.attempt > 1;
+    if (!target) {
+      if (source.status !== 'C') return { kind: 'notAudited', billNo: source.billNo, status: source.status };
+      const pushed = await kingdee.push(input.formId, {
+        ids: [source.id],
+        ruleId: input.pushRuleId,
+        targetFormId: input.targetFormId,
+      });
+      const first = pushed.targets.find((t) => t.number !== '');
+      if (!first) throw new KingdeeRefusal({ reason: pushed.messages.join('；') || `下推未生成${input.targetFormId}` });
+      logger.info({ billNo: input.billNo, paymentBillNo: first.number }, 'payment bill pushed');
+      target = { id: first.id, billNo: first.number, status: 'A' };
+      created = true;
+    }
+    const targetRef = { ids: [target.id] };
+    const paymentBillNo = target.billNo;
+    const orRefused = async (step: Promise<unknown>) => {
+      try {
+        await step;
+      } catch (err) {
+        if (err instanceof KingdeeError && !err.retryable)
+          throw new KingdeeRefusal({ reason: kingdeeReason(err), paymentBillNo });
+        throw err;
+      }
+    };
+    if (input.submit && (target.status === 'A' || target.status === 'D' || target.status === 'Z')) {
+      await orRefused(kingdee.submit(input.targetFormId, targetRef));
+      target.status = 'B';
+    }
+    if (input.audit && target.status === 'B') {
+      await orRefused(kingdee.audit(input.targetFormId, targetRef));
+      target.status = 'C';
+    }
+    const now = await findBill(kingdee, input.targetFormId, target.billNo);
+    return {
+      kind: 'paid',
+      billNo: source.billNo,
+      paymentBillNo: target.billNo,
+      status: now?.status ?? target.status,
+      created,
+    };
+  }
 }
+
+/** Kingdee refused a step of 确认付款; carries what the cashier is told. */
+class KingdeeRefusal extends Error {
+  constructor(readonly detail: { reason: string; paymentBillNo?: string }) {
+    super(detail.reason);
+  }
+}
+
+/** Kingdee's own words (Chinese intact), else our summary of the error. */
+const kingdeeReason = (err: KingdeeError): string =>
+  (err.kingdeeMessages.length > 0 ? err.kingdeeMessages.join('；') : err.message).slice(0, 300);
 
 /** What the API hears back from a 确认付款. */
 export type PaymentRequestOutcome =

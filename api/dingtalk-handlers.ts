@@ -407,6 +407,8 @@ function paymentAnswer(outcome: Awaited<ReturnType<PaymentRequestsPort['confirm'
       return paymentReplies.notFound(outcome.billNo);
     case 'notAudited':
       return paymentReplies.notAudited(outcome.billNo, outcome.status);
+    case 'refused':
+      return paymentReplies.refused(outcome.billNo, outcome.reason, outcome.paymentBillNo);
     case 'processing':
       return paymentReplies.processing(outcome.billNo);
     case 'unavailable':

@@ -545,7 +545,9 @@ export type PaymentOutcome =
   /** `created`: pushed by this request; false: the 付款单 already existed (an earlier 确认付款). */
   | { kind: 'paid'; billNo: string; paymentBillNo: string; status: string; created: boolean }
   | { kind: 'notFound'; billNo: string }
-  | { kind: 'notAudited'; billNo: string; status: string };
+  | { kind: 'notAudited'; billNo: string; status: string }
+  /** Kingdee refused the push, submit or audit (e.g. 结算方式必录): nothing more is tried until the cashier asks again. */
+  | { kind: 'refused'; billNo: string; reason: string; paymentBillNo?: string };
 
 // ── A chat message → a Kingdee draft (workflows/expense-draft.ts) ───────────────────────────────────────────────
 

@@ -5,7 +5,7 @@
  */
 import { proxyActivities } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
-import { paymentCreatedNotice } from '../domain/texts/payments';
+import { paymentCreatedNotice, paymentRefusedNotice } from '../domain/texts/payments';
 import type { PaymentInput, PaymentOutcome } from './contract';
 
 type Activities = ReturnType<typeof createActivities>;
@@ -22,6 +22,13 @@ const people = proxyActivities<Activities>({
 
 export async function paymentWorkflow(input: PaymentInput): Promise<PaymentOutcome> {
   const outcome = await kingdee.createPaymentBill(input);
+  if (outcome.kind === 'refused') {
+    // Said where the cashier asked: the answer in chat may have been "processing" if Kingdee took its time.
+    const notice = paymentRefusedNotice(outcome);
+    if (input.robot) await people.notifyGroup({ robot: input.robot, notice });
+    else await people.notifyUsers({ userIds: [input.requestedBy], notice });
+    return outcome;
+  }
   if (outcome.kind !== 'paid' || !outcome.created) return outcome;
   const requester = await people.describeUser({ userId: input.requestedBy }).catch(() => null);
   const notice = paymentCreatedNotice({

@@ -33,6 +33,11 @@ export const paymentReplies = {
       ? `${billNo} 已生成过付款单 ${paymentBillNo}（${statusLabel(status)}），未重复生成`
       : `已生成付款单 ${paymentBillNo}（来源 ${billNo}，${statusLabel(status)}）`,
   processing: (billNo: string): string => `正在为 ${billNo} 生成付款单，完成后会在出纳群通知`,
+  /** Kingdee refused (e.g. 结算方式必录): its reason verbatim, and what to do. */
+  refused: (billNo: string, reason: string, paymentBillNo?: string): string =>
+    paymentBillNo
+      ? `付款单 ${paymentBillNo}（来源 ${billNo}）已生成，但金蝶未能提交：${reason}。请在金蝶处理后再回复 确认付款 ${billNo}`
+      : `金蝶未能为 ${billNo} 生成付款单：${reason}。请在金蝶补全单据后再回复 确认付款 ${billNo}`,
   unavailable: (): string => '暂时无法连接金蝶，请稍后再试',
 };
 
@@ -79,3 +84,11 @@ export const draftReplies = {
       : '您的钉钉账号没有手机号，无法对应金蝶员工，请联系管理员',
   unavailable: (): string => '暂时无法连接金蝶，请稍后再试',
 };
+
+/** The cashier group's notice when Kingdee refused the 付款单 (the answer may have gone out as "processing"). */
+export function paymentRefusedNotice(input: { billNo: string; reason: string; paymentBillNo?: string }): Notice {
+  return {
+    title: `${input.billNo} 未能生成付款单`,
+    text: `### ${input.billNo} 未能生成付款单\n\n${paymentReplies.refused(input.billNo, input.reason, input.paymentBillNo)}`,
+  };
+}

@@ -132,3 +132,29 @@ it('unknown and not yet audited bills get a clear answer and push nothing', asyn
   expect(await say('qianqi', '确认付款 PAY-T-002')).toBe('单据 PAY-T-002 当前状态为「审核中」，审核通过后才能确认付款');
   expect(payBillsOf('PAY-T-002')).toHaveLength(0);
 }, 60_000);
+
+it('a 付款单 Kingdee refuses (结算方式必录) gets its reason, pushes nothing and fails nothing; fixed in Kingdee, 确认付款 again pays', async () => {
+  const billNo = 'PAY-T-003';
+  submitWithRows(billNo, 520);
+  const doc = world.kingdee.getDocument(form, billNo)!;
+  delete doc.fields.FPaySettlleTypeID; // as a bill made in chat or from a DingTalk OA approval may be
+  world.kingdee.setStatus(form, billNo, 'C');
+
+  const refused = await say('qianqi', `确认付款 ${billNo}`);
+  expect(refused).toMatch(
+    new RegExp(`^金蝶未能为 ${billNo} 生成付款单：.*结算方式.*。请在金蝶补全单据后再回复 确认付款 ${billNo}$`),
+  );
+  expect(payBillsOf(billNo)).toHaveLength(0);
+  const workflowId = paymentWorkflowId({ acctId: world.acctId, formId: form, billNo });
+  const run = await world.service.client.workflow.getHandle(workflowId).describe();
+  expect(run.status.name).toBe('COMPLETED');
+  await world.noticesDelivered();
+  const group = world.dingtalk.messagesFor({ groupId: 'cidCashier' }).filter((m) => m.kind === 'robot');
+  expect(group.filter((m) => m.text.includes(`${billNo} 未能生成付款单`))).toHaveLength(1);
+
+  doc.fields.FPaySettlleTypeID = { id: 4, number: 'JSFS04_SYS', name: '电汇' };
+  expect(await say('qianqi', `确认付款 ${billNo}`)).toMatch(
+    new RegExp(`^已生成付款单 FKD\\d+（来源 ${billNo}，审核中）$`),
+  );
+  expect(payBillsOf(billNo)).toHaveLength(1);
+}, 90_000);
