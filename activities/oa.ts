@@ -31,7 +31,16 @@ import type { DingTalkClient } from '../integrations/dingtalk';
 import { KingdeeError, type KingdeeClient } from '../integrations/kingdee';
 import type { Rules } from '../rules';
 import { mapOaInstance, oaMarker, oaPrimaryKey } from '../domain/oa-mapping';
-import { oaImportWorkflowId, workflowTypes, type OaImportInput, type OaImportOutcome } from '../workflows/contract';
+import {
+  oaImportAdminUpdate,
+  oaImportStatusQuery,
+  oaImportWorkflowId,
+  workflowTypes,
+  type OaImportAdminAction,
+  type OaImportInput,
+  type OaImportOutcome,
+  type OaImportState,
+} from '../workflows/contract';
 import type { People } from './people';
 
 const quoted = (value: string): string => `'${value.replace(/'/g, "''")}'`;
@@ -155,43 +164,6 @@ export function createOaActivities(
   };
 }
 
-/** What ops ask of a parked import (admin API). */
-export interface OaImportAdminAction {
-  action: 'retry' | 'resolve';
-  /** Who did it (an admin's name). */
-  by: string;
-  comment?: string;
-}
-
-/** What an import workflow returns: the activity's outcome, or handled by hand (admin resolve). */
-export type OaImportResult = OaImportOutcome | { kind: 'resolved'; by: string; comment?: string; reason: string };
-
-/** The state of an import workflow (its `oaImportStatus` query). */
-export interface OaImportState {
-  workflowId: string;
-  processInstanceId: string;
-  processCode: string;
-  formId: string;
-  originatorUserId: string;
-  stage: 'importing' | 'needs-attention' | 'imported' | 'skipped' | 'resolved';
-  /** While in needs-attention: why, since when, and the bill saved but not submitted (if any). */
-  attention?: { reason: string; errorType: string; since: string; billNo?: string };
-  outcome?: OaImportResult;
-  log: Array<{
-    at: string;
-    what: 'needsAttention' | 'adminRetry' | 'adminResolve' | 'imported';
-    by?: string;
-    comment?: string;
-    reason?: string;
-    errorType?: string;
-    billNo?: string;
-  }>;
-}
-
-/** The workflow's Update and Query names (workflows/oa-import.ts defines them; activities may not import it). */
-export const oaImportAdminUpdateName = 'oaImportAdmin';
-export const oaImportStatusQueryName = 'oaImportStatus';
-
 /** Ops on OA imports, as the admin API answers them. */
 export type OaAdminOutcome =
   | { ok: true; state: OaImportState }
@@ -278,7 +250,7 @@ export function createOaRequests(deps: { client: Client; rules: Rules; taskQueue
           reason: 'notOaImport',
           message: `${found.workflowId} is a ${found.description.type}, not an OA import`,
         };
-      const state = await found.handle.query<OaImportState>(oaImportStatusQueryName);
+      const state = await found.handle.query(oaImportStatusQuery);
       return {
         ok: true,
         state,
@@ -303,7 +275,7 @@ export function createOaRequests(deps: { client: Client; rules: Rules; taskQueue
           message: `${found.workflowId} has ended (${found.description.status.name}); nothing to ${action.action}`,
         };
       try {
-        const state = await found.handle.executeUpdate<OaImportState, [OaImportAdminAction]>(oaImportAdminUpdateName, {
+        const state = await found.handle.executeUpdate(oaImportAdminUpdate, {
           args: [action],
         });
         logger.info({ workflowId: found.workflowId, ...action }, 'OA import admin action');

@@ -22,6 +22,7 @@ import {
   decideUpdate,
   documentChangedSignal,
   markUrgentSignal,
+  oaImportStatusQuery,
   type MarkUrgentInput,
   statusQuery,
   type AdminAction,
@@ -513,6 +514,23 @@ export class ApprovalService {
         kind: 'needs-attention',
         ...identity(row),
         ...(state?.attention ? { since: new Date(state.attention.since), detail: state.attention.reason } : {}),
+      });
+    }
+
+    // DingTalk OA imports park the same way (workflows/oa-import.ts); ops retry them through the same admin routes.
+    for (const row of await this.query(
+      `WorkflowType = ${quote(workflowTypes.oaImport)} AND TaskQueue = ${quote(this.options.taskQueue)} AND ExecutionStatus = 'Running' AND ${ApprovalStageKey.name} = 'needs-attention'`,
+      limit,
+    )) {
+      const state = await this.quietly(() => this.client.workflow.getHandle(row.workflowId).query(oaImportStatusQuery));
+      problems.push({
+        kind: 'needs-attention',
+        ...identity(row),
+        billNo:
+          state?.attention?.billNo ?? `钉钉审批 ${state?.processInstanceId ?? row.workflowId.replace(/^oa:/, '')}`,
+        ...(state?.attention
+          ? { since: new Date(state.attention.since), detail: `导入金蝶：${state.attention.reason}` }
+          : {}),
       });
     }
 

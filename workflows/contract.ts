@@ -596,6 +596,43 @@ export function oaImportWorkflowId(processInstanceId: string): string {
   return `oa:${processInstanceId}`;
 }
 
+/** What ops ask of a parked import (admin API). */
+export interface OaImportAdminAction {
+  action: 'retry' | 'resolve';
+  /** Who did it (an admin's name). */
+  by: string;
+  comment?: string;
+}
+
+/** What an import workflow returns: the activity's outcome, or handled by hand (admin resolve). */
+export type OaImportResult = OaImportOutcome | { kind: 'resolved'; by: string; comment?: string; reason: string };
+
+/** The state of an import workflow (its `oaImportStatus` query). */
+export interface OaImportState {
+  workflowId: string;
+  processInstanceId: string;
+  processCode: string;
+  formId: string;
+  originatorUserId: string;
+  stage: 'importing' | 'needs-attention' | 'imported' | 'skipped' | 'resolved';
+  /** While in needs-attention: why, since when, and the bill saved but not submitted (if any). */
+  attention?: { reason: string; errorType: string; since: string; billNo?: string };
+  outcome?: OaImportResult;
+  log: Array<{
+    at: string;
+    what: 'needsAttention' | 'adminRetry' | 'adminResolve' | 'imported';
+    by?: string;
+    comment?: string;
+    reason?: string;
+    errorType?: string;
+    billNo?: string;
+  }>;
+}
+
+/** Ops act on a parked import (refused unless it is in needs-attention); answers the state after the action. */
+export const oaImportAdminUpdate = defineUpdate<OaImportState, [OaImportAdminAction]>('oaImportAdmin');
+export const oaImportStatusQuery = defineQuery<OaImportState>('oaImportStatus');
+
 export interface OaImportInput {
   processInstanceId: string;
   processCode: string;

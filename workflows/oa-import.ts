@@ -9,20 +9,17 @@
  * act through the admin API (`POST /admin/oa-imports/oa:<id>/retry` runs the import again, after the cause is
  * fixed; `…/resolve` ends it as handled by hand). A retry that stops again is a new entry: a new ops alert. Only a
  * cancellation leaves as such. The `oaImportStatus` query answers the state, stage and log.
- *
- * The update and query names are also spelled in activities/oa.ts (the admin client), which may not import workflow
- * code; test/unit/oa-import-contract.test.ts keeps them equal.
+
  */
 import {
   ActivityFailure,
   ApplicationFailure,
   condition,
-  defineQuery,
-  defineUpdate,
   isCancellation,
   log,
   proxyActivities,
   setHandler,
+  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
@@ -34,12 +31,16 @@ import {
   oaImportedNotice,
   oaResolvedComment,
 } from '../domain/texts/oa';
-import type { OaImportAdminAction, OaImportResult, OaImportState } from '../activities/oa';
-import type { OaImportInput, OaImportOutcome } from './contract';
-
-/** Ops act on a parked import (refused unless it is in needs-attention); answers the state after the action. */
-export const oaImportAdminUpdate = defineUpdate<OaImportState, [OaImportAdminAction]>('oaImportAdmin');
-export const oaImportStatusQuery = defineQuery<OaImportState>('oaImportStatus');
+import {
+  oaImportAdminUpdate,
+  oaImportStatusQuery,
+  type OaImportAdminAction,
+  type OaImportInput,
+  type OaImportOutcome,
+  type OaImportResult,
+  type OaImportState,
+} from './contract';
+import { ApprovalStage, KingdeeFormId } from './search-attributes';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -147,10 +148,16 @@ export async function oaImportWorkflow(input: OaImportInput): Promise<OaImportRe
     parkedBefore = true;
     // Parked once everyone is told: from here ops may retry or resolve (the Update's validator).
     state.stage = 'needs-attention';
+    // Where ops look (the admin list, the doctor, the Web UI): the same stage attribute approvals carry.
+    upsertSearchAttributes([
+      { key: ApprovalStage, value: 'needs-attention' },
+      { key: KingdeeFormId, value: formId },
+    ]);
 
     action = undefined;
     await condition(() => action !== undefined);
     const taken = action as OaImportAdminAction | undefined;
+    upsertSearchAttributes([{ key: ApprovalStage, value: taken?.action === 'resolve' ? 'resolved' : 'importing' }]);
     if (taken?.action === 'resolve') {
       state.stage = 'resolved';
       const resolved: OaImportResult = {

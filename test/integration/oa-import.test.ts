@@ -16,14 +16,14 @@ import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import axios from 'axios';
 import type { WorkflowExecutionStatusName } from '@temporalio/client';
-import { createOaRequests, type OaImportResult, type OaImportState } from '../../activities/oa';
+import { createOaRequests } from '../../activities/oa';
 import { createApiApp } from '../../api/app';
 import { Metrics } from '../../api/metrics';
 import { silentLogger } from '../../common/logger';
 import { DingTalkCallbackCrypto } from '../../integrations/dingtalk/callback-crypto';
 import { KingdeeClient } from '../../integrations/kingdee';
 import { startService, type RunningService } from '../../workers/service';
-import { oaImportStatusQuery } from '../../workflows/oa-import';
+
 import { demoDingTalk } from '../helpers/dingtalk';
 import { eventually } from '../helpers/eventually';
 import { demoKingdee } from '../helpers/kingdee';
@@ -31,7 +31,14 @@ import { testRules } from '../helpers/rules';
 import { temporalAddress } from '../helpers/temporal';
 import { startWorld, type World } from '../helpers/world';
 import { oaTableValue } from '../../emulators/dingtalk/oa';
-import { oaImportWorkflowId, type OaImportInput, type OaImportOutcome } from '../../workflows/contract';
+import {
+  oaImportStatusQuery,
+  oaImportWorkflowId,
+  type OaImportInput,
+  type OaImportOutcome,
+  type OaImportResult,
+  type OaImportState,
+} from '../../workflows/contract';
 
 const rules = testRules(`
 version: 1
@@ -369,6 +376,14 @@ it('an unbalanced 费用入账 parks with the reason in Chinese, saves nothing; 
   });
   expect(vouchersOf(id)).toHaveLength(0);
   expect(world.dingtalk.oa.get(id).comments[0]?.text).toContain('凭证借贷不平衡');
+  // Where ops look (admin problems list, doctor): named, with the reason.
+  const problem = await eventually(
+    async () => (await world.service.approvals.problems()).find((p) => p.workflowId === oaImportWorkflowId(id)),
+    15_000,
+    'the parked import among the problems',
+  );
+  expect(problem).toMatchObject({ kind: 'needs-attention', billNo: `钉钉审批 ${id}` });
+  expect(problem.detail).toContain('凭证借贷不平衡');
 
   const api = await adminApi();
   try {
