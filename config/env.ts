@@ -97,6 +97,33 @@ const envFieldsSchema = z.object({
   WORKER_METRICS_PORT: port.default(9464),
   /** The address they are bound to: loopback by default; 0.0.0.0 in a container that Prometheus scrapes. */
   WORKER_METRICS_HOST: z.string().trim().min(1).default('127.0.0.1'),
+  /**
+   * The worker's sizing (workers/worker.ts, README "Capacity"). Cached workflows bound the worker's memory (about
+   * 0.3 MB each): an approval that is not cached is replayed from its history when it next moves (a click, a timer).
+   */
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(250),
+  /** Workflow tasks the worker runs at once (Temporal's maxConcurrentWorkflowTaskExecutions; at least 2). */
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).default(40),
+  /**
+   * Workflow-task pollers: auto (scaled with the backlog Temporal reports) or a fixed number, split 1 : 4 between the
+   * normal queue (new approvals' first tasks) and this worker's sticky queue (approvals it has cached: decisions).
+   */
+  WORKER_WORKFLOW_TASK_POLLERS: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .default('auto')
+    .refine((value) => value === 'auto' || /^\d+$/.test(value), { message: 'must be auto or a number (at least 2)' })
+    .transform((value) => (value === 'auto' ? ('auto' as const) : Math.max(2, Number(value)))),
+  /** Threads that run workflow code (each one reused V8 context, ~30 MB); 2 lets activations use a second core. */
+  WORKER_WORKFLOW_THREADS: z.coerce.number().int().min(1).max(16).default(1),
+  /** Activities of the approvals' task queue the worker runs at once (the notices' queue has its own 50). */
+  WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).default(100),
+  /**
+   * A workflow bundle built ahead (bundleWorkflowCode → a .js file); empty: the worker bundles at start-up, in a child
+   * process so that the bundler's memory does not stay in the worker.
+   */
+  WORKER_WORKFLOW_BUNDLE: text,
 
   API_PORT: port.default(3000),
   /** Address the API listens on: loopback by default; 0.0.0.0 in a container that receives callbacks. */
@@ -314,6 +341,16 @@ interface CommonSettings {
     workerMetricsPort: number;
     /** Where the worker's metrics are bound: 127.0.0.1 unless a scraper outside the host must reach them. */
     workerMetricsHost: string;
+    /** The worker's sizing and its workflow bundle (WORKER_* settings). */
+    worker: {
+      maxCachedWorkflows: number;
+      maxConcurrentWorkflowTasks: number;
+      maxConcurrentActivities: number;
+      /** 'auto': autoscaling; a number: at most that many. */
+      workflowTaskPollers: 'auto' | number;
+      workflowThreads: number;
+      workflowBundle?: string;
+    };
   };
   /** ROLE: what this process runs unless `--role` says otherwise. */
   role: Env['ROLE'];
@@ -371,6 +408,14 @@ export function loadSettings(env: NodeJS.ProcessEnv): Settings {
       devServer: { port: e.TEMPORAL_DEV_PORT, uiPort: e.TEMPORAL_DEV_UI_PORT },
       workerMetricsPort: e.WORKER_METRICS_PORT,
       workerMetricsHost: e.WORKER_METRICS_HOST,
+      worker: {
+        maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
+        maxConcurrentWorkflowTasks: e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+        maxConcurrentActivities: e.WORKER_MAX_CONCURRENT_ACTIVITIES,
+        workflowTaskPollers: e.WORKER_WORKFLOW_TASK_POLLERS,
+        workflowThreads: e.WORKER_WORKFLOW_THREADS,
+        ...(e.WORKER_WORKFLOW_BUNDLE ? { workflowBundle: e.WORKER_WORKFLOW_BUNDLE } : {}),
+      },
     },
     role: e.ROLE,
     cardTemplates: demo

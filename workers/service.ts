@@ -253,14 +253,21 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
         connection: workerConnection,
         namespace: settings.temporal.namespace,
         taskQueue: settings.temporal.taskQueue,
-        workflowBundlePath: options.workflowBundlePath,
+        workflowBundlePath: options.workflowBundlePath ?? settings.temporal.worker.workflowBundle,
         activities,
         // A month-end burst starts hundreds of approvals at once: their first workflow tasks wait on the normal
         // (non-sticky) queue, which a fixed two pollers drain slowly; pollers follow the backlog Temporal reports
-        // instead (README "Capacity").
+        // instead. The cache cap bounds memory whatever number of approvals wait (README "Capacity").
         options: {
-          workflowTaskPollerBehavior: { type: 'autoscaling' },
+          workflowTaskPollerBehavior:
+            settings.temporal.worker.workflowTaskPollers === 'auto'
+              ? { type: 'autoscaling' }
+              : { type: 'simple-maximum', maximum: settings.temporal.worker.workflowTaskPollers },
           activityTaskPollerBehavior: { type: 'autoscaling' },
+          maxCachedWorkflows: settings.temporal.worker.maxCachedWorkflows,
+          workflowThreadPoolSize: settings.temporal.worker.workflowThreads,
+          maxConcurrentWorkflowTaskExecutions: settings.temporal.worker.maxConcurrentWorkflowTasks,
+          maxConcurrentActivityTaskExecutions: settings.temporal.worker.maxConcurrentActivities,
         },
       });
       // The notice sends: a worker of their own on <taskQueue>-notices (see workers/worker.ts).

@@ -5,7 +5,16 @@
  * Two workers per process: the approvals' worker (every workflow, including the notice outboxes, and the approvals'
  * activities) and the notices' worker on `<taskQueue>-notices` (only the outboxes' sends), so a send never holds a
  * slot an approval's activity waits for. Pacing is not the worker's business: the outbox workflows pace.
+ *
+ * Memory (README "Capacity"): the workflow cache is capped (`maxCachedWorkflows`, WORKER_MAX_CACHED_WORKFLOWS), so any
+ * number of waiting approvals costs a bounded amount; the workflows run in one reused V8 context (the SDK's default,
+ * kept explicitly); and the bundle is built ahead (WORKER_WORKFLOW_BUNDLE) or in a child process, so the bundler's
+ * ~120 MB never stay in the worker.
  */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { noticesTaskQueue } from '../workflows/contract';
 
@@ -14,22 +23,78 @@ export interface WorkerSetup {
   namespace: string;
   taskQueue: string;
   activities: object;
-  /** A pre-built bundle (tests share one); otherwise the workflows are bundled at start-up. */
+  /** A pre-built bundle (tests share one, WORKER_WORKFLOW_BUNDLE); otherwise bundled at start-up in a child process. */
   workflowBundlePath?: string;
   options?: Partial<WorkerOptions>;
 }
 
 export async function createWorker(setup: WorkerSetup): Promise<Worker> {
-  return Worker.create({
-    connection: setup.connection,
-    namespace: setup.namespace,
-    taskQueue: setup.taskQueue,
-    activities: setup.activities,
-    ...(setup.workflowBundlePath
-      ? { workflowBundle: { codePath: setup.workflowBundlePath } }
-      : { workflowsPath: require.resolve('../workflows') }),
-    ...setup.options,
-  });
+  const bundled = setup.workflowBundlePath ? undefined : await bundleWorkflowsApart();
+  const codePath = setup.workflowBundlePath ?? bundled?.codePath;
+  try {
+    return await Worker.create({
+      connection: setup.connection,
+      namespace: setup.namespace,
+      taskQueue: setup.taskQueue,
+      activities: setup.activities,
+      reuseV8Context: true,
+      // No writable temporary directory: bundled in this process after all.
+      ...(codePath ? { workflowBundle: { codePath } } : { workflowsPath: require.resolve('../workflows') }),
+      ...setup.options,
+    });
+  } finally {
+    // Worker.create has read the code into its workflow thread: the file is no longer needed.
+    bundled?.remove();
+  }
+}
+
+/**
+ * The workflows bundled by `bundleWorkflowCode` in a child process (the same Node and loader flags as this one), into
+ * a temporary file: webpack's modules and caches would otherwise stay in the worker's heap for its whole life.
+ */
+async function bundleWorkflowsApart(): Promise<{ codePath: string; remove: () => void } | undefined> {
+  let dir: string;
+  try {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'kdb-workflows-'));
+  } catch {
+    return undefined;
+  }
+  const codePath = path.join(dir, 'workflow-bundle.js');
+  const script = `
+    const { bundleWorkflowCode } = require(${JSON.stringify(require.resolve('@temporalio/worker'))});
+    bundleWorkflowCode({ workflowsPath: ${JSON.stringify(require.resolve('../workflows'))}, logger: undefined })
+      .then(({ code }) => require('node:fs').writeFileSync(${JSON.stringify(codePath)}, code))
+      .catch((err) => { console.error(err && err.stack ? err.stack : err); process.exit(1); });`;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      execFile(
+        process.execPath,
+        [...loaderFlags(process.execArgv), '-e', script],
+        { maxBuffer: 16 * 1024 * 1024 },
+        (err, _stdout, stderr) =>
+          err ? reject(new Error(`bundling the workflows failed: ${stderr.trim() || err.message}`)) : resolve(),
+      );
+    });
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+  return { codePath, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** This process's Node flags minus profiling and debugging (a child must not write a CPU profile or open a port). */
+function loaderFlags(execArgv: readonly string[]): string[] {
+  const flags: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const arg = execArgv[i]!;
+    if (/^--(cpu-prof|heap-prof|inspect)/.test(arg)) {
+      // Their values: --cpu-prof-dir <dir>, --cpu-prof-name <name> …
+      if (/^--(cpu|heap)-prof-\w+$/.test(arg)) i += 1;
+      continue;
+    }
+    flags.push(arg);
+  }
+  return flags;
 }
 
 export interface NoticeWorkerSetup {

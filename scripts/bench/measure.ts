@@ -235,6 +235,8 @@ export interface HistoryFindings {
   /** Workflow task schedule-to-start, in ms: every task, and the first of each run (on the normal queue). */
   workflowTaskScheduleToStart: number[];
   firstWorkflowTaskScheduleToStart: number[];
+  /** Of the workflow tasks that took a decision: an accepted Update, or the task after a decideAsync Signal. */
+  decisionTaskScheduleToStart: number[];
   /** Histories that could not be read. */
   unreadable: number;
 }
@@ -262,6 +264,7 @@ export async function readHistories(client: Client, query: string, limit = Infin
     activityScheduleToStart: {},
     workflowTaskScheduleToStart: [],
     firstWorkflowTaskScheduleToStart: [],
+    decisionTaskScheduleToStart: [],
     unreadable: 0,
   };
   const visit = (events: readonly temporal.api.history.v1.IHistoryEvent[]) => {
@@ -270,8 +273,21 @@ export async function readHistories(client: Client, query: string, limit = Infin
     const scheduled = new Map<string, { type: string; at: number }>();
     let taskScheduledAt: number | undefined;
     let first = true;
+    let lastTaskLatency: number | undefined;
+    let signalledDecision = false;
+    let nextIsDecision = false;
     for (const event of events) {
       const type = Number(event.eventType);
+      if (type === EventType.updateAccepted && lastTaskLatency !== undefined) {
+        // The update was accepted by the task just completed (a speculative task, scheduled when the update came).
+        found.decisionTaskScheduleToStart.push(lastTaskLatency);
+        lastTaskLatency = undefined;
+      } else if (
+        type === EventType.signaled &&
+        event.workflowExecutionSignaledEventAttributes?.signalName === 'decideAsync'
+      ) {
+        signalledDecision = true;
+      }
       if (type === eventTypeActivityScheduled) {
         scheduled.set(String(event.eventId), {
           type: event.activityTaskScheduledEventAttributes?.activityType?.name ?? '?',
@@ -283,10 +299,14 @@ export async function readHistories(client: Client, query: string, limit = Infin
           (found.activityScheduleToStart[from.type] ??= []).push(msOf(event.eventTime) - from.at);
       } else if (type === eventTypeWorkflowTaskScheduled) {
         taskScheduledAt = msOf(event.eventTime);
+        nextIsDecision = signalledDecision;
+        signalledDecision = false;
       } else if (type === eventTypeWorkflowTaskStarted && taskScheduledAt !== undefined) {
         const latency = msOf(event.eventTime) - taskScheduledAt;
         found.workflowTaskScheduleToStart.push(latency);
         if (first) found.firstWorkflowTaskScheduleToStart.push(latency);
+        if (nextIsDecision) found.decisionTaskScheduleToStart.push(latency);
+        lastTaskLatency = nextIsDecision ? undefined : latency;
         first = false;
         taskScheduledAt = undefined;
       }

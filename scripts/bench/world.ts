@@ -29,6 +29,8 @@ export interface BenchOptions {
   dir: string;
   /** CPU-profile the worker process (V8 --cpu-prof, written to `dir` when it stops). */
   profile?: boolean;
+  /** The worker process's V8 old-space limit (--max-old-space-size), as an operator would set it with NODE_OPTIONS. */
+  workerHeapMb?: number;
 }
 
 export interface BenchWorld {
@@ -160,6 +162,7 @@ export async function startBenchWorld(options: BenchOptions, log: (line: string)
           process.execPath,
           [
             ...(options.profile && role === 'worker' ? ['--cpu-prof', '--cpu-prof-dir', options.dir] : []),
+            ...(options.workerHeapMb && role === 'worker' ? [`--max-old-space-size=${options.workerHeapMb}`] : []),
             '--import',
             'tsx',
             path.resolve(__dirname, '..', 'start.ts'),
