@@ -9,9 +9,13 @@
  *   as `rateLimited` (not a failure: nothing was posted); every other error is typed by its class
  *   (DingTalkUncertainDeliveryError when the request went out and no answer came).
  * - `reportNoticeProblem`: a message the outbox gave up on is logged and told to ops once (rules `ops`).
+ * - `reportKingdeeOutage`: one alert when Kingdee has been unreachable for a while, one when it is back (the poller
+ *   decides when; docs/failure-policy.md).
+ * - `sendNotice` records, acknowledged, that its request is about to leave (`markRequestSent`) before making it, so
+ *   the outbox can send again what a killed worker never sent and still never double-posts.
  */
 import { createHash } from 'node:crypto';
-import { Context } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { Logger } from '../common/logger';
 import type { Rules } from '../rules';
@@ -40,7 +44,8 @@ import {
   noticeProblemAlert,
   noticeSummary,
 } from '../domain/texts/merged-notices';
-import { asFailure } from './failures';
+import { kingdeeOutageAlert, kingdeeRecoveredNotice } from '../domain/texts/outage';
+import { asFailure, whileHeartbeating } from './failures';
 
 export interface OutboxDeps {
   /** The Temporal client the enqueue signals go through. */
@@ -152,10 +157,73 @@ export function workNotices(notice: Notice, userIds: readonly string[], part: st
   return chunks.map((chunk, i) => queuedNotice(notice, chunks.length > 1 ? `${part}/${i}` : part, chunk));
 }
 
+/**
+ * The details of the heartbeat a send records before its request leaves. Spelled again in workflows/outbox-plan.ts
+ * (activities may not import workflow code); test/unit/outbox-plan.test.ts keeps the two equal.
+ */
+export const requestSentMarker = 'request-sent';
+/** … and the details it records once DingTalk has taken the message (spelled again there too). */
+export const deliveredMarker = 'delivered';
+
+/**
+ * Record, acknowledged by Temporal, that this send is about to make its request (the last heartbeat's details become
+ * `requestSentMarker`). Only then does the request leave: if the worker dies before, the send times out without the
+ * marker and the outbox sends it again; after, its outcome is unknown (workflows/outbox-plan.ts classifySendFailure).
+ * The worker's own heartbeat is sent in the background, so a kill right after it could leave a posted message
+ * unmarked: this one is a call Temporal answers. If it cannot be recorded, nothing is sent (a retryable failure).
+ */
+async function markRequestSent(client: Client): Promise<void> {
+  const { taskToken } = Context.current().info;
+  try {
+    await client.activity.heartbeat(taskToken, requestSentMarker);
+  } catch (err) {
+    throw ApplicationFailure.create({
+      type: 'NoticeNotSent',
+      message: `could not record the send before making it, so it was not made: ${String(err)}`,
+    });
+  }
+}
+
+/**
+ * While the request runs, heartbeat the same marker every third of the heartbeat timeout — through the client too, in
+ * order, so no heartbeat the worker still holds can land after `delivered` and overwrite it. The returned function
+ * stops and waits for the last one.
+ */
+function keepMarking(client: Client, details: string): () => Promise<void> {
+  const { taskToken, heartbeatTimeoutMs } = Context.current().info;
+  let last: Promise<unknown> = Promise.resolve();
+  const timer = heartbeatTimeoutMs
+    ? setInterval(
+        () => {
+          last = last.then(() => client.activity.heartbeat(taskToken, details)).catch(() => undefined);
+        },
+        Math.max(200, Math.floor(heartbeatTimeoutMs / 3)),
+      )
+    : undefined;
+  return async () => {
+    clearInterval(timer);
+    await last;
+  };
+}
+
+/**
+ * Record, acknowledged, that DingTalk took the message: a worker killed between here and Temporal recording the
+ * activity's result leaves a send the outbox knows was delivered (not uncertain). Best effort: if it cannot be
+ * recorded, the result itself still tells.
+ */
+async function markDelivered(client: Client): Promise<void> {
+  try {
+    await client.activity.heartbeat(Context.current().info.taskToken, deliveredMarker);
+  } catch {
+    // the activity's completion says the same
+  }
+}
+
 export interface NoticeActivityDeps {
   dingtalk: DingTalkClient;
   logger: Logger;
-  rules: Pick<Rules, 'ops' | 'robots'>;
+  /** Whom ops alerts go to, the robots, and — for outage alerts — the polled forms, their names and the calendar. */
+  rules: Pick<Rules, 'ops' | 'robots'> & Partial<Pick<Rules, 'ingestion' | 'forms' | 'calendar'>>;
   outbox: OutboxDeps;
   cardCallback: { type: 'STREAM' } | { type: 'HTTP'; routeKey: string };
   /** The card templates: the notice card's (DINGTALK_NOTICE_CARD_TEMPLATE_ID; demo kdb-notice-card) for group cards. */
@@ -173,40 +241,20 @@ export function createNoticeActivities(deps: NoticeActivityDeps) {
       message: OutboxMessage;
     }): Promise<{ outcome: 'sent' | 'rateLimited' }> {
       const notice = { title: message.title, text: message.text };
+      await markRequestSent(deps.outbox.client);
+      const stopBeating = keepMarking(deps.outbox.client, requestSentMarker);
       try {
-        switch (channel.kind) {
-          case 'robot':
-            await deps.dingtalk.sendRobotMessageOnce(channel.robot, { markdown: notice });
-            break;
-          case 'groupCard':
-            if (!deps.cardTemplates.notice)
-              throw new DingTalkRequestError(
-                'DINGTALK_NOTICE_CARD_TEMPLATE_ID is not set: group notices through the app robot need the notice card template',
-              );
-            // Idempotent: the same outTrackId on every attempt; an existing card is updated, never shown twice.
-            await deps.dingtalk.deliverCard({
-              outTrackId: noticeOutTrackId(message.key),
-              cardTemplateId: deps.cardTemplates.notice,
-              cardParamMap: noticeCardParams(notice),
-              to: { groupId: channel.groupId },
-              callbackType: deps.cardCallback.type,
-              ...(deps.cardCallback.type === 'HTTP' ? { callbackRouteKey: deps.cardCallback.routeKey } : {}),
-            });
-            break;
-          case 'workNotice':
-            await deps.dingtalk.sendWorkNotification({
-              userIds: message.userIds ?? [],
-              msg: { msgtype: 'markdown', markdown: notice },
-            });
-            break;
-        }
+        await send(channel, message, notice);
       } catch (err) {
+        await stopBeating();
         if (err instanceof DingTalkRateLimitedError) {
           deps.logger.warn({ channel, key: message.key }, 'DingTalk refused a notice for rate limit; the outbox waits');
           return { outcome: 'rateLimited' };
         }
         return asFailure(err);
       }
+      await stopBeating();
+      await markDelivered(deps.outbox.client);
       deps.logger.info(
         { channel, key: message.key, notices: message.noticeIds.length, attempt: message.attempts },
         'notice sent',
@@ -216,27 +264,105 @@ export function createNoticeActivities(deps: NoticeActivityDeps) {
 
     /** Log a message the outbox gave up on and tell ops once (never about an alert itself). */
     async reportNoticeProblem({ channel, problem }: { channel: NoticeChannel; problem: OutboxProblem }): Promise<void> {
-      deps.logger.error({ channel, problem }, 'the notice outbox gave up on a message');
-      if (problem.key.startsWith('p-')) return;
-      const alert = noticeProblemAlert({
-        problem: problem.problem,
-        channel: noticeChannelLabel(channel),
-        title: problem.title,
-        reason: problem.reason,
-        count: problem.count,
+      await whileHeartbeating(async () => {
+        deps.logger.error({ channel, problem }, 'the notice outbox gave up on a message');
+        if (problem.key.startsWith('p-')) return;
+        const alert = noticeProblemAlert({
+          problem: problem.problem,
+          channel: noticeChannelLabel(channel),
+          title: problem.title,
+          reason: problem.reason,
+          count: problem.count,
+        });
+        const id = `p-${sha(`${problem.key}\n${problem.problem}`, 24)}`;
+        await enqueueOps(
+          { title: alert.title, text: alert.text, summary: alert.title, origin: `outbox ${problem.key}` },
+          id,
+        );
       });
-      const id = `p-${sha(`${problem.key}\n${problem.problem}`, 24)}`;
-      const base = { title: alert.title, text: alert.text, summary: alert.title, origin: `outbox ${problem.key}` };
-      const ops = deps.rules.ops;
-      if (ops?.robot) {
-        const robot = deps.rules.robots[ops.robot];
-        await enqueueNotices(deps.outbox, channelForRobot({ name: ops.robot, ...robot }), [{ ...base, id }]);
-      }
-      if (ops?.users.length) {
-        await enqueueNotices(deps.outbox, { kind: 'workNotice' }, [{ ...base, id: `${id}-u`, userIds: ops.users }]);
-      }
+    },
+
+    /**
+     * Kingdee's outage as one poller saw it (workflows/poller.ts): `down` once it has lasted long enough, then
+     * `recovered` once it is over. Every form's poller sees the same outage, so only the first polled form's poller
+     * speaks for Kingdee; a failure that is the form's own (not retryable: a permission, a field) is told by that
+     * form's poller. Returns whether it was told (the poller sends `recovered` only then). The notice id comes from
+     * the outage (account, form, start, phase): a retried report is dropped by the outbox.
+     */
+    async reportKingdeeOutage(input: {
+      phase: 'down' | 'recovered';
+      acctId: string;
+      formId: string;
+      since: number;
+      now: number;
+      failures: number;
+      lastError: string;
+      formSpecific: boolean;
+    }): Promise<boolean> {
+      return whileHeartbeating(async () => {
+        const speaksForKingdee = (deps.rules.ingestion?.forms ?? [])[0] === input.formId;
+        if (!speaksForKingdee && !input.formSpecific) return false;
+        const form = deps.rules.forms?.[input.formId]?.name ?? input.formId;
+        const tz = { offsetMinutes: deps.rules.calendar?.offsetMinutes ?? 480 };
+        const facts = { ...input, form };
+        const notice = input.phase === 'down' ? kingdeeOutageAlert(facts, tz) : kingdeeRecoveredNotice(facts, tz);
+        const id = `p-o-${sha(`${input.acctId}\n${input.formId}\n${input.since}\n${input.phase}`, 24)}`;
+        deps.logger.warn({ ...input, notice: notice.title }, 'Kingdee outage: telling ops');
+        await enqueueOps(
+          { title: notice.title, text: notice.text, summary: notice.title, origin: `poller ${input.formId}` },
+          id,
+        );
+        return true;
+      });
     },
   };
+
+  /** One request to DingTalk for one outbox message. */
+  async function send(
+    channel: NoticeChannel,
+    message: OutboxMessage,
+    notice: { title: string; text: string },
+  ): Promise<void> {
+    switch (channel.kind) {
+      case 'robot':
+        await deps.dingtalk.sendRobotMessageOnce(channel.robot, { markdown: notice });
+        break;
+      case 'groupCard':
+        if (!deps.cardTemplates.notice)
+          throw new DingTalkRequestError(
+            'DINGTALK_NOTICE_CARD_TEMPLATE_ID is not set: group notices through the app robot need the notice card template',
+          );
+        // Idempotent: the same outTrackId on every attempt; an existing card is updated, never shown twice.
+        await deps.dingtalk.deliverCard({
+          outTrackId: noticeOutTrackId(message.key),
+          cardTemplateId: deps.cardTemplates.notice,
+          cardParamMap: noticeCardParams(notice),
+          to: { groupId: channel.groupId },
+          callbackType: deps.cardCallback.type,
+          ...(deps.cardCallback.type === 'HTTP' ? { callbackRouteKey: deps.cardCallback.routeKey } : {}),
+        });
+        break;
+      case 'workNotice':
+        await deps.dingtalk.sendWorkNotification({
+          userIds: message.userIds ?? [],
+          msg: { msgtype: 'markdown', markdown: notice },
+        });
+        break;
+    }
+  }
+
+  /** A notice to the rules' ops target (robot and/or people), enqueued with this id (`-u` for the people's). */
+  async function enqueueOps(base: Omit<QueuedNotice, 'id' | 'userIds'>, id: string): Promise<void> {
+    const ops = deps.rules.ops;
+    if (ops?.robot) {
+      const robot = deps.rules.robots[ops.robot];
+      await enqueueNotices(deps.outbox, channelForRobot({ name: ops.robot, ...robot }), [{ ...base, id }]);
+    }
+    if (ops?.users.length) {
+      await enqueueNotices(deps.outbox, { kind: 'workNotice' }, [{ ...base, id: `${id}-u`, userIds: ops.users }]);
+    }
+    if (!ops?.robot && !ops?.users.length) deps.logger.error({ notice: base }, 'no ops target is configured');
+  }
 }
 
 export type NoticeActivities = ReturnType<typeof createNoticeActivities>;

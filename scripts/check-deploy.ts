@@ -72,8 +72,14 @@ const dingtalkActivities = [
   'closeApprovalTodos',
   'commentOnOaInstance',
 ];
-/** Activities that call neither (they read settings or Temporal itself): on no panel. */
-const localActivities = ['attentionContact', 'collectApproverDigests', 'collectWeeklyReport', 'refreshPushSchedules'];
+/** Activities that call neither (they read settings or Temporal itself, or hand a message to the outbox): on no panel. */
+const localActivities = [
+  'attentionContact',
+  'collectApproverDigests',
+  'collectWeeklyReport',
+  'refreshPushSchedules',
+  'reportKingdeeOutage',
+];
 
 /**
  * Metrics of the TypeScript SDK's core (sdk-core telemetry/metrics.rs) as its Prometheus exporter names them: a

@@ -17,6 +17,7 @@ type Activities = ReturnType<typeof createActivities>;
 
 const { refreshPushSchedules } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
+  heartbeatTimeout: '20 seconds',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 5 },
 });
 

@@ -18,6 +18,7 @@ type Activities = ReturnType<typeof createActivities>;
 
 const { collectApproverDigests, collectWeeklyReport, refreshPushSchedules } = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: '20 seconds',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 5 },
 });
 

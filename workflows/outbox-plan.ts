@@ -1,6 +1,7 @@
 /**
- * The outbox's decisions as pure functions (no Temporal, unit-tested in test/unit/outbox-plan.test.ts): accept
- * notices once by id, plan what to send now under the channel's limits, merge when busy, and settle a send's outcome.
+ * The outbox's decisions as pure functions (no workflow APIs, only Temporal's failure classes; unit-tested in
+ * test/unit/outbox-plan.test.ts): accept notices once by id, plan what to send now under the channel's limits, merge
+ * when busy, classify a failed send (classifySendFailure: was its request ever made?) and settle a send's outcome.
  * workflows/outbox.ts keeps the state, runs the sends as activities and sleeps on durable timers until `wakeAt`.
  *
  * Pacing: a sliding window of `perWindow` messages per `windowMs`, counted from when a send starts until `windowMs`
@@ -12,6 +13,7 @@
  * `maxMessageBytes`; otherwise every notice goes alone. Every notice leaves the queue in exactly one message, and a
  * message sent again is sent unchanged (same key, same content).
  */
+import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio/common';
 import type { NoticePacing, OutboxCarry, OutboxMessage, OutboxProblem, QueuedNotice } from './contract';
 import { mergedNotice } from '../domain/texts/merged-notices';
 import { utf8Length } from '../domain/texts/format';
@@ -199,6 +201,8 @@ export type SendOutcome =
   | { kind: 'retryable'; reason: string }
   /** It may or may not have been posted (timed out after the request went out, worker lost mid-send). */
   | { kind: 'uncertain'; reason: string }
+  /** The send never made its request (its worker was lost or stuck before): send again at once, up to maxAttempts. */
+  | { kind: 'notSent'; reason: string }
   /** DingTalk refused it for good (configuration, bad parameters). */
   | { kind: 'failed'; reason: string };
 
@@ -257,6 +261,11 @@ export function settleSend(
       state.retry.unshift(message);
       backOff(state, now, pacing);
       return undefined;
+    case 'notSent':
+      // Nothing reached DingTalk, and DingTalk is not the problem: no backoff for the channel.
+      if (message.attempts >= pacing.maxAttempts) return giveUp('failed', outcome.reason);
+      state.retry.unshift(message);
+      return undefined;
     case 'uncertain':
       if (pacing.resendUncertain && message.attempts < pacing.maxAttempts) {
         state.retry.unshift(message);
@@ -266,4 +275,45 @@ export function settleSend(
     case 'failed':
       return giveUp('failed', outcome.reason);
   }
+}
+
+/**
+ * What `sendNotice` records just before its request leaves: a heartbeat Temporal has acknowledged (activities/
+ * notices.ts, spelled there too; test/unit/outbox-plan.test.ts keeps them equal). A send that timed out without it
+ * never made its request; with it, the message may have been posted.
+ */
+export const requestSentMarker = 'request-sent';
+/** … and once DingTalk took the message: a send that timed out after it was delivered (its result was lost). */
+export const deliveredMarker = 'delivered';
+
+/**
+ * What a failed sendNotice means for the message (the activity returns rate-limit refusals as results). A timeout
+ * (worker killed, or stuck) is `notSent` when the send had not recorded `requestSentMarker` — it never made its
+ * request, so sending again cannot double-post — `sent` when it had recorded `deliveredMarker` (DingTalk took it; only
+ * the result was lost), and `uncertain` otherwise. `markerKnown` is false for outbox runs
+ * from before the marker existed (workflows/outbox.ts patch): every timeout there stays uncertain, as it was.
+ * Anything that is not an ActivityFailure is rethrown.
+ */
+export function classifySendFailure(err: unknown, options: { markerKnown: boolean }): SendOutcome {
+  if (!(err instanceof ActivityFailure)) throw err;
+  const cause = err.cause;
+  if (cause instanceof TimeoutFailure) {
+    const reason = `the send did not finish in time (${cause.message || 'timeout'})`;
+    if (options.markerKnown && cause.lastHeartbeatDetails === deliveredMarker) return { kind: 'sent' };
+    if (options.markerKnown && cause.lastHeartbeatDetails !== requestSentMarker)
+      return { kind: 'notSent', reason: `${reason}; its request had not gone out` };
+    return { kind: 'uncertain', reason };
+  }
+  if (cause instanceof ApplicationFailure) {
+    if (cause.type === 'DingTalkUncertainDeliveryError') return { kind: 'uncertain', reason: cause.message };
+    return cause.nonRetryable
+      ? { kind: 'failed', reason: cause.message }
+      : { kind: 'retryable', reason: cause.message };
+  }
+  return { kind: 'uncertain', reason: cause?.message ?? err.message };
+}
+
+/** Whether a failure is a timeout: only then does the outbox need to know whether the send's marker exists. */
+export function isSendTimeout(err: unknown): boolean {
+  return err instanceof ActivityFailure && err.cause instanceof TimeoutFailure;
 }

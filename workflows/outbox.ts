@@ -5,27 +5,26 @@
  * restarts and holds across worker processes: one outbox per channel), merges notices when more wait than may go
  * out now, and sends each message with the `sendNotice` activity on the notices task queue.
  *
- * Outcomes (workflows/outbox-plan.ts settleSend): a rate-limit refusal is not a failure (the channel waits and sends
- * the same message again); a send that failed before DingTalk took it is sent again after a wait; a send whose
- * outcome is unknown (timed out after the request went out, or the worker was lost mid-send) is sent again only
- * where that cannot double-post (cards keyed by outTrackId; work notices, which DingTalk drops when identical to one
- * the person got that day) — for a custom robot it is recorded as `uncertain` and reported to ops once, never resent.
+ * Outcomes (workflows/outbox-plan.ts classifySendFailure, settleSend): a rate-limit refusal is not a failure (the
+ * channel waits and sends the same message again); a send that failed before DingTalk took it is sent again after a
+ * wait; a send that timed out before its request went out (its worker was killed: no request-sent marker in its last
+ * heartbeat, activities/notices.ts) is sent again at once; a send whose outcome is unknown (timed out after the
+ * request went out, or the worker was lost mid-send) is sent again only where that cannot double-post (cards keyed
+ * by outTrackId; work notices, which DingTalk drops when identical to one the person got that day) — for a custom
+ * robot it is recorded as `uncertain` and reported to ops once, never resent.
  * So sendNotice runs once per scheduling (maximumAttempts 1): the outbox, not Temporal's retry, decides.
  *
  * Continue-as-new when the history grows, carrying the queue, the messages to send again, the recent ids, the
  * window and the problems.
  */
 import {
-  ActivityFailure,
   allHandlersFinished,
-  ApplicationFailure,
   condition,
   continueAsNew,
   log,
   patched,
   proxyActivities,
   setHandler,
-  TimeoutFailure,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { createNoticeActivities } from '../activities/notices';
@@ -37,7 +36,16 @@ import {
   type OutboxMessage,
   type OutboxStatus,
 } from './contract';
-import { acceptNotices, newOutboxState, oldestQueuedAt, planSends, settleSend, type SendOutcome } from './outbox-plan';
+import {
+  acceptNotices,
+  classifySendFailure,
+  isSendTimeout,
+  newOutboxState,
+  oldestQueuedAt,
+  planSends,
+  settleSend,
+  type SendOutcome,
+} from './outbox-plan';
 
 const oldest = (at: number | undefined) => (at !== undefined ? { oldestQueuedAt: at } : {});
 
@@ -45,6 +53,12 @@ type NoticeActivities = ReturnType<typeof createNoticeActivities>;
 
 /** Patch: a send counts in the channel's window until `windowMs` after it finished (outbox-plan.ts settleSend). */
 const windowFromCompletionPatch = 'outbox-window-from-completion';
+/**
+ * Patch: a send that timed out without its request-sent marker (outbox-plan.ts classifySendFailure) is sent again.
+ * Taken where a timeout is classified, so running outboxes get it at their next timeout; runs that recorded a timeout
+ * before it replay it as uncertain, as they ran.
+ */
+const resendNeverSentPatch = 'outbox-resend-never-sent';
 
 /** Events per run before continue-as-new (a send is about six with its workflow tasks; far below the limits). */
 const historyEventsPerRun = 4_000;
@@ -65,13 +79,16 @@ export async function outboxWorkflow(input: OutboxInput): Promise<void> {
   const taskQueue = noticesTaskQueue(workflowInfo().taskQueue);
   const { sendNotice } = proxyActivities<NoticeActivities>({
     taskQueue,
-    // The client gives up after 10 s; a send still running after 30 s lost its worker.
+    // The client gives up after 10 s; a send still running after 30 s lost its worker. It heartbeats (its request-sent
+    // marker, then while the request runs), so a send on a killed worker is known lost after 15 s.
     startToCloseTimeout: '30 seconds',
+    heartbeatTimeout: '15 seconds',
     retry: { maximumAttempts: 1 },
   });
   const { reportNoticeProblem } = proxyActivities<NoticeActivities>({
     taskQueue,
     startToCloseTimeout: '30 seconds',
+    heartbeatTimeout: '10 seconds',
     retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
   });
 
@@ -96,7 +113,7 @@ export async function outboxWorkflow(input: OutboxInput): Promise<void> {
       const result = await sendNotice({ channel, message });
       outcome = result.outcome === 'sent' ? { kind: 'sent' } : { kind: 'rateLimited' };
     } catch (err) {
-      outcome = classify(err);
+      outcome = classifySendFailure(err, { markerKnown: isSendTimeout(err) && patched(resendNeverSentPatch) });
     }
     const problem = settleSend(state, message, outcome, Date.now(), pacing, { windowFromCompletion });
     inFlight -= 1;
@@ -129,19 +146,4 @@ export async function outboxWorkflow(input: OutboxInput): Promise<void> {
     if (plan.wakeAt === undefined) await condition(somethingHappened);
     else await condition(somethingHappened, Math.max(1, plan.wakeAt - Date.now()));
   }
-}
-
-/** What a failed sendNotice means for the message (the activity returns rate-limit refusals as results). */
-function classify(err: unknown): SendOutcome {
-  if (!(err instanceof ActivityFailure)) throw err;
-  const cause = err.cause;
-  if (cause instanceof TimeoutFailure)
-    return { kind: 'uncertain', reason: `the send did not finish in time (${cause.message || 'timeout'})` };
-  if (cause instanceof ApplicationFailure) {
-    if (cause.type === 'DingTalkUncertainDeliveryError') return { kind: 'uncertain', reason: cause.message };
-    return cause.nonRetryable
-      ? { kind: 'failed', reason: cause.message }
-      : { kind: 'retryable', reason: cause.message };
-  }
-  return { kind: 'uncertain', reason: cause?.message ?? err.message };
 }

@@ -11,16 +11,43 @@
  * next page is read at once instead of after the interval, so 1,000 new documents are two polls back to back.
  * Histories recorded before paging never see `next` and replay as they ran.
  */
-import { condition, continueAsNew, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
-import { pollNowSignal, type PollerInput, type PollPage, type PollResult } from './contract';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  condition,
+  continueAsNew,
+  isCancellation,
+  log,
+  patched,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { noticesTaskQueue, pollNowSignal, type PollerInput, type PollPage, type PollResult } from './contract';
 import type { createActivities } from '../activities';
+import type { NoticeActivities } from '../activities/notices';
 
 type Activities = ReturnType<typeof createActivities>;
 
+/** Attempts of one poll before the workflow sees the failure (and counts it towards an outage). */
+const pollAttempts = 3;
+
 const { pollForm } = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
-  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+  // A page read heartbeats (activities/failures.ts): a poll on a killed worker is retried after 20 s, not 2 minutes.
+  heartbeatTimeout: '20 seconds',
+  retry: {
+    initialInterval: '2 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '30 seconds',
+    maximumAttempts: pollAttempts,
+  },
 });
+
+/** An outage is told to ops once reads have failed for this long … */
+export const outageAlertAfterMs = 60_000;
+/** … and at least this many polls in a row (each of `pollAttempts` attempts). */
+export const outageAlertAfterFailures = 3;
 
 /** Polls per run before continue-as-new: a poll is a handful of events, so this stays far below history limits. */
 const pollsPerRun = 200;
@@ -35,9 +62,24 @@ export async function pollerWorkflow(input: PollerInput): Promise<void> {
   const { page: carriedPage, ...base } = input;
   let { cursor, seen = [], lastStatus = {} } = base;
   let page: PollPage | undefined = carriedPage;
-  for (let poll = 0; poll < pollsPerRun; poll++) {
+  const outage = outageWatch(input);
+  for (let poll = 0; poll < pollsPerRun;) {
     kicked = false;
-    const result: PollResult = await pollForm({ ...base, cursor, seen, lastStatus, ...(page ? { page } : {}) });
+    const startedAt = Date.now();
+    let result: PollResult;
+    try {
+      result = await pollForm({ ...base, cursor, seen, lastStatus, ...(page ? { page } : {}) });
+    } catch (err) {
+      // Kingdee cannot be read (retries of this poll are over): try again after a growing pause, tell ops once
+      // when it lasts. A failed poll does not count towards continue-as-new, so the outage's state stays.
+      if (!(err instanceof ActivityFailure) || isCancellation(err)) throw err;
+      await outage.failed(startedAt, err);
+      if (workflowInfo().continueAsNewSuggested) break;
+      await condition(() => kicked, outage.retryInMs());
+      continue;
+    }
+    poll += 1;
+    await outage.succeeded();
     ({ cursor, seen, lastStatus } = result);
     page = result.next;
     if (page) continue; // a full page: read the rest of the window now
@@ -45,4 +87,66 @@ export async function pollerWorkflow(input: PollerInput): Promise<void> {
     await condition(() => kicked, input.intervalMs);
   }
   await continueAsNew<typeof pollerWorkflow>({ ...base, cursor, seen, lastStatus, ...(page ? { page } : {}) });
+}
+
+/**
+ * One poller's view of a Kingdee outage: when its reads started failing, how many failed, whether ops were told.
+ * Deterministic (workflow time, activity results), so exactly one alert per outage and one "recovered" after it.
+ * The notices activity decides which poller speaks for Kingdee (activities/notices.ts reportKingdeeOutage).
+ */
+function outageWatch(input: PollerInput) {
+  const { reportKingdeeOutage } = proxyActivities<NoticeActivities>({
+    taskQueue: noticesTaskQueue(workflowInfo().taskQueue),
+    startToCloseTimeout: '30 seconds',
+    heartbeatTimeout: '10 seconds',
+    retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 5 },
+  });
+  let since: number | undefined;
+  let failures = 0;
+  let told = false;
+  let lastError = '';
+  let formSpecific = false;
+  const report = async (phase: 'down' | 'recovered', at: number): Promise<boolean> => {
+    try {
+      return await reportKingdeeOutage({
+        phase,
+        acctId: input.acctId,
+        formId: input.formId,
+        since: since!,
+        now: at,
+        failures,
+        lastError,
+        formSpecific,
+      });
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      log.error('could not tell ops about the Kingdee outage', { phase, error: String(err) });
+      return false;
+    }
+  };
+  return {
+    async failed(startedAt: number, err: ActivityFailure): Promise<void> {
+      since ??= startedAt;
+      failures += 1;
+      const cause = err.cause;
+      lastError =
+        cause instanceof ApplicationFailure ? `${cause.type ?? 'Error'}：${cause.message}` : (cause ?? err).message;
+      formSpecific = cause instanceof ApplicationFailure && cause.nonRetryable === true;
+      log.warn('Kingdee poll failed', { formId: input.formId, failures, since, error: lastError });
+      const now = Date.now();
+      if (!told && failures >= outageAlertAfterFailures && now - since >= outageAlertAfterMs)
+        told = await report('down', now);
+    },
+    /** 2 s, 4 s … 30 s between failed polls (a push from Kingdee tries at once). */
+    retryInMs(): number {
+      return Math.min(30_000, 2_000 * 2 ** Math.min(failures - 1, 4));
+    },
+    async succeeded(): Promise<void> {
+      if (since === undefined) return;
+      if (told) await report('recovered', Date.now());
+      since = undefined;
+      failures = 0;
+      told = false;
+    },
+  };
 }

@@ -9,6 +9,7 @@ type Activities = ReturnType<typeof createActivities>;
 /** Enqueues into the outbox (idempotent per activity id). */
 const notify = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
+  heartbeatTimeout: '20 seconds',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10 },
 });
 

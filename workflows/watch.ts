@@ -40,6 +40,7 @@ type Activities = ReturnType<typeof createActivities>;
 /** A check reads at most maxRows rows; a few attempts, then the check counts as failed and the next one catches up. */
 const { checkWatch } = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: '20 seconds',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 3 },
 });
 

@@ -14,7 +14,10 @@ export interface Card {
 }
 
 export interface Click {
+  /** When the person clicked … */
   at: number;
+  /** … and when the card showed the answer. */
+  answeredAt: number;
   billNo: string;
   stepId: string;
   userId: string;
@@ -74,6 +77,7 @@ export function startApprovers(dingtalk: string, options: { intervalMs: number; 
           ).catch(() => undefined);
           const click: Click = {
             at,
+            answeredAt: Date.now(),
             billNo: card.cardParamMap.billNo ?? '',
             stepId: card.cardParamMap.stepId ?? '',
             userId,

@@ -3,7 +3,8 @@
  * holds (one per step and approver, none left pending or "processing"), the notices (the applicant's work
  * notification and the cashier group's follow-up, each exactly once: merged messages count for every bill they
  * name, and duplicates DingTalk dropped count as duplicates), the approval workflows as Temporal lists them
- * (ExecutionStatus and ApprovalStage), and the messages to the ops group.
+ * (ExecutionStatus and ApprovalStage), and the messages to the ops group (outage alerts, "recovered" messages, and
+ * every other alert — needs-attention, a notice that may not have arrived — which a drill must not cause).
  */
 import { Client, Connection, type WorkflowExecutionInfo } from '@temporalio/client';
 import { ApprovalStage, KingdeeBillNo } from '../../workflows/search-attributes';
@@ -47,7 +48,19 @@ export interface MustBeZero {
 export interface Counts extends MustBeZero {
   documents: number;
   auditedOnce: number;
+  /** Messages to the ops group since the scenario started, rules-sent pushes (【预警】, 体检) aside: */
   opsAlerts: number;
+  /** … of which outage alerts (【故障】, one per outage that lasted) … */
+  outageAlerts: number;
+  /** … and "it is over" messages (【恢复】, one after each outage alert) … */
+  outageRecoveries: number;
+  /**
+   * … and requests to check a group message (【需要核对】): a custom robot's post whose worker was killed after the
+   * request left and before Temporal recorded the result. Nobody can know whether DingTalk took it (custom robots have
+   * no idempotency key), so it is never sent again and ops check; the notice counts above still show whether it
+   * arrived (at most once, by design).
+   */
+  uncertainChecks: number;
   /** Bills behind each non-zero count, for the report. */
   examples: Record<string, string[]>;
 }
@@ -154,6 +167,9 @@ export function count(snap: Snapshot, docs: readonly Submitted[], since: number)
     workflowsFailed: 0,
     workflowsStuck: 0,
     opsAlerts: alerts.length,
+    outageAlerts: alerts.filter((m) => (m.title ?? m.text).startsWith('【故障】')).length,
+    outageRecoveries: alerts.filter((m) => (m.title ?? m.text).startsWith('【恢复】')).length,
+    uncertainChecks: alerts.filter((m) => (m.title ?? m.text).startsWith('【需要核对】')).length,
     examples,
   };
   const cashier = mentions(snap.cashier, billNos);

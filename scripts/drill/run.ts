@@ -21,9 +21,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { startApprovers, startKingdeeNoise, type Approvers } from './actors';
+import { startApprovers, startKingdeeNoise, type Approvers, type Click } from './actors';
 import { count, finished, mustBeZeroKeys, snapshot, type Counts, type Submitted } from './count';
 import { DrillWorld, http, sleep } from './world';
+import { outageAlertAfterMs } from '../../workflows/poller';
 
 const projectRoot = path.resolve(__dirname, '..', '..');
 
@@ -35,8 +36,20 @@ const { values: args } = parseArgs({
     out: { type: 'string' },
     /** Run only these scenarios (comma-separated names), e.g. to look into one. */
     only: { type: 'string' },
+    help: { type: 'boolean', default: false },
   },
 });
+if (args.help) {
+  console.log(`npm run drill -- [options]   the bridge under faults; prints a table, exits 1 unless every must-be-zero count is 0
+
+  --short            ~20 documents, 2 kills, a 10 s Kingdee outage, one short Temporal restart (about 4 min)
+  --documents N      documents over all scenarios (default 200; 20 with --short)
+  --outage-ms MS     the Kingdee outage (default 120000: long enough for the one ops alert; 10000 with --short)
+  --only a,b         only these scenarios: worker-kill9, temporal-restart, kingdee-faults, dingtalk-faults, sigterm
+  --out FILE         the JSON report (default .data/drill/drill-<time>.json)
+  DRILL_KEEP=1       keep the working directory and every process's log`);
+  process.exit(0);
+}
 const short = args.short === true;
 const config = {
   documents: Number(args.documents ?? (short ? 20 : 200)),
@@ -64,12 +77,20 @@ const log = (line: string) => console.log(`[drill +${Math.round((Date.now() - st
 const random = (min: number, max: number) => min + Math.random() * (max - min);
 
 interface Extra {
-  /** Clicks made while Temporal was down that were not answered "processing". */
+  /** Clicks made while Temporal was down that were neither answered "processing" nor applied as it came back. */
   outageClicksNotProcessing: number;
   /** SIGTERMs the process took longer than the bound (30 s) to obey. */
   stopsOverBound: number;
-  /** Ops messages beyond one per outage. */
-  opsAlertsBeyondOnePerOutage: number;
+  /**
+   * Ops alerts that are neither about an outage nor a request to check a post whose outcome nobody can know
+   * (needs-attention, a notice DingTalk refused …).
+   */
+  opsAlertsNotAboutAnOutage: number;
+  /** Outage alerts beyond one per Kingdee outage that lasted, and such outages without one. */
+  outageAlertsBeyondOne: number;
+  outagesNotAlerted: number;
+  /** Outage alerts without their "recovered" message, or "recovered" messages without an alert. */
+  recoveriesUnmatched: number;
   /** Bridge processes that exited without being asked to. */
   processCrashes: number;
 }
@@ -90,7 +111,10 @@ interface Context {
   submit(count: number, options?: { hold?: boolean; lockFirst?: number }): Promise<Submitted[]>;
   notes: Record<string, unknown>;
   extra: Extra;
+  /** Every outage the scenario caused (Temporal stopped, Kingdee unreachable). */
   outages: number;
+  /** Kingdee outages long enough that ops must be told (≥ outageAlertAfterMs + a poll's retries). */
+  alertableOutages: number;
 }
 
 let billCounter = 0;
@@ -161,7 +185,10 @@ const scenarios: Scenario[] = [
         await world.startTemporal();
         const up = Date.now();
         const during = ctx.approvers.clicks.filter((c) => c.at >= down && c.at < t0);
-        const notProcessing = during.filter((c) => c.status !== 'processing');
+        // A click made while Temporal was down is answered "processing" (journaled) — unless its answer came after
+        // Temporal was being started again and it was applied there and then (the API reached the new server).
+        const appliedOnReturn = (c: Click) => c.answeredAt >= t0 && c.ok && c.status === 'approved';
+        const notProcessing = during.filter((c) => c.status !== 'processing' && !appliedOnReturn(c));
         ctx.extra.outageClicksNotProcessing += notProcessing.length;
         rounds.push({
           signal,
@@ -169,11 +196,12 @@ const scenarios: Scenario[] = [
           downMs: up - down,
           startMs: up - t0,
           clicksWhileDown: during.length,
-          answeredProcessing: during.length - notProcessing.length,
+          answeredProcessing: during.filter((c) => c.status === 'processing').length,
+          appliedOnReturn: during.filter(appliedOnReturn).length,
           notProcessing: notProcessing.map((c) => `${c.billNo}:${c.stepId}:${c.ok ? c.status : 'callback failed'}`),
         });
         log(
-          `  Temporal ${signal} (exit ${stopMs} ms), down ${Math.round((up - down) / 1000)} s: ${during.length} clicks, ${during.length - notProcessing.length} answered "processing"`,
+          `  Temporal ${signal} (exit ${stopMs} ms), down ${Math.round((up - down) / 1000)} s: ${during.length} clicks, ${during.filter((c) => c.status === 'processing').length} answered "processing", ${during.filter(appliedOnReturn).length} applied as Temporal came back`,
         );
         await world.reviveCrashed();
         await world.waitForWorker(world.worker, 120_000).catch((err: unknown) => log(`  ${(err as Error).message}`));
@@ -197,6 +225,8 @@ const scenarios: Scenario[] = [
         log(`  Kingdee outage for ${config.outageMs / 1000} s (connections dropped)`);
         await http('POST', `${kingdee}/_emulator/faults`, { kind: 'drop' });
         ctx.outages += 1;
+        // Told to ops once it has lasted a minute (workflows/poller.ts); a shorter one only retries.
+        if (config.outageMs >= outageAlertAfterMs + 30_000) ctx.alertableOutages += 1;
         await sleep(config.outageMs);
         await http('DELETE', `${kingdee}/_emulator/faults`);
         await http('POST', `${kingdee}/_emulator/faults`, { kind: 'expireSessions' });
@@ -311,7 +341,16 @@ async function runScenario(world: DrillWorld, index: number, scenario: Scenario,
     approvers,
     notes: {},
     outages: 0,
-    extra: { outageClicksNotProcessing: 0, stopsOverBound: 0, opsAlertsBeyondOnePerOutage: 0, processCrashes: 0 },
+    alertableOutages: 0,
+    extra: {
+      outageClicksNotProcessing: 0,
+      stopsOverBound: 0,
+      opsAlertsNotAboutAnOutage: 0,
+      outageAlertsBeyondOne: 0,
+      outagesNotAlerted: 0,
+      recoveriesUnmatched: 0,
+      processCrashes: 0,
+    },
     async submit(n, options = {}) {
       const wave = Array.from({ length: n }, () => nextBill(index + 1));
       if (options.lockFirst && wave[0])
@@ -372,12 +411,17 @@ async function runScenario(world: DrillWorld, index: number, scenario: Scenario,
   await http('DELETE', `${world.kingdee}/_emulator/faults`).catch(() => undefined);
   await http('DELETE', `${world.dingtalk}/_emulator/faults`).catch(() => undefined);
   const counts = count(await snapshot(world, world.temporalAddress), docs, t0);
-  ctx.extra.opsAlertsBeyondOnePerOutage = Math.max(0, counts.opsAlerts - ctx.outages);
+  ctx.extra.opsAlertsNotAboutAnOutage =
+    counts.opsAlerts - counts.outageAlerts - counts.outageRecoveries - counts.uncertainChecks;
+  ctx.extra.outageAlertsBeyondOne = Math.max(0, counts.outageAlerts - ctx.alertableOutages);
+  ctx.extra.outagesNotAlerted = Math.max(0, ctx.alertableOutages - counts.outageAlerts);
+  ctx.extra.recoveriesUnmatched = Math.abs(counts.outageAlerts - counts.outageRecoveries);
   ctx.extra.processCrashes = world.crashes.length - crashesBefore;
   if (ctx.extra.processCrashes > 0) ctx.notes.crashes = world.crashes.slice(crashesBefore);
   if (cutShort) ctx.notes.cutShort = cutShort;
   ctx.notes.clicks = approvers.clicks.length;
   ctx.notes.outages = ctx.outages;
+  ctx.notes.alertableOutages = ctx.alertableOutages;
   const passed =
     !cutShort && mustBeZeroKeys.every((k) => counts[k] === 0) && Object.values(ctx.extra).every((v) => v === 0);
   return {
@@ -418,14 +462,14 @@ function table(rows: Row[]): string {
     'cards dup/miss/stale',
     'notices dup/miss',
     'wf failed/stuck',
-    'ops alerts',
+    'ops: outage/recovered/check/other',
     'other must-be-zero',
     'result',
   ];
   const lines = rows.map((r) => {
     const c = r.counts;
     const other = Object.entries(r.extra)
-      .filter(([k]) => k !== 'opsAlertsBeyondOnePerOutage')
+      .filter(([k, v]) => v !== 0 || k === 'outageClicksNotProcessing' || k === 'stopsOverBound')
       .map(([k, v]) => `${k}=${v}`)
       .join(' ');
     return [
@@ -435,7 +479,7 @@ function table(rows: Row[]): string {
       `${c.cardsDuplicated}/${c.cardsMissing}/${c.cardsStale}`,
       `${c.noticesDuplicated}/${c.noticesMissing}`,
       `${c.workflowsFailed}/${c.workflowsStuck}`,
-      `${c.opsAlerts} (${Number(r.notes.outages ?? 0)} outages)`,
+      `${c.outageAlerts}/${c.outageRecoveries}/${c.uncertainChecks}/${c.opsAlerts - c.outageAlerts - c.outageRecoveries - c.uncertainChecks} (${Number(r.notes.outages ?? 0)} outages)`,
       other,
       r.passed ? 'PASS' : 'FAIL',
     ];

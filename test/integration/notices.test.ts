@@ -4,12 +4,42 @@
  * The robot "minute" is shortened for the emulator and the outboxes alike; the quota stays 20 messages per minute.
  */
 import { Context } from '@temporalio/activity';
+import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { Activities } from '../../activities';
-import { outboxStatusQuery, outboxWorkflowId, type ApprovalState } from '../../workflows/contract';
+import { ApplicationFailure } from '@temporalio/common';
+import {
+  createNoticeActivities,
+  enqueueNotices,
+  type NoticeActivities,
+  type NoticeActivityDeps,
+  type OutboxDeps,
+} from '../../activities/notices';
+import type { Rules } from '../../rules';
+import { outageAlertAfterMs, pollerWorkflow } from '../../workflows/poller';
+import { silentLogger } from '../../common/logger';
+import type { DingTalkClient } from '../../integrations/dingtalk';
+import { createNoticeWorker } from '../../workers/worker';
+import {
+  outboxStatusQuery,
+  outboxWorkflowId,
+  type ApprovalState,
+  type NoticeChannel,
+  type PollerInput,
+  type PollResult,
+  type QueuedNotice,
+} from '../../workflows/contract';
 import { noticeCardTemplateId } from '../../domain/texts/merged-notices';
 import { eventually } from '../helpers/eventually';
 import { testRules } from '../helpers/rules';
 import { startWorld, type World } from '../helpers/world';
+import {
+  connectClient,
+  startTestWorker,
+  temporalAddress,
+  temporalNamespace,
+  type TestTemporal,
+  type TestWorker,
+} from '../helpers/temporal';
 
 const rulesYaml = `
 version: 1
@@ -222,4 +252,235 @@ describe('a retried enqueue', () => {
       .filter((c) => c.templateId === noticeCardTemplateId && c.cardParamMap.title?.includes('FYBX303001'));
     expect(cards.map((c) => [c.groupIds, c.cardParamMap.title])).toEqual([[['cidCashier'], '付款提醒：FYBX303001']]);
   }, 90_000);
+});
+
+interface NoticeWorld {
+  temporal: TestTemporal;
+  workflows: TestWorker;
+  outbox: OutboxDeps;
+  /** Robot posts DingTalk got: [robot, title, text]. */
+  posts: Array<[string, string, string]>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The workflows (with `activities`) on a task queue of their own, and the real notice activities on its notices queue
+ * with DingTalk replaced by a recorder; `wrap` may change the notice activities, `beforePost` delay a robot request.
+ */
+async function startNoticeWorld(options: {
+  activities?: object;
+  rules?: Partial<NoticeActivityDeps['rules']>;
+  wrap?: (activities: NoticeActivities) => NoticeActivities;
+  beforePost?: () => Promise<void>;
+}): Promise<NoticeWorld> {
+  const temporal = await connectClient();
+  const workflows = await startTestWorker(options.activities ?? {});
+  const outbox: OutboxDeps = { client: temporal.client, taskQueue: workflows.taskQueue, minuteMs: 3_000 };
+  const posts: Array<[string, string, string]> = [];
+  const dingtalk = {
+    async sendRobotMessageOnce(robot: string, message: { markdown: { title: string; text: string } }) {
+      await options.beforePost?.();
+      posts.push([robot, message.markdown.title, message.markdown.text]);
+    },
+  } as unknown as DingTalkClient;
+  const activities = createNoticeActivities({
+    dingtalk,
+    logger: silentLogger,
+    rules: {
+      ops: { robot: 'ops', users: [] },
+      robots: { ops: { webhook: 'ops' }, cashier: { webhook: 'cashier' } },
+      ...options.rules,
+    },
+    outbox,
+    cardCallback: { type: 'STREAM' },
+    cardTemplates: { approval: 'kdb-approval-card' },
+  });
+  const connection = await NativeConnection.connect({ address: temporalAddress() });
+  const noticeWorker: Worker = await createNoticeWorker({
+    connection,
+    namespace: temporalNamespace(),
+    taskQueue: workflows.taskQueue,
+    activities: options.wrap ? options.wrap(activities) : activities,
+  });
+  const run = noticeWorker.run();
+  return {
+    temporal,
+    workflows,
+    outbox,
+    posts,
+    async stop() {
+      noticeWorker.shutdown();
+      await run.catch(() => undefined);
+      await connection.close();
+      await workflows.stop();
+      await temporal.close();
+    },
+  };
+}
+
+/**
+ * The outbox and the real sendNotice on the test server, DingTalk replaced by a recorder: a send whose worker stops
+ * before its request (killed, frozen) times out without the request-sent marker and is sent again; a send that
+ * stops after it may have been posted and is reported, never sent again. (The drill does the same with kill -9.)
+ */
+describe('a send that never finished', () => {
+  let world: NoticeWorld;
+  /** What the next sendNotice / the next robot request does instead of its work: hang until released. */
+  let freezeNextSend = false;
+  let hangNextRequest = false;
+  let freezeAfterNextSend = false;
+  const frozen: Array<() => void> = [];
+  const hang = () =>
+    new Promise<never>((_, reject) => {
+      frozen.push(() => reject(new Error('released after the test')));
+    });
+
+  beforeAll(async () => {
+    world = await startNoticeWorld({
+      beforePost: async () => {
+        if (!hangNextRequest) return;
+        hangNextRequest = false;
+        await hang(); // the request went out; no answer ever comes
+      },
+      // A worker that stops before the request: nothing recorded, nothing sent.
+      wrap: (activities) => ({
+        ...activities,
+        async sendNotice(input) {
+          if (freezeNextSend) {
+            freezeNextSend = false;
+            return hang();
+          }
+          const result = await activities.sendNotice(input);
+          // A worker that stops after DingTalk took the message, before Temporal has the result.
+          if (freezeAfterNextSend) {
+            freezeAfterNextSend = false;
+            return hang();
+          }
+          return result;
+        },
+      }),
+    });
+  });
+  afterAll(async () => {
+    for (const release of frozen) release();
+    await world?.stop();
+  });
+
+  const cashier: NoticeChannel = { kind: 'robot', robot: 'cashier' };
+  const enqueue = (billNo: string) => {
+    const notice: QueuedNotice = {
+      id: `n-${billNo}`,
+      title: `请出纳安排报销付款：${billNo}`,
+      text: `请出纳安排报销付款：${billNo}`,
+      summary: billNo,
+      origin: 'test',
+    };
+    return enqueueNotices(world.outbox, cashier, [notice]);
+  };
+  const status = () =>
+    world.temporal.client.workflow
+      .getHandle(outboxWorkflowId(world.workflows.taskQueue, cashier))
+      .query(outboxStatusQuery);
+  const postsOf = (robot: string, billNo: string) => world.posts.filter(([r, t]) => r === robot && t.includes(billNo));
+
+  it('is sent again when its request never left: the group gets it once, ops are not bothered', async () => {
+    freezeNextSend = true;
+    await enqueue('FYBX304001');
+    await eventually(() => postsOf('cashier', 'FYBX304001').length > 0, 60_000, 'the post sent again');
+    expect(freezeNextSend).toBe(false); // the first send did freeze
+    await eventually(async () => (await status()).inFlight === 0, 10_000);
+    expect(await status()).toMatchObject({ pending: 0, retrying: 0, problems: [] });
+    expect((await status()).totals).toMatchObject({ messages: 1, uncertain: 0, failed: 0 });
+    expect(postsOf('cashier', 'FYBX304001')).toHaveLength(1);
+    expect(world.posts.filter(([robot]) => robot === 'ops')).toEqual([]);
+  }, 90_000);
+
+  it('is counted as sent when DingTalk took it and only the result was lost: not sent again, no alert', async () => {
+    const before = await status().then(
+      (s) => s.totals.messages,
+      () => 0, // no outbox yet
+    );
+    freezeAfterNextSend = true;
+    await enqueue('FYBX304003');
+    await eventually(async () => (await status()).totals.messages === before + 1, 60_000, 'the send to count');
+    expect(freezeAfterNextSend).toBe(false);
+    expect(await status()).toMatchObject({ pending: 0, retrying: 0, inFlight: 0, problems: [] });
+    expect(postsOf('cashier', 'FYBX304003')).toHaveLength(1);
+    expect(world.posts.filter(([robot]) => robot === 'ops')).toEqual([]);
+  }, 90_000);
+
+  it('is not sent again once its request may have left: reported once as uncertain', async () => {
+    hangNextRequest = true;
+    await enqueue('FYBX304002');
+    const alert = await eventually(() => postsOf('ops', 'FYBX304002')[0], 90_000, 'the ops alert');
+    expect(alert[1]).toBe('【需要核对】请出纳安排报销付款：FYBX304002');
+    expect((await status()).problems).toMatchObject([{ problem: 'uncertain', key: 'n-FYBX304002' }]);
+    expect(await status()).toMatchObject({ pending: 0, retrying: 0, inFlight: 0 });
+    expect(postsOf('cashier', 'FYBX304002')).toEqual([]); // the hung request is the only one there ever was
+  }, 120_000);
+});
+
+/**
+ * A Kingdee outage as the pollers see it (workflows/poller.ts), with pollForm replaced by one that fails while
+ * Kingdee is "down": ops get one alert once reads have failed for a minute — from the first polled form's poller
+ * only, though every poller sees it — and one "recovered" message when reads work again. Never one per poll.
+ */
+describe('a Kingdee outage', () => {
+  let world: NoticeWorld;
+  let down = true;
+  const polls = new Map<string, number>();
+  const forms = ['ER_ExpReimbursement', 'AP_PAYBILL'];
+
+  beforeAll(async () => {
+    world = await startNoticeWorld({
+      activities: {
+        async pollForm(input: PollerInput): Promise<PollResult> {
+          polls.set(input.formId, (polls.get(input.formId) ?? 0) + 1);
+          if (down) throw ApplicationFailure.create({ type: 'KingdeeNetworkError', message: 'socket hang up' });
+          return { seen: input.seen ?? [], lastStatus: input.lastStatus ?? {}, started: 0, signalled: 0, notified: 0 };
+        },
+      },
+      rules: {
+        ingestion: { forms, pollIntervalMs: 1_000, overlapMs: 0 },
+        forms: { ER_ExpReimbursement: { name: '费用报销单' } } as unknown as Rules['forms'],
+        calendar: { offsetMinutes: 480 } as Rules['calendar'],
+      },
+    });
+  });
+  afterAll(async () => {
+    for (const formId of forms)
+      await world?.temporal.client.workflow
+        .getHandle(`test-poller:${formId}:${world.workflows.taskQueue}`)
+        .terminate()
+        .catch(() => undefined);
+    await world?.stop();
+  });
+
+  it('tells ops once when it lasts, and once when it is over', async () => {
+    const started = Date.now();
+    for (const formId of forms)
+      await world.temporal.client.workflow.start(pollerWorkflow, {
+        taskQueue: world.workflows.taskQueue,
+        workflowId: `test-poller:${formId}:${world.workflows.taskQueue}`,
+        args: [{ acctId: 'acct1', formId, intervalMs: 1_000, overlapMs: 0 }],
+      });
+    const ops = () => world.posts.filter(([robot]) => robot === 'ops');
+    const [alert] = await eventually(() => ops().length > 0 && ops(), 120_000, 'the outage alert');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(outageAlertAfterMs);
+    expect(alert![1]).toBe('【故障】金蝶无法访问');
+    expect(alert![2]).toContain('账套：acct1');
+    expect(alert![2]).toContain('KingdeeNetworkError：socket hang up');
+    expect(alert![2]).toContain('表单：费用报销单');
+    // Still down: another whole failed poll (3 attempts) after the alert, and no more alerts.
+    const pollsAtAlert = polls.get('ER_ExpReimbursement')!;
+    await eventually(() => polls.get('ER_ExpReimbursement')! >= pollsAtAlert + 3, 60_000, 'more failed polls');
+    expect(ops()).toHaveLength(1);
+
+    down = false;
+    await eventually(() => ops().length > 1, 60_000, 'the recovered message');
+    const pollsAfter = polls.get('ER_ExpReimbursement')!;
+    await eventually(() => polls.get('ER_ExpReimbursement')! > pollsAfter + 2, 30_000, 'more polls');
+    expect(ops().map(([, title]) => title)).toEqual(['【故障】金蝶无法访问', '【恢复】金蝶已恢复访问']);
+    expect(ops()[1]![2]).toMatch(/中断：.* 至 .*，约 .*次读取失败/);
+  }, 240_000);
 });

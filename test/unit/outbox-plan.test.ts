@@ -3,14 +3,23 @@
  * window, merge when busy (every notice in exactly one message), per-person daily caps, and what each send outcome
  * does — including the uncertain one, which a custom robot never resends.
  */
+import { ActivityFailure, ApplicationFailure, RetryState, TimeoutFailure, TimeoutType } from '@temporalio/common';
 import {
   acceptNotices,
+  classifySendFailure,
   dingtalkDay,
+  deliveredMarker,
+  isSendTimeout,
   newOutboxState,
   planSends,
+  requestSentMarker,
   settleSend,
   type OutboxState,
 } from '../../workflows/outbox-plan';
+import {
+  deliveredMarker as deliveredTheActivityRecords,
+  requestSentMarker as markerTheActivityRecords,
+} from '../../activities/notices';
 import type { NoticePacing, QueuedNotice } from '../../workflows/contract';
 import { noticePacing } from '../../activities/notices';
 import { followUpNotice } from '../../domain/texts';
@@ -229,6 +238,100 @@ describe('send outcomes', () => {
       problem: 'failed',
       reason: 'sign not match',
     });
+  });
+});
+
+describe('a send that timed out: sent again only if its request never left', () => {
+  /** How Temporal reports a sendNotice that timed out (its worker was killed, or it hung), with its last heartbeat. */
+  const timedOut = (lastHeartbeatDetails: unknown, type: TimeoutType = TimeoutType.HEARTBEAT) =>
+    new ActivityFailure(
+      'activity timeout',
+      'sendNotice',
+      '7',
+      RetryState.MAXIMUM_ATTEMPTS_REACHED,
+      'worker',
+      new TimeoutFailure(`activity ${type} timeout`, lastHeartbeatDetails, type),
+    );
+
+  it('the outbox and the activity spell the marker the same way', () => {
+    expect(requestSentMarker).toBe(markerTheActivityRecords);
+    expect(deliveredMarker).toBe(deliveredTheActivityRecords);
+  });
+
+  it('with the delivered marker DingTalk took it and only the result was lost: sent, never again', () => {
+    expect(classifySendFailure(timedOut(deliveredMarker), { markerKnown: true })).toEqual({ kind: 'sent' });
+    expect(classifySendFailure(timedOut(deliveredMarker), { markerKnown: false })).toMatchObject({
+      kind: 'uncertain',
+    });
+  });
+
+  it('no request-sent marker (the worker was killed before the request): not sent, whatever the timeout', () => {
+    for (const type of [TimeoutType.HEARTBEAT, TimeoutType.START_TO_CLOSE]) {
+      const err = timedOut(undefined, type);
+      expect(isSendTimeout(err)).toBe(true);
+      expect(classifySendFailure(err, { markerKnown: true })).toMatchObject({ kind: 'notSent' });
+    }
+  });
+
+  it('with the marker the request may have been posted: uncertain', () => {
+    expect(classifySendFailure(timedOut(requestSentMarker), { markerKnown: true })).toMatchObject({
+      kind: 'uncertain',
+    });
+    expect(
+      classifySendFailure(timedOut(requestSentMarker, TimeoutType.START_TO_CLOSE), { markerKnown: true }),
+    ).toMatchObject({ kind: 'uncertain' });
+  });
+
+  it('an outbox run from before the marker (patch not taken) keeps every timeout uncertain', () => {
+    expect(classifySendFailure(timedOut(undefined), { markerKnown: false })).toMatchObject({ kind: 'uncertain' });
+  });
+
+  it('other failures are classified as before', () => {
+    const failed = (type: string, nonRetryable: boolean) =>
+      new ActivityFailure(
+        'activity failed',
+        'sendNotice',
+        '7',
+        RetryState.MAXIMUM_ATTEMPTS_REACHED,
+        'worker',
+        ApplicationFailure.create({ type, message: type, nonRetryable }),
+      );
+    expect(isSendTimeout(failed('DingTalkNetworkError', false))).toBe(false);
+    expect(classifySendFailure(failed('DingTalkUncertainDeliveryError', false), { markerKnown: true }).kind).toBe(
+      'uncertain',
+    );
+    expect(classifySendFailure(failed('DingTalkNetworkError', false), { markerKnown: true }).kind).toBe('retryable');
+    expect(classifySendFailure(failed('DingTalkRequestError', true), { markerKnown: true }).kind).toBe('failed');
+    expect(() => classifySendFailure(new TypeError('a bug'), { markerKnown: true })).toThrow(TypeError);
+  });
+
+  it('a robot message that was never sent goes again at once, unchanged, without blocking the channel', () => {
+    const { state } = withNotices(2);
+    const [message] = planSends(state, t0, robot, 0).messages;
+    const before = { key: message!.key, text: message!.text };
+    const outcome = classifySendFailure(timedOut(undefined), { markerKnown: true });
+    expect(settleSend(state, message!, outcome, t0 + 15_000, robot)).toBeUndefined();
+    expect(state.blockedUntil).toBeUndefined();
+    expect(state.problems).toEqual([]);
+    const [again] = planSends(state, t0 + 15_000, robot, 0).messages;
+    expect({ key: again!.key, text: again!.text }).toEqual(before);
+    expect(again!.attempts).toBe(2);
+    expect(settleSend(state, again!, { kind: 'sent' }, t0 + 15_500, robot)).toBeUndefined();
+    expect(state.totals).toMatchObject({ messages: 1, uncertain: 0, failed: 0 });
+  });
+
+  it('… and is reported as failed (never lost silently) once maxAttempts sends never left', () => {
+    const { state } = withNotices(1);
+    let now = t0;
+    let problem;
+    for (let attempt = 1; attempt <= robot.maxAttempts; attempt++) {
+      const [message] = planSends(state, now, robot, 0).messages;
+      expect(message!.attempts).toBe(attempt);
+      problem = settleSend(state, message!, { kind: 'notSent', reason: 'worker lost' }, now, robot);
+      now += 15_000;
+    }
+    expect(problem).toMatchObject({ key: 'n-1', problem: 'failed', reason: 'worker lost' });
+    expect(state.retry).toEqual([]);
   });
 });
 

@@ -1,0 +1,50 @@
+/**
+ * What ops read when Kingdee cannot be reached: one alert when an outage starts (the poller's reads have failed for a
+ * while, workflows/poller.ts) and one message when it is over — never one per document. Pure (workflow sandbox safe).
+ */
+import type { Notice } from './notices';
+import { formatElapsed, formatTime, type TimeZone } from './format';
+
+export interface OutageFacts {
+  /** The Kingdee data centre (账套). */
+  acctId: string;
+  /** The form whose poller saw it (its name if the rules give one). */
+  form: string;
+  /** When the first failing read started (epoch ms). */
+  since: number;
+  /** Failed reads so far. */
+  failures: number;
+  /** The last error, as the client classified it. */
+  lastError: string;
+}
+
+/** `【故障】金蝶无法访问` — the outage has lasted long enough to tell a person. */
+export function kingdeeOutageAlert(facts: OutageFacts & { now: number }, tz: TimeZone): Notice {
+  return {
+    title: '【故障】金蝶无法访问',
+    text: [
+      '### 【故障】金蝶无法访问',
+      `- 账套：${facts.acctId}`,
+      `- 开始：${formatTime(facts.since, tz)}（已持续 ${formatElapsed(facts.now - facts.since)}，连续 ${facts.failures} 次读取失败，表单：${facts.form}）`,
+      `- 最近错误：${facts.lastError}`,
+      '- 影响：新提交的单据暂不会推送审批卡片；已审批单据的回写会自动重试，不会丢失，也不需要逐单处理。',
+      '- 处理：请检查金蝶服务、网络和集成用户。恢复后系统会自动补上并再发一条恢复消息。',
+    ].join('\n'),
+  };
+}
+
+/** `【恢复】金蝶已恢复访问` — after an alert, the first successful read. */
+export function kingdeeRecoveredNotice(
+  facts: Pick<OutageFacts, 'acctId' | 'form' | 'since' | 'failures'> & { now: number },
+  tz: TimeZone,
+): Notice {
+  return {
+    title: '【恢复】金蝶已恢复访问',
+    text: [
+      '### 【恢复】金蝶已恢复访问',
+      `- 账套：${facts.acctId}`,
+      `- 中断：${formatTime(facts.since, tz)} 至 ${formatTime(facts.now, tz)}，约 ${formatElapsed(facts.now - facts.since)}（${facts.failures} 次读取失败）`,
+      '- 期间提交的单据正在补发审批卡片，待回写的单据会自动完成，无需处理。',
+    ].join('\n'),
+  };
+}
