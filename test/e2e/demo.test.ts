@@ -44,14 +44,23 @@ afterAll(async () => {
 
 async function approveInSandbox(userId: string, billNo: string, shot: string): Promise<void> {
   const card = page.locator(`#pending article[data-bill-no="${billNo}"]`);
-  // The inbox is a plain page: reload until the poller has found the document and the card has arrived.
-  const deadline = Date.now() + 30_000;
+  // The inbox is a plain page: reload until the poller has found the document and the card has arrived (on a
+  // loaded 2-core CI machine, with the short drill running beside this file, that can take a minute).
+  const deadline = Date.now() + 90_000;
   for (;;) {
     await page.goto(`${demo.dingtalk.baseUrl}/sandbox?userId=${userId}`);
     if ((await card.count()) > 0 || Date.now() > deadline) break;
     await page.waitForTimeout(500);
   }
-  await card.waitFor({ timeout: 1_000 });
+  if ((await card.count()) === 0) {
+    // Say what there was instead, so a failure on a loaded CI machine can be read from its log.
+    await screenshot(page, `${shot}-no-card`);
+    const cards = demo.dingtalk.cardsFor(userId).map((c) => `${c.cardParamMap.billNo}:${c.cardParamMap.status}`);
+    const approval = await service.approvals.list({ billNo, limit: 5 }).catch((err: unknown) => String(err));
+    throw new Error(
+      `no pending card for ${billNo} in ${userId}'s inbox after 90 s; cards: ${cards.join(', ') || 'none'}; approvals: ${JSON.stringify(approval)}`,
+    );
+  }
   await screenshot(page, `${shot}-card`);
   await card.getByRole('button', { name: '同意' }).click();
   await page.waitForURL(/sandbox\?userId=/);
@@ -110,7 +119,7 @@ it('approves a freshly submitted document from the sandbox inbox, audits it in K
   await screenshot(page, 'e2e-6-temporal-ui-filtered');
   // Only this document's workflow is listed under the filter (the pollers and other approvals are not).
   await page.getByText('1 Workflow', { exact: true }).waitFor({ timeout: 10_000 });
-}, 120_000);
+}, 300_000);
 
 async function expectEventually(probe: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
