@@ -247,6 +247,19 @@ export interface PollerInput {
   page?: PollPage;
   /** Rows per ExecuteBillQuery page (default 500, activities/ingestion.ts). */
   pageSize?: number;
+  /** A Kingdee outage still going on when the previous run continued as new (workflows/poller.ts outageWatch). */
+  outage?: PollerOutage;
+}
+
+/** What a poller knows of an ongoing outage: carried across continue-as-new, so it is told once and ends once. */
+export interface PollerOutage {
+  /** When reads started failing (epoch ms). */
+  since: number;
+  failures: number;
+  /** Whether ops were told (then the first good read sends the all-clear). */
+  told: boolean;
+  lastError: string;
+  formSpecific: boolean;
 }
 
 /** Where the next page of a window starts: after this row, in the window's order (FModifyDate, FID). */

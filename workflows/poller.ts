@@ -23,7 +23,14 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import { noticesTaskQueue, pollNowSignal, type PollerInput, type PollPage, type PollResult } from './contract';
+import {
+  noticesTaskQueue,
+  pollNowSignal,
+  type PollerInput,
+  type PollerOutage,
+  type PollPage,
+  type PollResult,
+} from './contract';
 import type { createActivities } from '../activities';
 import type { NoticeActivities } from '../activities/notices';
 
@@ -59,10 +66,10 @@ export async function pollerWorkflow(input: PollerInput): Promise<void> {
   setHandler(pollNowSignal, () => {
     kicked = true;
   });
-  const { page: carriedPage, ...base } = input;
+  const { page: carriedPage, outage: carriedOutage, ...base } = input;
   let { cursor, seen = [], lastStatus = {} } = base;
   let page: PollPage | undefined = carriedPage;
-  const outage = outageWatch(input);
+  const outage = outageWatch(input, carriedOutage);
   for (let poll = 0; poll < pollsPerRun;) {
     kicked = false;
     const startedAt = Date.now();
@@ -86,7 +93,15 @@ export async function pollerWorkflow(input: PollerInput): Promise<void> {
     if (workflowInfo().continueAsNewSuggested && patched(continueWhenSuggestedPatch)) break;
     await condition(() => kicked, input.intervalMs);
   }
-  await continueAsNew<typeof pollerWorkflow>({ ...base, cursor, seen, lastStatus, ...(page ? { page } : {}) });
+  const ongoing = outage.ongoing();
+  await continueAsNew<typeof pollerWorkflow>({
+    ...base,
+    cursor,
+    seen,
+    lastStatus,
+    ...(page ? { page } : {}),
+    ...(ongoing ? { outage: ongoing } : {}),
+  });
 }
 
 /**
@@ -94,18 +109,18 @@ export async function pollerWorkflow(input: PollerInput): Promise<void> {
  * Deterministic (workflow time, activity results), so exactly one alert per outage and one "recovered" after it.
  * The notices activity decides which poller speaks for Kingdee (activities/notices.ts reportKingdeeOutage).
  */
-function outageWatch(input: PollerInput) {
+function outageWatch(input: PollerInput, carried?: PollerOutage) {
   const { reportKingdeeOutage } = proxyActivities<NoticeActivities>({
     taskQueue: noticesTaskQueue(workflowInfo().taskQueue),
     startToCloseTimeout: '30 seconds',
     heartbeatTimeout: '10 seconds',
     retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 5 },
   });
-  let since: number | undefined;
-  let failures = 0;
-  let told = false;
-  let lastError = '';
-  let formSpecific = false;
+  let since: number | undefined = carried?.since;
+  let failures = carried?.failures ?? 0;
+  let told = carried?.told ?? false;
+  let lastError = carried?.lastError ?? '';
+  let formSpecific = carried?.formSpecific ?? false;
   const report = async (phase: 'down' | 'recovered', at: number): Promise<boolean> => {
     try {
       return await reportKingdeeOutage({
@@ -140,6 +155,10 @@ function outageWatch(input: PollerInput) {
     /** 2 s, 4 s … 30 s between failed polls (a push from Kingdee tries at once). */
     retryInMs(): number {
       return Math.min(30_000, 2_000 * 2 ** Math.min(failures - 1, 4));
+    },
+    /** The outage still going on, for the next run (continue-as-new). */
+    ongoing(): PollerOutage | undefined {
+      return since === undefined ? undefined : { since, failures, told, lastError, formSpecific };
     },
     async succeeded(): Promise<void> {
       if (since === undefined) return;

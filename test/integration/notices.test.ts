@@ -483,4 +483,41 @@ describe('a Kingdee outage', () => {
     expect(ops().map(([, title]) => title)).toEqual(['【故障】金蝶无法访问', '【恢复】金蝶已恢复访问']);
     expect(ops()[1]![2]).toMatch(/中断：.* 至 .*，约 .*次读取失败/);
   }, 240_000);
+
+  it('an outage told before a continue-as-new ends with one all-clear from the new run', async () => {
+    down = false;
+    const before = world.posts.filter(([robot]) => robot === 'ops').length;
+    const workflowId = `test-poller-continued:${world.workflows.taskQueue}`;
+    await world.temporal.client.workflow.start(pollerWorkflow, {
+      taskQueue: world.workflows.taskQueue,
+      workflowId,
+      // As the previous run hands it over (workflows/poller.ts continueAsNew): told, still down when it ended.
+      args: [
+        {
+          acctId: 'acct1',
+          formId: 'ER_ExpReimbursement',
+          intervalMs: 1_000,
+          overlapMs: 0,
+          outage: {
+            since: Date.now() - 5 * 60_000,
+            failures: 12,
+            told: true,
+            lastError: 'KingdeeNetworkError：socket hang up',
+            formSpecific: false,
+          },
+        },
+      ],
+    });
+    try {
+      const ops = () => world.posts.filter(([robot]) => robot === 'ops').slice(before);
+      await eventually(() => ops().length > 0, 30_000, 'the all-clear');
+      expect(ops().map(([, title]) => title)).toEqual(['【恢复】金蝶已恢复访问']);
+      expect(ops()[0]![2]).toMatch(/约 5 分钟（12 次读取失败）/);
+    } finally {
+      await world.temporal.client.workflow
+        .getHandle(workflowId)
+        .terminate()
+        .catch(() => undefined);
+    }
+  }, 60_000);
 });
