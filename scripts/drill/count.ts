@@ -1,8 +1,10 @@
 /**
  * What a scenario left behind, per document: audits in Kingdee's document history, the approval cards DingTalk
  * holds (one per step and approver, none left pending or "processing"), the notices (the applicant's work
- * notification and the cashier group's follow-up, each exactly once: merged messages count for every bill they
- * name, and duplicates DingTalk dropped count as duplicates), the approval workflows as Temporal lists them
+ * notification and the cashier group's follow-up, each exactly once as the person sees them: merged messages count
+ * for every bill they name; a work notification resent with identical content, which DingTalk drops (reference:
+ * identical content to the same user once a day), is noted, not counted, since nobody sees it — any other repeat
+ * counts as a duplicate), the approval workflows as Temporal lists them
  * (ExecutionStatus and ApprovalStage), and the messages to the ops group (outage alerts, "recovered" messages, and
  * every other alert — needs-attention, a notice that may not have arrived — which a drill must not cause).
  */
@@ -30,6 +32,7 @@ interface Message {
   text: string;
   at: number;
   dropped?: boolean;
+  dropReason?: 'duplicate' | 'dailyCap';
 }
 
 /** Counts that must be zero for the scenario to pass. */
@@ -173,10 +176,14 @@ export function count(snap: Snapshot, docs: readonly Submitted[], since: number)
     examples,
   };
   const cashier = mentions(snap.cashier, billNos);
+  const workNotices = snap.applicant.filter((m) => m.kind === 'workNotification');
+  const droppedAsIdentical = (m: Message) => m.dropped === true && m.dropReason === 'duplicate';
   const applicant = mentions(
-    snap.applicant.filter((m) => m.kind === 'workNotification'),
+    workNotices.filter((m) => !droppedAsIdentical(m)),
     billNos,
   );
+  for (const [billNo, n] of mentions(workNotices.filter(droppedAsIdentical), billNos))
+    if (n > 0) note('resentIdenticalDroppedByDingTalk', `${billNo}×${n}`);
   for (const m of alerts) note('opsAlerts', (m.title ?? m.text).slice(0, 120));
   /** Add `n` to a must-be-zero count and note the bill (and detail) behind it. */
   const flag = (key: keyof MustBeZero, what: string, n = 1) => {
