@@ -71,13 +71,25 @@ export function demoEnv(ports: { kingdee: number; dingtalk: number }): Record<st
   };
 }
 
-export async function startDemo(ports: { kingdee: number; dingtalk: number }): Promise<Demo> {
-  const kingdee = await startKingdeeEmulator({ port: ports.kingdee, seed: loadSeed() });
+/**
+ * `acctId`: the Kingdee data centre's id instead of the seed's. Workflow ids derive from it (pollers, approvals), so
+ * two demos on one Temporal server — e.g. test files running side by side — need different ones.
+ */
+export async function startDemo(
+  ports: { kingdee: number; dingtalk: number },
+  options: { acctId?: string } = {},
+): Promise<Demo> {
+  const seed = loadSeed();
+  const kingdeeSeed = options.acctId ? { ...seed, accounts: [{ ...seed.accounts[0]!, acctId: options.acctId }] } : seed;
+  const kingdee = await startKingdeeEmulator({ port: ports.kingdee, seed: kingdeeSeed });
   const dingtalk = await startDingTalkEmulator({ port: ports.dingtalk, seed: loadDingTalkSeed() });
   return {
     kingdee,
     dingtalk,
-    env: demoEnv({ kingdee: kingdee.port, dingtalk: dingtalk.port }),
+    env: {
+      ...demoEnv({ kingdee: kingdee.port, dingtalk: dingtalk.port }),
+      ...(options.acctId ? { KINGDEE_ACCT_ID: options.acctId } : {}),
+    },
     flows: demoFlows(dingtalk.baseUrl, `http://127.0.0.1:${kingdee.port}`),
     async stop() {
       await dingtalk.close();

@@ -4,6 +4,7 @@
  * approvers audits it in Kingdee; the card shows the result; the Temporal Web UI lists the workflow and finds it
  * by KingdeeBillNo. Screenshots go to test-artifacts/.
  */
+import { randomUUID } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
 import { createLogger } from '../../common/logger';
 import { loadSettings } from '../../config/env';
@@ -12,7 +13,7 @@ import { startDemo, type Demo } from '../../scripts/demo';
 import { startService, type RunningService } from '../../workers/service';
 import { approvalWorkflowId } from '../../workflows/contract';
 import { launchBrowser, screenshot } from '../helpers/browser';
-import { temporalAddress, uniqueTaskQueue } from '../helpers/temporal';
+import { temporalAddress, uniqueTaskQueue, workerMetricsPort } from '../helpers/temporal';
 
 let demo: Demo;
 let service: RunningService;
@@ -20,10 +21,11 @@ let browser: Browser;
 let page: Page;
 
 beforeAll(async () => {
-  demo = await startDemo({ kingdee: 0, dingtalk: 0 });
+  demo = await startDemo({ kingdee: 0, dingtalk: 0 }, { acctId: `e2e${randomUUID().slice(0, 8)}` });
   const settings = loadSettings({
     ...demo.env,
     API_PORT: '0',
+    WORKER_METRICS_PORT: await workerMetricsPort(),
     TEMPORAL_TASK_QUEUE: uniqueTaskQueue('e2e'),
     LOG_LEVEL: 'silent',
   });

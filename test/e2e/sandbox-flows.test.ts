@@ -6,6 +6,7 @@
  * 张三 and approved by 李四 in the sandbox (→ an audited 费用报销单 in Kingdee); and a reimbursement written to the bot
  * in 张三's chat box (→ the proposal, then 确认 → a submitted 费用报销单). Screenshots go to test-artifacts/.
  */
+import { randomUUID } from 'node:crypto';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { createLogger } from '../../common/logger';
 import { loadSettings } from '../../config/env';
@@ -14,7 +15,7 @@ import { startDemo, type Demo } from '../../scripts/demo';
 import { startService, type RunningService } from '../../workers/service';
 import { launchBrowser, screenshot } from '../helpers/browser';
 import { eventually } from '../helpers/eventually';
-import { temporalAddress, uniqueTaskQueue } from '../helpers/temporal';
+import { temporalAddress, uniqueTaskQueue, workerMetricsPort } from '../helpers/temporal';
 
 let demo: Demo;
 let service: RunningService;
@@ -22,10 +23,11 @@ let browser: Browser;
 let page: Page;
 
 beforeAll(async () => {
-  demo = await startDemo({ kingdee: 0, dingtalk: 0 });
+  demo = await startDemo({ kingdee: 0, dingtalk: 0 }, { acctId: `sandbox${randomUUID().slice(0, 8)}` });
   const settings = loadSettings({
     ...demo.env,
     API_PORT: '0',
+    WORKER_METRICS_PORT: await workerMetricsPort(),
     TEMPORAL_TASK_QUEUE: uniqueTaskQueue('sandbox'),
     LOG_LEVEL: 'silent',
   });
@@ -195,7 +197,8 @@ it('确认付款 in the 出纳群 chat box answers with the new 付款单', asyn
   ).resolves.toBe(1);
   const reply = await openUntil(
     sandbox('groupId=cidCashier&as=qianqi'),
-    () => page.locator('#chat li').filter({ hasText: /已生成付款单 FKD\w+/ }),
+    // The bot's answer to 钱七 (the group robot's notice says 已生成付款单 too, and may come first).
+    () => page.locator('#chat li.bot-reply').filter({ hasText: /已生成付款单 FKD\w+/ }),
     'the 付款单 reply',
   );
   const replyText = (await reply.textContent()) ?? '';

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
 import { createWorker } from '../../workers/worker';
+import { freePort } from '../../scripts/temporal-cli';
 
 function required(name: string): string {
   const value = process.env[name];
@@ -23,6 +24,17 @@ function quietRuntime(): void {
 export const temporalAddress = (): string => required('TEST_TEMPORAL_ADDRESS');
 export const temporalNamespace = (): string => required('TEST_TEMPORAL_NAMESPACE');
 export const uniqueTaskQueue = (prefix = 'test'): string => `${prefix}-${randomUUID()}`;
+
+let metricsPort: Promise<string> | undefined;
+/**
+ * WORKER_METRICS_PORT for services started in this test process: one free port per jest worker process. With the
+ * default (9464) two jest workers race for one port, and the SDK's runtime, re-created after a test stopped every
+ * worker, cannot bind it again ("Address already in use").
+ */
+export function workerMetricsPort(): Promise<string> {
+  metricsPort ??= freePort().then(String);
+  return metricsPort;
+}
 
 export interface TestTemporal {
   client: Client;

@@ -27,7 +27,7 @@ import {
 import { demoDingTalk, demoRobots, startTestDingTalk } from './dingtalk';
 import { eventually } from './eventually';
 import { demoKingdee, startTestKingdee } from './kingdee';
-import { temporalAddress, uniqueTaskQueue } from './temporal';
+import { temporalAddress, uniqueTaskQueue, workerMetricsPort } from './temporal';
 
 export const adminToken = 'test-admin-token';
 export const pushSecret = 'test-push-secret';
@@ -101,6 +101,7 @@ export async function startWorld(options: {
     ADMIN_TOKEN: adminToken,
     KINGDEE_PUSH_SECRET: pushSecret,
     API_PORT: '0',
+    WORKER_METRICS_PORT: await workerMetricsPort(),
     TEMPORAL_TASK_QUEUE: uniqueTaskQueue('world'),
     LOG_LEVEL: 'silent',
     ...(options.dataDir ? { DATA_DIR: options.dataDir } : {}),
