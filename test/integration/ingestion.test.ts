@@ -44,10 +44,13 @@ const runsOf = async (billNo: string) => {
   for await (const run of world.service.client.workflow.list({ query: `WorkflowId = '${id}'` })) runs.push(run.runId);
   return runs;
 };
+// After a worker restart a task handed to the stopped worker is only given out again when Temporal's task
+// timeouts expire (workflow task 10 s, activity heartbeat 20 s): waits after the restart allow for that.
+const afterRestart = 60_000;
 const card = (billNo: string) =>
   eventually(
     () => world.dingtalk.cardsFor('lisi').find((c) => c.cardParamMap.billNo === billNo),
-    15_000,
+    afterRestart,
     `a card for ${billNo}`,
   );
 const pollsSoFar = () => world.kingdee.stats().byOperation.ExecuteBillQuery ?? 0;
@@ -66,7 +69,7 @@ it('picks up documents awaiting approval, survives a worker restart, and starts 
   );
   await eventually(
     async () => (await first.query(statusQuery)).stage === 'closed-in-kingdee',
-    15_000,
+    afterRestart,
     'the audited document to close its approval',
   );
 
