@@ -39,6 +39,21 @@ const pendingCard = (outTrackId: string, callbackType: 'STREAM' | 'HTTP') => ({
   ...(callbackType === 'HTTP' ? { callbackRouteKey: 'kdb-approval' } : {}),
 });
 
+/** The callback router on a free local port, mounted at /dingtalk as the API mounts it; `url` is that mount point. */
+async function serveCallbacks(
+  options: Parameters<typeof createDingTalkCallbackRouter>[0],
+): Promise<{ url: string; close(): Promise<void> }> {
+  const app = express();
+  app.use(express.json());
+  app.use('/dingtalk', createDingTalkCallbackRouter(options));
+  const server = http.createServer(app);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/dingtalk`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
 it('Stream: connects, receives a card click and a bot message, answers in the ACK, and reconnects after a drop', async () => {
   emulator = await startTestDingTalk();
   const clicks: CardClickPayload[] = [];
@@ -87,32 +102,25 @@ it('Stream: connects, receives a card click and a bot message, answers in the AC
 });
 
 describe('HTTP callbacks', () => {
-  let server: http.Server;
+  let served: Awaited<ReturnType<typeof serveCallbacks>>;
   let url: string;
   const clicks: CardClickPayload[] = [];
   beforeEach(async () => {
-    const app = express();
-    app.use(express.json());
-    app.use(
-      '/dingtalk',
-      createDingTalkCallbackRouter({
-        cardCallbackSecret: 'route-secret',
-        appSecret: demoDingTalk.clientSecret,
-        onCardCallback: async (click) => {
-          clicks.push(click);
-          return {
-            cardData: { cardParamMap: { status: 'rejected', result: '李四 已驳回' } },
-            cardUpdateOptions: { updateCardDataByKey: true },
-          };
-        },
-        onBotMessage: async () => undefined,
-      }),
-    );
-    server = http.createServer(app);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/dingtalk/card-callback`;
+    served = await serveCallbacks({
+      cardCallbackSecret: 'route-secret',
+      appSecret: demoDingTalk.clientSecret,
+      onCardCallback: async (click) => {
+        clicks.push(click);
+        return {
+          cardData: { cardParamMap: { status: 'rejected', result: '李四 已驳回' } },
+          cardUpdateOptions: { updateCardDataByKey: true },
+        };
+      },
+      onBotMessage: async () => undefined,
+    });
+    url = `${served.url}/card-callback`;
   });
-  afterEach(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  afterEach(() => served.close());
 
   it('accepts a validly signed card callback and applies the answer; refuses forged, replayed and malformed ones', async () => {
     emulator = await startTestDingTalk();
@@ -184,32 +192,32 @@ describe('HTTP event subscription (AES)', () => {
     expect(() => new DingTalkCallbackCrypto('t', 'short', 'k')).toThrow(/43-character/);
   });
 
+  /**
+   * The events endpoint of an app subscribed with a token and aes_key, handing each event on to `onEvent`, and
+   * `crypto` to sign and encrypt as DingTalk does for that subscription.
+   */
+  async function serveEvents(onEvent: (event: Record<string, unknown>) => Promise<void>) {
+    const subscription = {
+      token: 'tok123',
+      aesKey: 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ',
+      ownerKey: demoDingTalk.clientId,
+    };
+    const served = await serveCallbacks({
+      appSecret: 'x',
+      onCardCallback: async () => ({}),
+      onBotMessage: async () => undefined,
+      event: { ...subscription, onEvent },
+    });
+    return {
+      url: `${served.url}/events`,
+      crypto: new DingTalkCallbackCrypto(subscription.token, subscription.aesKey, subscription.ownerKey),
+      close: served.close,
+    };
+  }
+
   it('accepts a signed, encrypted event, answers the encrypted success, and refuses forged and replayed ones', async () => {
-    const crypto = new DingTalkCallbackCrypto(
-      'tok123',
-      'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ',
-      demoDingTalk.clientId,
-    );
     const events: Array<Record<string, unknown>> = [];
-    const app = express();
-    app.use(express.json());
-    app.use(
-      '/dingtalk',
-      createDingTalkCallbackRouter({
-        appSecret: 'x',
-        onCardCallback: async () => ({}),
-        onBotMessage: async () => undefined,
-        event: {
-          token: 'tok123',
-          aesKey: 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ',
-          ownerKey: demoDingTalk.clientId,
-          onEvent: async (e) => void events.push(e),
-        },
-      }),
-    );
-    const server = http.createServer(app);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/dingtalk/events`;
+    const { url, crypto, close } = await serveEvents(async (e) => void events.push(e));
     try {
       const encrypt = crypto.encrypt(JSON.stringify({ EventType: 'user_add_org', UserId: ['zhangsan'] }));
       const timestamp = String(Date.now());
@@ -231,37 +239,17 @@ describe('HTTP event subscription (AES)', () => {
       expect((await axios.post(url, { nothing: true }, { validateStatus: () => true })).status).toBe(400);
       expect(events).toHaveLength(1);
     } finally {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await close();
     }
   });
 
   it("does not acknowledge an event it could not hand on, and accepts DingTalk's retry of the same push", async () => {
-    const aesKey = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ';
-    const crypto = new DingTalkCallbackCrypto('tok123', aesKey, demoDingTalk.clientId);
     const handled: Array<Record<string, unknown>> = [];
     let temporalDown = true;
-    const app = express();
-    app.use(express.json());
-    app.use(
-      '/dingtalk',
-      createDingTalkCallbackRouter({
-        appSecret: 'x',
-        onCardCallback: async () => ({}),
-        onBotMessage: async () => undefined,
-        event: {
-          token: 'tok123',
-          aesKey,
-          ownerKey: demoDingTalk.clientId,
-          onEvent: async (e) => {
-            if (temporalDown) throw new Error('Temporal is unreachable');
-            handled.push(e);
-          },
-        },
-      }),
-    );
-    const server = http.createServer(app);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/dingtalk/events`;
+    const { url, crypto, close } = await serveEvents(async (e) => {
+      if (temporalDown) throw new Error('Temporal is unreachable');
+      handled.push(e);
+    });
     try {
       const event = { EventType: 'bpms_instance_change', processInstanceId: 'PI-1', type: 'finish', result: 'agree' };
       const encrypt = crypto.encrypt(JSON.stringify(event));
@@ -283,7 +271,7 @@ describe('HTTP event subscription (AES)', () => {
       expect((await push()).status).toBe(401); // once handled, the same push is a replay
       expect(handled).toHaveLength(1);
     } finally {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await close();
     }
   });
 });

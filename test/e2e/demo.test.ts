@@ -4,44 +4,24 @@
  * approvers audits it in Kingdee; the card shows the result; the Temporal Web UI lists the workflow and finds it
  * by KingdeeBillNo. Screenshots go to test-artifacts/.
  */
-import { randomUUID } from 'node:crypto';
-import type { Browser, Page } from 'playwright-core';
-import { createLogger } from '../../common/logger';
-import { loadSettings } from '../../config/env';
-import { KingdeeClient } from '../../integrations/kingdee';
-import { startDemo, type Demo } from '../../scripts/demo';
-import { startService, type RunningService } from '../../workers/service';
+import type { Page } from 'playwright-core';
+import type { Demo } from '../../scripts/demo';
+import type { RunningService } from '../../workers/service';
 import { approvalWorkflowId } from '../../workflows/contract';
-import { launchBrowser, screenshot } from '../helpers/browser';
-import { temporalAddress, uniqueTaskQueue, workerMetricsPort } from '../helpers/temporal';
+import { screenshot } from '../helpers/browser';
+import { demoKingdeeClient, startDemoInBrowser, type DemoInBrowser } from '../helpers/demo';
 
+let running: DemoInBrowser;
 let demo: Demo;
 let service: RunningService;
-let browser: Browser;
 let page: Page;
 
 beforeAll(async () => {
-  demo = await startDemo({ kingdee: 0, dingtalk: 0 }, { acctId: `e2e${randomUUID().slice(0, 8)}` });
-  const settings = loadSettings({
-    ...demo.env,
-    API_PORT: '0',
-    WORKER_METRICS_PORT: await workerMetricsPort(),
-    TEMPORAL_TASK_QUEUE: uniqueTaskQueue('e2e'),
-    LOG_LEVEL: 'silent',
-  });
-  service = await startService({
-    settings,
-    logger: createLogger({ level: 'silent' }),
-    temporalAddress: temporalAddress(),
-    workflowBundlePath: process.env.TEST_WORKFLOW_BUNDLE,
-  });
-  browser = await launchBrowser();
-  page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+  running = await startDemoInBrowser('e2e');
+  ({ demo, service, page } = running);
 }, 60_000);
 afterAll(async () => {
-  await browser?.close();
-  await service?.stop();
-  await demo?.stop();
+  await running?.stop();
 });
 
 async function approveInSandbox(userId: string, billNo: string, shot: string): Promise<void> {
@@ -70,16 +50,7 @@ async function approveInSandbox(userId: string, billNo: string, shot: string): P
 
 it('approves a freshly submitted document from the sandbox inbox, audits it in Kingdee, and shows it in the Temporal Web UI', async () => {
   const billNo = `FYBX${String(Date.now()).slice(-6)}`;
-  const kingdee = new KingdeeClient({
-    baseUrl: demo.kingdee.baseUrl,
-    acctId: demo.env.KINGDEE_ACCT_ID!,
-    auth: {
-      mode: 'appSecret',
-      userName: demo.env.KINGDEE_USERNAME!,
-      appId: demo.env.KINGDEE_APP_ID!,
-      appSecret: demo.env.KINGDEE_APP_SECRET!,
-    },
-  });
+  const kingdee = demoKingdeeClient(demo);
   await kingdee.save('ER_ExpReimbursement', {
     FBillNo: billNo,
     FProposerID: { FSTAFFNUMBER: 'EMP001' },

@@ -6,44 +6,24 @@
  * 张三 and approved by 李四 in the sandbox (→ an audited 费用报销单 in Kingdee); and a reimbursement written to the bot
  * in 张三's chat box (→ the proposal, then 确认 → a submitted 费用报销单). Screenshots go to test-artifacts/.
  */
-import { randomUUID } from 'node:crypto';
-import type { Browser, Locator, Page } from 'playwright-core';
-import { createLogger } from '../../common/logger';
-import { loadSettings } from '../../config/env';
-import { KingdeeClient } from '../../integrations/kingdee';
-import { startDemo, type Demo } from '../../scripts/demo';
-import { startService, type RunningService } from '../../workers/service';
-import { launchBrowser, screenshot } from '../helpers/browser';
+import type { Locator, Page } from 'playwright-core';
+import type { Demo } from '../../scripts/demo';
+import type { RunningService } from '../../workers/service';
+import { screenshot } from '../helpers/browser';
+import { demoKingdeeClient, startDemoInBrowser, type DemoInBrowser } from '../helpers/demo';
 import { eventually } from '../helpers/eventually';
-import { temporalAddress, uniqueTaskQueue, workerMetricsPort } from '../helpers/temporal';
 
+let running: DemoInBrowser;
 let demo: Demo;
 let service: RunningService;
-let browser: Browser;
 let page: Page;
 
 beforeAll(async () => {
-  demo = await startDemo({ kingdee: 0, dingtalk: 0 }, { acctId: `sandbox${randomUUID().slice(0, 8)}` });
-  const settings = loadSettings({
-    ...demo.env,
-    API_PORT: '0',
-    WORKER_METRICS_PORT: await workerMetricsPort(),
-    TEMPORAL_TASK_QUEUE: uniqueTaskQueue('sandbox'),
-    LOG_LEVEL: 'silent',
-  });
-  service = await startService({
-    settings,
-    logger: createLogger({ level: 'silent' }),
-    temporalAddress: temporalAddress(),
-    workflowBundlePath: process.env.TEST_WORKFLOW_BUNDLE,
-  });
-  browser = await launchBrowser();
-  page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+  running = await startDemoInBrowser('sandbox');
+  ({ demo, service, page } = running);
 }, 60_000);
 afterAll(async () => {
-  await browser?.close();
-  await service?.stop();
-  await demo?.stop();
+  await running?.stop();
 });
 
 const sandbox = (query: string) => `${demo.dingtalk.baseUrl}/sandbox?${query}`;
@@ -66,19 +46,6 @@ const doneCard = (billNo: string) => page.locator(`#done article[data-bill-no="$
 const todo = (billNo: string, done: boolean) =>
   page.locator(`#todos li.todo[data-done="${done}"]`).filter({ hasText: billNo });
 
-function kingdeeClient(): KingdeeClient {
-  return new KingdeeClient({
-    baseUrl: demo.kingdee.baseUrl,
-    acctId: demo.env.KINGDEE_ACCT_ID!,
-    auth: {
-      mode: 'appSecret',
-      userName: demo.env.KINGDEE_USERNAME!,
-      appId: demo.env.KINGDEE_APP_ID!,
-      appSecret: demo.env.KINGDEE_APP_SECRET!,
-    },
-  });
-}
-
 /** Waits, reloading, until the person's card for the bill is pending; checks their 待办 is open. */
 async function myPendingCard(userId: string, billNo: string, shot: string): Promise<Locator> {
   await openUntil(sandbox(`userId=${userId}`), () => pendingCard(billNo), `${userId}'s card`);
@@ -90,7 +57,7 @@ async function myPendingCard(userId: string, billNo: string, shot: string): Prom
 const billNo = `FYBX${String(Date.now()).slice(-6)}`;
 
 it('walks a document through 转交 and 加签 in the sandbox, clicking as each person, to Kingdee audited', async () => {
-  const kingdee = kingdeeClient();
+  const kingdee = demoKingdeeClient(demo);
   await kingdee.save('ER_ExpReimbursement', {
     FBillNo: billNo,
     FProposerID: { FSTAFFNUMBER: 'EMP001' },

@@ -5,6 +5,7 @@ import {
   startDingTalkEmulator,
   type DingTalkEmulator,
   type DingTalkEmulatorOptions,
+  type EmulatedCard,
 } from '../../emulators/dingtalk/server';
 import { eventually } from './eventually';
 
@@ -38,6 +39,21 @@ export function dingtalkClientFor(
     robotLimit: emulator.robotLimit,
     ...overrides,
   });
+}
+
+/** The person's pending card for the bill, once the workflow has delivered it. */
+export function pendingCard(
+  emulator: DingTalkEmulator,
+  userId: string,
+  billNo: string,
+  timeoutMs = 15_000,
+): Promise<EmulatedCard> {
+  return eventually(
+    () =>
+      emulator.cardsFor(userId).find((c) => c.cardParamMap.billNo === billNo && c.cardParamMap.status === 'pending'),
+    timeoutMs,
+    `${userId}'s card for ${billNo}`,
+  );
 }
 
 /** What the bot answered this person in their 1:1 chat, oldest first. */

@@ -12,19 +12,12 @@ import type { Activities } from '../../activities';
 import type { ApprovalState } from '../../workflows/contract';
 import { closedHow } from '../../workflows/approval/decisions';
 import { ApprovalStage, Approvers, KingdeeAmount, KingdeeBillNo } from '../../workflows/search-attributes';
+import { pendingCard } from '../helpers/dingtalk';
 import { eventually } from '../helpers/eventually';
-import { testRules } from '../helpers/rules';
+import { rulesHeader, testRules } from '../helpers/rules';
 import { adminToken, startWorld, type World } from '../helpers/world';
 
-const rules = testRules(`
-version: 1
-calendar: { utcOffset: '+08:00', alwaysOpen: true }
-robots:
-  finance: { webhook: finance }
-  cashier: { webhook: cashier }
-  ops: { webhook: ops }
-escalation: { robot: finance, notifyManager: true }
-ops: { robot: ops }
+const rules = testRules(`${rulesHeader}
 forms:
   ER_ExpReimbursement:
     name: 费用报销单
@@ -122,16 +115,7 @@ async function expectParked(workflowId: string): Promise<ApprovalState> {
   return state;
 }
 
-async function cardOf(userId: string, billNo: string) {
-  return eventually(
-    () =>
-      world.dingtalk
-        .cardsFor(userId)
-        .find((c) => c.cardParamMap.billNo === billNo && c.cardParamMap.status === 'pending'),
-    15_000,
-    `${userId}'s card for ${billNo}`,
-  );
-}
+const cardOf = (userId: string, billNo: string) => pendingCard(world.dingtalk, userId, billNo);
 
 async function approveOnCard(userId: string, billNo: string) {
   const card = await cardOf(userId, billNo);

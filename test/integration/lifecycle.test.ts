@@ -3,20 +3,13 @@
  * real HTTP and Stream: outcomes asserted on Kingdee (status, counters, comments), cards, messages and workflow state.
  */
 import { verifyLog } from '../../domain/decision-log';
+import { pendingCard } from '../helpers/dingtalk';
 import { eventually } from '../helpers/eventually';
-import { singleStepRules, testRules } from '../helpers/rules';
+import { rulesHeader, singleStepRules, testRules } from '../helpers/rules';
 import { approvalWorkflowId } from '../../workflows/contract';
 import { startWorld, type World } from '../helpers/world';
 
-const threeStepRules = testRules(`
-version: 1
-calendar: { utcOffset: '+08:00', alwaysOpen: true }
-robots:
-  finance: { webhook: finance }
-  cashier: { webhook: cashier }
-  ops: { webhook: ops }
-escalation: { robot: finance, notifyManager: true }
-ops: { robot: ops }
+const threeStepRules = testRules(`${rulesHeader}
 forms:
   ER_ExpReimbursement:
     name: 费用报销单
@@ -53,17 +46,7 @@ afterAll(async () => {
   await world?.stop();
 });
 
-/** The approver's pending card for a bill, once the workflow has delivered it. */
-async function cardOf(userId: string, billNo: string) {
-  return eventually(
-    () =>
-      world.dingtalk
-        .cardsFor(userId)
-        .find((c) => c.cardParamMap.billNo === billNo && c.cardParamMap.status === 'pending'),
-    15_000,
-    `${userId}'s card for ${billNo}`,
-  );
-}
+const cardOf = (userId: string, billNo: string) => pendingCard(world.dingtalk, userId, billNo);
 
 async function click(userId: string, billNo: string, actionId: 'approve' | 'reject', comment = '') {
   const card = await cardOf(userId, billNo);

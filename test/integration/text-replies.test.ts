@@ -6,20 +6,12 @@
  */
 import { sayToBot } from '../helpers/dingtalk';
 import { eventually } from '../helpers/eventually';
-import { testRules } from '../helpers/rules';
+import { rulesHeader, testRules } from '../helpers/rules';
 import { startWorld, type World } from '../helpers/world';
 import type { EmulatedCard } from '../../emulators/dingtalk/server';
 
 /** 赵六 approves what is over ¥50,000, 李四 the rest; a rejection cancels the submission in Kingdee (status A). */
-const rules = testRules(`
-version: 1
-calendar: { utcOffset: '+08:00', alwaysOpen: true }
-robots:
-  finance: { webhook: finance }
-  ops: { webhook: ops }
-  cashier: { webhook: cashier }
-escalation: { robot: finance, notifyManager: true }
-ops: { robot: ops }
+const rules = testRules(`${rulesHeader}
 forms:
   ER_ExpReimbursement:
     name: 费用报销单

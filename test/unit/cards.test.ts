@@ -13,19 +13,11 @@ import {
 } from '../../domain/texts/cards';
 import { utf8Length } from '../../domain/texts/format';
 import type { DocumentSummary } from '../../domain/document';
+import { expenseClaim } from '../helpers/documents';
 
 const tz = { offsetMinutes: 480 };
 const base: DocumentSummary = {
-  acctId: 'a',
-  formId: 'ER_ExpReimbursement',
-  billNo: 'FYBX000123',
-  billId: '100123',
-  formName: '费用报销单',
-  status: 'B',
-  applicant: { name: '张三' },
-  amount: 12_800,
-  currency: 'CNY',
-  purpose: '差旅费 上海客户拜访',
+  ...expenseClaim,
   orgName: '演示集团总部',
   deptName: '销售部',
   billDate: '2026-11-20T00:00:00',
@@ -33,9 +25,6 @@ const base: DocumentSummary = {
     { name: '差旅费', amount: 8_000 },
     { name: '住宿费', amount: 4_800 },
   ],
-  link: 'https://kingdee.example/FYBX000123',
-  modifyDate: '2026-11-20T09:30:00',
-  personMobiles: {},
 };
 const card = (document: DocumentSummary, extra: Partial<Parameters<typeof approvalCard>[1]> = {}) =>
   approvalCard(document, { stepId: 'finance', stepName: '财务经理审批', workflowId: 'wf', tz, ...extra });

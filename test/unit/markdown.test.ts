@@ -4,25 +4,10 @@
  */
 import { clipAtCharacter, dingtalkMarkdown, fitNotice, NOTICE_MAX_BYTES, utf8Length } from '../../domain/texts/format';
 import { applicantNotice, followUpNotice, opsAlert, overdueNotice, reminder } from '../../domain/texts';
-import type { DocumentSummary } from '../../domain/document';
+import { expenseClaim } from '../helpers/documents';
 
 const tz = { offsetMinutes: 480 };
-const claim: DocumentSummary = {
-  acctId: 'a',
-  formId: 'ER_ExpReimbursement',
-  billNo: 'FYBX000123',
-  billId: '100123',
-  formName: '费用报销单',
-  status: 'B',
-  applicant: { name: '张三' },
-  amount: 12_800,
-  currency: 'CNY',
-  purpose: '差旅费 上海客户拜访',
-  lines: [],
-  link: 'https://kingdee.example/FYBX000123',
-  modifyDate: '2026-11-24T10:00:00',
-  personMobiles: {},
-};
+const claim = expenseClaim;
 
 /** What a reader sees as separate lines: the rendering rules of DingTalk's subset, simplified. */
 function renderedLines(markdown: string): string[] {

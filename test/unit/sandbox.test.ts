@@ -7,6 +7,7 @@ import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } 
 import { loadRules } from '../../rules';
 import { snapshotRules } from '../../rules/plan';
 import type { DocumentSummary } from '../../domain/document';
+import { expenseClaim } from '../helpers/documents';
 import { connectClient, temporalAddress, temporalNamespace, uniqueTaskQueue } from '../helpers/temporal';
 import { runPureHelpers, type PureHelpersInput } from './fixtures/pure-helpers-workflow';
 
@@ -20,20 +21,10 @@ const quiet = {
 };
 
 const document: DocumentSummary = {
+  ...expenseClaim,
   acctId: '62f1a9b3c4d5e6',
-  formId: 'ER_ExpReimbursement',
-  billNo: 'FYBX000123',
-  billId: '100123',
-  formName: '费用报销单',
-  status: 'B',
-  applicant: { name: '张三' },
   amount: 68_000,
-  currency: 'CNY',
-  purpose: '差旅费 上海客户拜访',
   lines: [{ name: '差旅费', amount: 68_000 }],
-  link: 'https://kingdee.example/FYBX000123',
-  modifyDate: '2026-11-24T10:00:00',
-  personMobiles: {},
 };
 
 beforeAll(() => {

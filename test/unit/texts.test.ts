@@ -44,31 +44,20 @@ import {
   type DecisionSummary,
 } from '../../domain/texts';
 import { documentStatusLabels as kingdeeStatusLabels, type DocumentSummary } from '../../domain/document';
+import { expenseClaim } from '../helpers/documents';
 
 const tz = { offsetMinutes: 480 };
 /** China time → epoch ms. */
 const at = (local: string) => Date.parse(`${local.replace(' ', 'T')}:00+08:00`);
 
 const claim: DocumentSummary = {
-  acctId: '62f1a9b3c4d5e6',
-  formId: 'ER_ExpReimbursement',
-  billNo: 'FYBX000123',
-  billId: '100123',
-  formName: '费用报销单',
-  status: 'B',
-  applicant: { name: '张三' },
-  amount: 12_800,
-  currency: 'CNY',
-  purpose: '差旅费 上海客户拜访',
+  ...expenseClaim,
   orgName: '演示公司',
   deptName: '销售部',
   lines: [
     { name: '交通费', amount: 4_800 },
     { name: '住宿费', amount: 8_000 },
   ],
-  link: 'https://kingdee.example/FYBX000123',
-  modifyDate: '2026-11-24T10:00:00.72',
-  personMobiles: {},
 };
 
 const approvals: DecisionSummary[] = [
