@@ -270,6 +270,9 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const uiPort = ui ? (options.uiPort ?? (await freePort())) : undefined;
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--namespace', namespace];
   args.push('--log-level', options.logLevel ?? 'error');
+  // As deploy/temporal/dynamicconfig/production-sql.yaml: an activity scheduled by a workflow task goes back to the
+  // worker with the task's completion (measured by npm run bench: +19 % approvals/s, activity schedule-to-start ~0).
+  args.push('--dynamic-config-value', 'system.enableActivityEagerExecution=true');
   if (ui && uiPort) args.push('--ui-port', String(uiPort));
   else args.push('--headless');
   if (options.dbFilename) {

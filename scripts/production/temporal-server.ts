@@ -1,8 +1,9 @@
 /**
  * A real Temporal server for the production test — the `temporal-server` binary of go.temporal.io/server (the
  * version the pinned CLI embeds), not `temporal server start-dev`: its schema set up by Temporal's own SQL tool on
- * PostgreSQL (persistence and visibility, plugin postgres12), one node with every service, a minimal config file,
- * free ports on 127.0.0.1. Then the default namespace and our search attributes, as an operator would.
+ * PostgreSQL (persistence and visibility, plugin postgres12), one node with every service, a minimal config file with
+ * the dynamic config docker-compose.yml deploys (deploy/temporal/dynamicconfig), free ports on 127.0.0.1. Then the
+ * default namespace and our search attributes, as an operator would.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -90,6 +91,17 @@ interface Ports {
   workerMembership: number;
 }
 
+/** The dynamic config docker-compose.yml gives its Temporal server: the test runs with what is deployed. */
+const productionDynamicConfig = path.resolve(
+  __dirname,
+  '..',
+  '..',
+  'deploy',
+  'temporal',
+  'dynamicconfig',
+  'production-sql.yaml',
+);
+
 /** The whole server config: every service on one node, persistence and visibility on PostgreSQL. */
 function configYaml(pg: Postgres, ports: Ports): string {
   const datastore = (database: string, maxConns: number) => `
@@ -155,6 +167,9 @@ namespaceDefaults:
       state: disabled
     visibility:
       state: disabled
+dynamicConfigClient:
+  filepath: "${productionDynamicConfig}"
+  pollInterval: 10s
 `;
 }
 
