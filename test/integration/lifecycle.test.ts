@@ -99,6 +99,19 @@ it('runs a two-step chain to approval: cards, Kingdee audited once with the real
       .map((m) => m.text)
       .join('\n'),
   ).toContain('请出纳安排报销付款：FYBX000123 张三 ¥12,800.00');
+
+  // After the write-back, the applicant's notice and the cashier's follow-up start together: one workflow task
+  // schedules both, not one task each (in a month-end burst every workflow task is CPU and a round trip).
+  const events = (await world.service.client.workflow.getHandle(id).fetchHistory()).events ?? [];
+  const scheduled = events.flatMap((event) => {
+    const attributes = event.activityTaskScheduledEventAttributes;
+    return attributes
+      ? [{ name: attributes.activityType?.name, by: String(attributes.workflowTaskCompletedEventId) }]
+      : [];
+  });
+  const afterWriteBack = scheduled.slice(scheduled.findIndex((activity) => activity.name === 'writeBack') + 1);
+  expect(afterWriteBack.map((activity) => activity.name)).toEqual(['findApplicant', 'notifyGroup', 'notifyUsers']);
+  expect(afterWriteBack[0]!.by).toBe(afterWriteBack[1]!.by);
 });
 
 it('adds the CFO step over ¥50,000 and approves a Kingdee-workflow form with WorkflowAudit on the approver’s behalf', async () => {

@@ -20,8 +20,8 @@ export interface NoticesHost {
 
 export class ApprovalNotices {
   private readonly done = new Set<string>();
-  /** The applicant in DingTalk (null: not found), once looked up. */
-  private applicant?: Person | null;
+  /** The applicant in DingTalk (null: not found), looked up once even when several notices ask at the same time. */
+  private applicant?: Promise<Person | null>;
 
   constructor(private readonly host: NoticesHost) {}
 
@@ -75,8 +75,12 @@ export class ApprovalNotices {
     }
   }
 
-  private async findApplicant(): Promise<Person | null> {
-    if (this.applicant === undefined) this.applicant = await io.findApplicant({ document: this.host.document() });
+  private findApplicant(): Promise<Person | null> {
+    // A lookup that failed is asked again next time (the phase's retry), not remembered.
+    this.applicant ??= io.findApplicant({ document: this.host.document() }).catch((err: unknown) => {
+      this.applicant = undefined;
+      throw err;
+    });
     return this.applicant;
   }
 

@@ -109,6 +109,11 @@ const overdueTellsApplicantPatch = 'overdue-tells-applicant';
 const cardPerRoundPatch = 'card-per-round';
 /** Patch: each pending approver gets a DingTalk 待办, closed when they decide, the step ends or the approval ends. */
 const todosPatch = 'approval-todos';
+/**
+ * Patch: after the write-back, the card refresh, the 待办 closing and the notices start together — they go to
+ * different people and wait on nothing but the write-back, and together they cost one workflow task, not one each.
+ */
+const finishTogetherPatch = 'finish-together';
 
 class ApprovalRun {
   private readonly state: ApprovalState;
@@ -745,26 +750,38 @@ class ApprovalRun {
     const plan = this.mustPlan();
     const document = this.mustDocument();
     if (notices) {
-      this.task = approvalTexts.attentionTasks.updateCards;
-      await this.cards.refreshAll(this.state.steps, plan.calendar);
-      await this.closeTodos();
       const decisions = decisionSummaries(this.state.steps);
-      this.task = approvalTexts.attentionTasks.notifyApplicant;
-      await this.notices.tellApplicant(
-        texts.applicantNotice(document, { outcome, decisions, tz: plan.calendar }),
-        'finish',
-      );
       const followUps = outcome === 'approved' ? plan.writeBack.followUps.approved : plan.writeBack.followUps.rejected;
-      this.task = approvalTexts.attentionTasks.followUp;
-      for (const [index, followUp] of followUps.entries()) {
-        const notice = texts.followUpNotice(document, {
-          template: followUp.template,
-          outcome,
-          decisions,
-          tz: plan.calendar,
-        });
-        await this.notices.tell(followUp.to, notice, `followUp:${index}`, followUp.to.applicant);
-      }
+      const effects: Array<[task: string, effect: () => Promise<void>]> = [
+        [approvalTexts.attentionTasks.updateCards, () => this.cards.refreshAll(this.state.steps, plan.calendar)],
+        ...(this.todos.enabled
+          ? [[texts.todoAttentionTask, () => this.closeTodos()] as [string, () => Promise<void>]]
+          : []),
+        [
+          approvalTexts.attentionTasks.notifyApplicant,
+          () =>
+            this.notices.tellApplicant(
+              texts.applicantNotice(document, { outcome, decisions, tz: plan.calendar }),
+              'finish',
+            ),
+        ],
+        ...followUps.map((followUp, index): [string, () => Promise<void>] => [
+          approvalTexts.attentionTasks.followUp,
+          () =>
+            this.notices.tell(
+              followUp.to,
+              texts.followUpNotice(document, { template: followUp.template, outcome, decisions, tz: plan.calendar }),
+              `followUp:${index}`,
+              followUp.to.applicant,
+            ),
+        ]),
+      ];
+      if (patched(finishTogetherPatch)) await this.allTogether(effects);
+      else
+        for (const [task, effect] of effects) {
+          this.task = task;
+          await effect();
+        }
     }
     this.record({
       actor: 'system',
@@ -773,6 +790,18 @@ class ApprovalRun {
       comment: texts.stageLabels[outcome] ?? outcome,
     }); // Last: "approved"/"rejected" means everything, notices included, is done.
     this.setStage(outcome);
+  }
+
+  /**
+   * Starts every effect at once and waits for all of them; when one fails, the approval parks naming that effect's
+   * task (the others have finished, and each is done once, so a retry repeats only what failed).
+   */
+  private async allTogether(effects: Array<[task: string, effect: () => Promise<void>]>): Promise<void> {
+    const results = await Promise.allSettled(effects.map(([, effect]) => effect()));
+    const failed = results.findIndex((result) => result.status === 'rejected');
+    if (failed < 0) return;
+    this.task = effects[failed]![0];
+    throw (results[failed] as PromiseRejectedResult).reason;
   }
 
   /**
