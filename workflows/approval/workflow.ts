@@ -114,6 +114,12 @@ const todosPatch = 'approval-todos';
  * different people and wait on nothing but the write-back, and together they cost one workflow task, not one each.
  */
 const finishTogetherPatch = 'finish-together';
+/**
+ * Patch: the decision that settles the approval refreshes the cards together with the write-back, not before it —
+ * Kingdee is written one card update sooner (the approver's own card already shows the decision: the callback's
+ * answer).
+ */
+const writeBackWithCardsPatch = 'write-back-with-cards';
 
 class ApprovalRun {
   private readonly state: ApprovalState;
@@ -219,7 +225,13 @@ class ApprovalRun {
           break;
         }
         case 'writeBack':
-          await this.writeBack(phase.outcome);
+          if (patched(writeBackWithCardsPatch)) {
+            const tz = this.mustPlan().calendar;
+            await this.allTogether([
+              [approvalTexts.attentionTasks.updateCards, () => this.cards.refreshAll(this.state.steps, tz)],
+              [approvalTexts.attentionTasks.writeBack(phase.outcome), () => this.writeBack(phase.outcome)],
+            ]);
+          } else await this.writeBack(phase.outcome);
           this.phase = { name: 'finish', outcome: phase.outcome, notices: true };
           break;
         case 'finish':
@@ -688,7 +700,9 @@ class ApprovalRun {
         }
       }
       this.task = approvalTexts.attentionTasks.updateCards;
-      await this.cards.refresh(step, this.mustPlan().calendar);
+      const settlesApproval = this.unprocessed.length === 1 && this.settlesApproval(step);
+      if (!(settlesApproval && patched(writeBackWithCardsPatch)))
+        await this.cards.refresh(step, this.mustPlan().calendar);
       await this.createTodos(step);
       if (this.todos.enabled) {
         this.task = texts.todoAttentionTask;
@@ -697,6 +711,13 @@ class ApprovalRun {
       this.unprocessed.shift();
       this.raiseFault();
     }
+  }
+
+  /** Whether `step`'s outcome is the approval's: it rejected, or it was the last step and approved. */
+  private settlesApproval(step: StepState): boolean {
+    if (this.externalChange) return false;
+    if (step.outcome === 'rejected') return true;
+    return step.outcome === 'approved' && this.state.steps.indexOf(step) === this.mustPlan().steps.length - 1;
   }
 
   private raiseFault(): void {
