@@ -47,7 +47,7 @@ RUN npm ci --omit=dev --no-audit --no-fund \
 # ── runtime ─────────────────────────────────────────────────────────────────────────────────────────────────────
 FROM node:${NODE_VERSION}-bookworm-slim AS runtime
 # MALLOC_ARENA_MAX: the worker's native Temporal core runs many threads, each of which would get a malloc arena of
-# its own; two arenas keep the worker's memory from fragmenting (README "Capacity" has the measurement).
+# its own; two arenas keep the worker's memory from fragmenting (README "Capacity": measured with it, not alone).
 ENV NODE_ENV=production \
     NODE_OPTIONS=--enable-source-maps \
     MALLOC_ARENA_MAX=2 \

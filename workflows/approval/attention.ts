@@ -74,7 +74,7 @@ export function attentionFor(err: unknown, task: string, phase: Phase): NeedsAtt
       type,
       exhausted: err.retryState === 'MAXIMUM_ATTEMPTS_REACHED' || err.retryState === 'TIMEOUT',
     });
-    return new NeedsAttention(reason, type, attentionAction(type, phase));
+    return new NeedsAttention(reason, type, attentionAction(type, task, phase));
   }
   log.error('unexpected error in the approval workflow', {
     task,
@@ -88,9 +88,12 @@ export function attentionFor(err: unknown, task: string, phase: Phase): NeedsAtt
   );
 }
 
-function attentionAction(type: string, phase: Phase): string {
+function attentionAction(type: string, task: string, phase: Phase): string {
   const actions = approvalTexts.attentionActions;
-  if (phase.name === 'writeBack') return actions.writeBackFailed;
+  // The write-back phase also refreshes the cards: only the write-back's own failure is one to settle in Kingdee.
+  if (phase.name === 'writeBack' && task === approvalTexts.attentionTasks.writeBack(phase.outcome)) {
+    return actions.writeBackFailed;
+  }
   if (type === 'NoApprovers') return actions.personNotFound;
   if (type === 'DingTalkDeliveryError' || type === 'DingTalkRequestError') return actions.deliveryFailed;
   return actions.other;

@@ -96,6 +96,8 @@ export async function approvalWorkflow(input: ApprovalWorkflowInput): Promise<Ap
 }
 
 type Outcome = 'approved' | 'rejected';
+/** A side effect and the task a needs-attention entry names when it fails. */
+type TaskEffect = [task: string, effect: () => Promise<void>];
 type StepResult = Outcome | 'external';
 
 /** The ApplicationFailure types an approval's own answers carry (the API shows their message). */
@@ -773,11 +775,9 @@ class ApprovalRun {
     if (notices) {
       const decisions = decisionSummaries(this.state.steps);
       const followUps = outcome === 'approved' ? plan.writeBack.followUps.approved : plan.writeBack.followUps.rejected;
-      const effects: Array<[task: string, effect: () => Promise<void>]> = [
+      const effects: TaskEffect[] = [
         [approvalTexts.attentionTasks.updateCards, () => this.cards.refreshAll(this.state.steps, plan.calendar)],
-        ...(this.todos.enabled
-          ? [[texts.todoAttentionTask, () => this.closeTodos()] as [string, () => Promise<void>]]
-          : []),
+        [texts.todoAttentionTask, () => this.closeTodos()],
         [
           approvalTexts.attentionTasks.notifyApplicant,
           () =>
@@ -786,7 +786,7 @@ class ApprovalRun {
               'finish',
             ),
         ],
-        ...followUps.map((followUp, index): [string, () => Promise<void>] => [
+        ...followUps.map((followUp, index): TaskEffect => [
           approvalTexts.attentionTasks.followUp,
           () =>
             this.notices.tell(
@@ -817,7 +817,7 @@ class ApprovalRun {
    * Starts every effect at once and waits for all of them; when one fails, the approval parks naming that effect's
    * task (the others have finished, and each is done once, so a retry repeats only what failed).
    */
-  private async allTogether(effects: Array<[task: string, effect: () => Promise<void>]>): Promise<void> {
+  private async allTogether(effects: TaskEffect[]): Promise<void> {
     const results = await Promise.allSettled(effects.map(([, effect]) => effect()));
     const failed = results.findIndex((result) => result.status === 'rejected');
     if (failed < 0) return;
