@@ -54,7 +54,7 @@ import {
 } from '../workflows/contract';
 import { channelForRobot } from '../activities/notices';
 import type { pollerWorkflow } from '../workflows/poller';
-import { createNoticeWorker, createWorker } from './worker';
+import { createCardWorkers, createNoticeWorker, createWorker } from './worker';
 import { clientSettings, temporalConnectionOptions, type ClientSettings } from '../config/client-settings';
 import { ConfigError } from '../config/env';
 
@@ -277,7 +277,14 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
         taskQueue: settings.temporal.taskQueue,
         activities: noticeActivities,
       });
-      const runs = [worker, noticeWorker].map((w) => {
+      // The cards and 待办: workers of their own, paced by Temporal for the whole deployment (see workers/worker.ts).
+      const cardWorkers = await createCardWorkers({
+        connection: workerConnection,
+        namespace: settings.temporal.namespace,
+        taskQueue: settings.temporal.taskQueue,
+        activities,
+      });
+      const runs = [worker, ...cardWorkers, noticeWorker].map((w) => {
         const run = w.run();
         run.catch((err: unknown) => logger.error({ err }, 'worker stopped unexpectedly'));
         return { w, run };

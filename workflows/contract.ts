@@ -416,6 +416,19 @@ export function noticesTaskQueue(taskQueue: string): string {
   return `${taskQueue}-notices`;
 }
 
+/**
+ * The task queues of the approval cards and 待办: new ones (`-card-sends`) and changes to sent ones
+ * (`-card-updates`), each served by a worker of its own whose dispatch Temporal limits to DingTalk's per-API rate
+ * for the whole deployment (workers/worker.ts). A burst's cards wait for that rate in Temporal's queue, holding no
+ * worker slot, and a clicked card's update never waits behind a burst's new cards.
+ */
+export function cardSendsTaskQueue(taskQueue: string): string {
+  return `${taskQueue}-card-sends`;
+}
+export function cardUpdatesTaskQueue(taskQueue: string): string {
+  return `${taskQueue}-card-updates`;
+}
+
 // ── Pushes without an approval: threshold watches, calendar deadlines, digests (activities/watches.ts) ─────────
 
 /** Who receives a push: a rules-file robot's group (resolved) and/or people. */

@@ -21,7 +21,7 @@ import {
   DingTalkServerError,
   DingTalkUncertainDeliveryError,
 } from './errors';
-import { SlidingWindowLimiter } from './limiter';
+import { dingtalkLimits, SlidingWindowLimiter } from './limiter';
 import { dingtalkApiOf } from './usage';
 
 export const dingtalkClientConfigSchema = z.object({
@@ -39,7 +39,7 @@ export const dingtalkClientConfigSchema = z.object({
     .object({ perMinute: z.number().int().positive(), minuteMs: z.number().int().positive() })
     .default({ perMinute: 20, minuteMs: 60_000 }),
   /** Client-side QPS per API (DingTalk limits each app to 20 calls per second per API: 调用频次与限流). */
-  qps: z.number().positive().default(20),
+  qps: z.number().positive().default(dingtalkLimits.api.perSecond),
 });
 export type DingTalkClientConfig = z.input<typeof dingtalkClientConfigSchema> & {
   logger?: Logger;

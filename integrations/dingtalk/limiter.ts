@@ -4,6 +4,8 @@
  * the approvals' path waits in-process for them any more.
  */
 export const dingtalkLimits = {
+  /** Every API: 20 calls a second per app (调用频次与限流); counted by DingTalk per API, not across them. */
+  api: { perSecond: 20 },
   /** A custom group robot: 20 messages a minute; exceeding it gets the robot throttled for up to 10 minutes. */
   robot: { perMinute: 20, throttleMs: 10 * 60_000, maxMessageBytes: 15_000 },
   /** App-robot messages and cards to a group: no published per-group number; paced like a custom robot. A card

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
-import { createWorker } from '../../workers/worker';
+import { createCardWorkers, createWorker } from '../../workers/worker';
 import { freePort } from '../../scripts/temporal-cli';
 
 function required(name: string): string {
@@ -66,13 +66,15 @@ export async function startTestWorker(activities: object = {}, taskQueue = uniqu
     activities,
     workflowBundlePath: required('TEST_WORKFLOW_BUNDLE'),
   });
-  const running = worker.run();
+  // The approval workflows send their cards on task queues of their own (workers/worker.ts).
+  const cardWorkers = await createCardWorkers({ connection, namespace: temporalNamespace(), taskQueue, activities });
+  const running = [worker, ...cardWorkers].map((w) => w.run());
   return {
     worker,
     taskQueue,
     stop: async () => {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await running;
+      for (const w of [worker, ...cardWorkers]) if (w.getState() === 'RUNNING') w.shutdown();
+      await Promise.all(running);
       await connection.close();
     },
   };

@@ -74,6 +74,8 @@ export async function startWorld(options: {
   dingtalkQuotas?: Partial<DingTalkQuotas>;
   /** Rows per poll page (default 500), to see a burst paged with few documents. */
   pollPageSize?: number;
+  /** More settings, as the environment would give them (e.g. WORKER_MAX_CONCURRENT_ACTIVITIES). */
+  env?: Record<string, string>;
 }): Promise<World> {
   const acctId = `test${randomUUID().replace(/-/g, '').slice(0, 12)}`;
   const seed = loadSeed();
@@ -105,6 +107,7 @@ export async function startWorld(options: {
     TEMPORAL_TASK_QUEUE: uniqueTaskQueue('world'),
     LOG_LEVEL: 'silent',
     ...(options.dataDir ? { DATA_DIR: options.dataDir } : {}),
+    ...options.env,
   });
   const launch = () =>
     startService({

@@ -5,7 +5,7 @@
 import * as texts from '../../domain/texts';
 import type { DocumentSummary } from '../../domain/document';
 import type { StepState } from '../contract';
-import { io } from './proxies';
+import { cardSends, cardUpdates } from './proxies';
 import { cardStateFor, closedCardStateFor, pendingSlots } from './decisions';
 
 /** What cards show besides the document and the step, as the workflow knows it when a card is made. */
@@ -64,7 +64,7 @@ export class ApprovalCards {
 
   async deliver(document: DocumentSummary, step: StepState, userIds: string[]): Promise<void> {
     const params = this.paramsFor(document, step);
-    const delivered = await io.deliverApprovalCards({
+    const delivered = await cardSends().deliverApprovalCards({
       workflowId: this.workflowId,
       stepId: step.id,
       userIds,
@@ -156,7 +156,7 @@ export class ApprovalCards {
       shownNow.push([card, shown, params.title]);
       updates.push({ outTrackId: card.outTrackId, cardParams: params });
     }
-    if (updates.length > 0) await io.updateApprovalCards({ updates });
+    if (updates.length > 0) await cardUpdates().updateApprovalCards({ updates });
     // Only once DingTalk has them: an update that failed is sent again when the phase is retried.
     for (const [card, shown, title] of shownNow) {
       card.shown = shown;

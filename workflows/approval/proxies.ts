@@ -1,17 +1,19 @@
 /**
  * The approval workflow's view of the activities, by retry policy. Proxies only: calling one schedules the activity.
  */
-import { proxyActivities } from '@temporalio/workflow';
+import { proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { cardSendsTaskQueue, cardUpdatesTaskQueue } from '../contract';
 import type { createActivities } from '../../activities';
 
 type Activities = ReturnType<typeof createActivities>;
 
 /** Reads, lookups and idempotent card calls: retried freely. */
-export const io = proxyActivities<Activities>({
+const freelyRetried = {
   startToCloseTimeout: '30 seconds',
   heartbeatTimeout: '20 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
+} as const;
+export const io = proxyActivities<Activities>(freelyRetried);
 /** Sends without an idempotency key: the activity itself refuses to retry a send whose outcome is unknown. */
 export const notify = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
@@ -24,3 +26,16 @@ export const kingdee = proxyActivities<Activities>({
   heartbeatTimeout: '20 seconds',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 12 },
 });
+
+/**
+ * The cards and 待办, retried freely like `io`, on their own task queues (workflows/contract.ts): a send may wait
+ * there for DingTalk's rate, so it has no schedule-to-start limit. An activity already scheduled on the
+ * approvals' queue by an earlier version stays there (the worker still has it), and replay compares only an
+ * activity's id and type, never its queue.
+ */
+export function cardSends() {
+  return proxyActivities<Activities>({ ...freelyRetried, taskQueue: cardSendsTaskQueue(workflowInfo().taskQueue) });
+}
+export function cardUpdates() {
+  return proxyActivities<Activities>({ ...freelyRetried, taskQueue: cardUpdatesTaskQueue(workflowInfo().taskQueue) });
+}

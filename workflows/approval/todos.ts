@@ -9,7 +9,7 @@ import * as texts from '../../domain/texts';
 import type { DocumentSummary } from '../../domain/document';
 import type { StepState } from '../contract';
 import { waitingUserIds } from './decisions';
-import { io } from './proxies';
+import { cardSends, cardUpdates } from './proxies';
 
 interface OpenTodo {
   stepId: string;
@@ -41,7 +41,7 @@ export class ApprovalTodos {
     if (!this.enabled || step.outcome) return;
     const fresh = waitingUserIds(step).filter((userId) => !this.asked.has(`${step.id}|${userId}`));
     if (fresh.length === 0) return;
-    const created = await io.createApprovalTodos({
+    const created = await cardSends().createApprovalTodos({
       workflowId: this.workflowId,
       ...(this.round ? { round: this.round } : {}),
       stepId: step.id,
@@ -71,7 +71,7 @@ export class ApprovalTodos {
 
   private async close(todos: OpenTodo[], steps: ReadonlyMap<string, StepState>): Promise<void> {
     if (!this.enabled || todos.length === 0) return;
-    await io.closeApprovalTodos({
+    await cardUpdates().closeApprovalTodos({
       todos: todos.map((todo) => ({
         unionId: todo.unionId,
         taskId: todo.taskId,

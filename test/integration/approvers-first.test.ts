@@ -1,0 +1,69 @@
+/**
+ * Approvers first: a card send that waits on DingTalk never holds a slot a write-back needs. The approvals' worker
+ * here has two activity slots; three new cards hang in DingTalk for 9 s (under the client's 10 s timeout); an approver's decision on another document
+ * is written back to Kingdee while those cards are still hanging. (When the cards ran on the approvals' own queue,
+ * the two hanging sends held both slots and the write-back waited for them.)
+ */
+import { temporal } from '@temporalio/proto';
+import { approvalWorkflowId } from '../../workflows/contract';
+import { pendingCard } from '../helpers/dingtalk';
+import { eventually } from '../helpers/eventually';
+import { singleStepRules, testRules } from '../helpers/rules';
+import { startWorld, type World } from '../helpers/world';
+
+let world: World;
+beforeAll(async () => {
+  world = await startWorld({ rules: testRules(singleStepRules), env: { WORKER_MAX_CONCURRENT_ACTIVITIES: '2' } });
+});
+afterAll(async () => {
+  await world?.stop();
+});
+
+it('writes a decision back while new cards hang in DingTalk', async () => {
+  world.submitExpense('FYBX800001', 100, '办公用品');
+  await world.startApproval('ER_ExpReimbursement', 'FYBX800001');
+  const card = await pendingCard(world.dingtalk, 'lisi', 'FYBX800001');
+
+  const hanging = ['FYBX800002', 'FYBX800003', 'FYBX800004'];
+  world.dingtalk.faults.push({ kind: 'latency', ms: 9_000, path: '/v1.0/card/instances/createAndDeliver', times: 3 });
+  const ids: string[] = [];
+  for (const billNo of hanging) {
+    world.submitExpense(billNo, 200, '差旅费');
+    ids.push(await world.startApproval('ER_ExpReimbursement', billNo));
+  }
+  // Every send is scheduled and at least two hang in DingTalk (as many as the approvals' worker has slots).
+  await eventually(
+    async () => {
+      const described = await Promise.all(ids.map((id) => world.service.client.workflow.getHandle(id).describe()));
+      const sends = described.flatMap((d) =>
+        (d.raw.pendingActivities ?? []).filter((a) => a.activityType?.name === 'deliverApprovalCards'),
+      );
+      const hangingNow = sends.filter((a) => a.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED);
+      return sends.length === hanging.length && hangingNow.length >= 2;
+    },
+    20_000,
+    'the card sends to be hanging in DingTalk',
+  );
+
+  await world.dingtalk.click(card.outTrackId, {
+    userId: 'lisi',
+    actionId: 'approve',
+    params: { workflowId: card.cardParamMap.workflowId, stepId: card.cardParamMap.stepId },
+  });
+  await eventually(
+    () => world.kingdee.getDocument('ER_ExpReimbursement', 'FYBX800001')?.status === 'C',
+    25_000,
+    'FYBX800001 to be audited',
+  );
+  // Audited while every new card was still hanging: nothing on the decision's path waited for them.
+  for (const billNo of hanging) {
+    expect(world.dingtalk.cardsFor('lisi').some((c) => c.cardParamMap.billNo === billNo)).toBe(false);
+  }
+  expect(world.kingdee.stats().byDocument.FYBX800001).toEqual({ Audit: 1 });
+
+  // And the hanging cards arrive once DingTalk answers.
+  for (const billNo of hanging) await pendingCard(world.dingtalk, 'lisi', billNo, 60_000);
+  expect(ids).toEqual(
+    hanging.map((billNo) => approvalWorkflowId({ acctId: world.acctId, formId: 'ER_ExpReimbursement', billNo })),
+  );
+});
