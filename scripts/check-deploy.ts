@@ -100,6 +100,8 @@ const sdkMetrics = [
   'temporal_activity_succeed_endtoend_latency',
   'temporal_activity_schedule_to_start_latency',
   'temporal_activity_task_received',
+  'temporal_local_activity_execution_failed',
+  'temporal_local_activity_execution_latency',
   'temporal_num_pollers',
   'temporal_worker_task_slots_available',
   'temporal_worker_task_slots_used',

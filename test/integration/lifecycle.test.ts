@@ -115,6 +115,13 @@ it('runs a two-step chain to approval: cards, Kingdee audited once with the real
   const afterWriteBack = scheduled.slice(writeBackAt + 1);
   expect(afterWriteBack.map((activity) => activity.name)).toEqual(['findApplicant', 'notifyGroup', 'notifyUsers']);
   expect(afterWriteBack[0]!.by).toBe(afterWriteBack[1]!.by);
+
+  // Planning and the approvers' lookup run inside the first workflow task (local activities, recorded as markers):
+  // the first card is scheduled by the approval's first workflow task, not its third.
+  const firstTaskCompleted = events.find((event) => event.workflowTaskCompletedEventAttributes)!;
+  expect(scheduled[0]).toEqual({ name: 'deliverApprovalCards', by: String(firstTaskCompleted.eventId) });
+  expect(scheduled.map((activity) => activity.name)).not.toContain('planApproval');
+  expect(scheduled.map((activity) => activity.name)).not.toContain('resolveApprovers');
 });
 
 it('adds the CFO step over ¥50,000 and approves a Kingdee-workflow form with WorkflowAudit on the approver’s behalf', async () => {

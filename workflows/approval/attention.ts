@@ -64,15 +64,19 @@ export function describeError(err: unknown): string {
  */
 export function attentionFor(err: unknown, task: string, phase: Phase): NeedsAttention {
   if (err instanceof NeedsAttention) return err;
-  if (err instanceof ActivityFailure) {
-    const cause = err.cause;
+  // A local activity's failure reaches the workflow as the activity's own ApplicationFailure, not wrapped in an
+  // ActivityFailure (the main flow throws no ApplicationFailure of its own: refusals are the handlers').
+  if (err instanceof ActivityFailure || err instanceof ApplicationFailure) {
+    const cause = err instanceof ActivityFailure ? err.cause : err;
     const type =
       cause instanceof ApplicationFailure ? (cause.type ?? 'ApplicationFailure') : (cause?.name ?? 'ActivityFailure');
     const reason = approvalTexts.attentionReason({
       task,
       detail: cause?.message ?? err.message,
       type,
-      exhausted: err.retryState === 'MAXIMUM_ATTEMPTS_REACHED' || err.retryState === 'TIMEOUT',
+      exhausted:
+        err instanceof ActivityFailure &&
+        (err.retryState === 'MAXIMUM_ATTEMPTS_REACHED' || err.retryState === 'TIMEOUT'),
     });
     return new NeedsAttention(reason, type, attentionAction(type, task, phase));
   }

@@ -1,7 +1,7 @@
 /**
  * The approval workflow's view of the activities, by retry policy. Proxies only: calling one schedules the activity.
  */
-import { proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import { cardSendsTaskQueue, cardUpdatesTaskQueue } from '../contract';
 import type { createActivities } from '../../activities';
 
@@ -14,6 +14,14 @@ const freelyRetried = {
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 } as const;
 export const io = proxyActivities<Activities>(freelyRetried);
+/**
+ * Planning and the approvers' lookup as local activities: run by the worker inside the workflow task that asks for
+ * them, so they cost no workflow task of their own; retried like `io`.
+ */
+export const inline = proxyLocalActivities<Activities>({
+  startToCloseTimeout: freelyRetried.startToCloseTimeout,
+  retry: freelyRetried.retry,
+});
 /** Sends without an idempotency key: the activity itself refuses to retry a send whose outcome is unknown. */
 export const notify = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
