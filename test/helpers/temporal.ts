@@ -66,8 +66,12 @@ export async function startTestWorker(activities: object = {}, taskQueue = uniqu
     activities,
     workflowBundlePath: required('TEST_WORKFLOW_BUNDLE'),
   });
-  // The approval workflows send their cards on task queues of their own (workers/worker.ts).
-  const cardWorkers = await createCardWorkers({ connection, namespace: temporalNamespace(), taskQueue, activities });
+  // The approval workflows send their cards on task queues of their own (workers/worker.ts); a worker without
+  // activities (workflows only) has nothing to serve there.
+  const cardWorkers =
+    Object.keys(activities).length > 0
+      ? await createCardWorkers({ connection, namespace: temporalNamespace(), taskQueue, activities })
+      : [];
   const running = [worker, ...cardWorkers].map((w) => w.run());
   return {
     worker,
