@@ -31,6 +31,8 @@ export interface BenchOptions {
   profile?: boolean;
   /** The worker process's V8 old-space limit (--max-old-space-size), as an operator would set it with NODE_OPTIONS. */
   workerHeapMb?: number;
+  /** More Node/V8 flags for the worker process only (after workerHeapMb's, so they win), e.g. --max-semi-space-size=1. */
+  workerNodeFlags?: string[];
   /** Run the worker and API from the compiled JavaScript (`npm run build`), as the image does, not through tsx. */
   compiled?: boolean;
 }
@@ -169,6 +171,7 @@ export async function startBenchWorld(options: BenchOptions, log: (line: string)
           [
             ...(options.profile && role === 'worker' ? ['--cpu-prof', '--cpu-prof-dir', options.dir] : []),
             ...(options.workerHeapMb && role === 'worker' ? [`--max-old-space-size=${options.workerHeapMb}`] : []),
+            ...(role === 'worker' ? (options.workerNodeFlags ?? []) : []),
             ...entry,
             '--role',
             role,
