@@ -38,7 +38,9 @@ it('writes a decision back while new cards hang in DingTalk', async () => {
       const sends = described.flatMap((d) =>
         (d.raw.pendingActivities ?? []).filter((a) => a.activityType?.name === 'deliverApprovalCards'),
       );
-      const hangingNow = sends.filter((a) => a.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED);
+      const hangingNow = sends.filter(
+        (a) => a.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED,
+      );
       return sends.length === hanging.length && hangingNow.length >= 2;
     },
     20_000,
