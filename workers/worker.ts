@@ -133,7 +133,6 @@ export interface CardWorkerSetup {
   taskQueue: string;
   /** The approvals' activities (the same object as the approvals' worker: card and 待办 activities among them). */
   activities: object;
-  options?: Partial<WorkerOptions>;
 }
 
 /**
@@ -153,7 +152,6 @@ export async function createCardWorkers(setup: CardWorkerSetup): Promise<Worker[
         activities: setup.activities,
         maxTaskQueueActivitiesPerSecond: dingtalkLimits.api.perSecond,
         maxConcurrentActivityTaskExecutions: 50,
-        ...setup.options,
       }),
     ),
   );

@@ -32,6 +32,7 @@ import { kingdeeLocalToMs } from '../../activities/ingestion';
 import { parseDuration } from '../../domain/duration';
 import type { EmulatedCard } from '../../emulators/dingtalk/server';
 import { quotaKindOf, standardEditionMonthly } from '../../emulators/dingtalk/state';
+import { dingtalkLimits } from '../../integrations/dingtalk';
 import { workflowTypes } from '../../workflows/contract';
 import {
   summariseProfiles,
@@ -552,7 +553,6 @@ interface Target {
   met: boolean;
 }
 
-/** A target: `value` within `limit` (max: at most; min: at least), and complete (every document got that far). */
 /** Activities Temporal dispatches at DingTalk's per-API rate (workers/worker.ts): their wait to start is that pacing. */
 const pacedByTemporal = new Set([
   'deliverApprovalCards',
@@ -561,6 +561,7 @@ const pacedByTemporal = new Set([
   'closeApprovalTodos',
 ]);
 
+/** A target: `value` within `limit` (max: at most; min: at least), and complete (every document got that far). */
 function target(
   name: string,
   value: number | undefined,
@@ -626,7 +627,7 @@ function printReport(
   lines.push('', '  schedule-to-start (from histories)');
   for (const [type, v] of Object.entries(r.scheduleToStartMs.fromHistories.activities).sort())
     row(
-      `    activity ${type}${pacedByTemporal.has(type) ? ' (its queue: 20/s)' : ''}`,
+      `    activity ${type}${pacedByTemporal.has(type) ? ` (its queue: ${dingtalkLimits.api.perSecond}/s)` : ''}`,
       `p50 ${ms(v.p50)}  p99 ${ms(v.p99)}  max ${ms(v.max)}  (n=${v.count})`,
     );
   for (const [kind, v] of Object.entries(r.scheduleToStartMs.fromHistories.workflowTasks))
