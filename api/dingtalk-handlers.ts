@@ -106,7 +106,13 @@ export interface DraftRequestsPort {
 }
 
 /** The approvals client calls the handlers make (ApprovalService has them). */
-export type HandlerApprovals = Pick<ApprovalService, 'decide' | 'list' | 'status' | 'markUrgent'>;
+export type HandlerApprovals = Pick<ApprovalService, 'decide' | 'list' | 'status' | 'markUrgent' | 'cardAnswered'>;
+
+/**
+ * DingTalk takes a card callback's answer within 2 s of sending the click; an answer ready within this much of the
+ * click's arrival is taken to reach it in time (the rest is for the network), and the workflow is told so.
+ */
+export const cardAnswerInTimeMs = 1_500;
 
 const buttonActions: Record<string, DecisionAction> = {
   approve: 'approve',
@@ -147,6 +153,19 @@ export function createDingTalkHandlers(deps: {
     metrics.decisions.inc({ channel: decision.channel, outcome: outcome.kind });
     logger.info({ workflowId, userId: decision.userId, action: decision.action, outcome: outcome.kind }, 'decision');
     return outcome;
+  }
+
+  function confirmAnswer(workflowId: string, outTrackId: string, params: Record<string, string>): void {
+    const confirmation = {
+      outTrackId,
+      status: params.status ?? '',
+      result: params.result ?? '',
+      title: params.title ?? '',
+    };
+    approvals.cardAnswered(workflowId, confirmation).catch((err: unknown) => {
+      // The workflow then updates the card itself after a short wait: one DingTalk call more, nothing lost.
+      logger.warn({ workflowId, outTrackId, err: String(err) }, 'card answer could not be confirmed to the approval');
+    });
   }
 
   /** Why a person could not be brought in, or undefined when found. */
@@ -274,6 +293,7 @@ export function createDingTalkHandlers(deps: {
 
   return {
     async onCardClick(click: CardClick): Promise<CardCallbackAnswer> {
+      const arrivedAt = Date.now();
       const action = buttonActions[click.actionIds[0] ?? ''];
       const workflowId = text(click.params.workflowId);
       if (!action || !workflowId) {
@@ -300,8 +320,14 @@ export function createDingTalkHandlers(deps: {
         ...(targetUserId ? { targetUserId } : {}),
       });
       switch (outcome.kind) {
-        case 'accepted':
-          return cardAnswer(outcome.result.cardParams);
+        case 'accepted': {
+          const params = outcome.result.cardParams;
+          if (Date.now() - arrivedAt <= cardAnswerInTimeMs) {
+            // Once the transport has sent the answer (it does so as this returns): the card needs no update.
+            setImmediate(() => confirmAnswer(workflowId, click.outTrackId, params));
+          }
+          return cardAnswer(params);
+        }
         case 'queued':
           // The workflow will update this card itself once it has applied the decision.
           return cardAnswer({ status: 'processing', result: cardProcessingText, actions: '[]' });

@@ -18,6 +18,7 @@ import { silentLogger, type Logger } from '../common/logger';
 import {
   adminUpdate,
   approvalWorkflowId,
+  cardAnsweredSignal,
   decideSignal,
   decideUpdate,
   documentChangedSignal,
@@ -28,6 +29,7 @@ import {
   type AdminAction,
   type ApprovalStage,
   type ApprovalState,
+  type CardAnswered,
   type DecisionInput,
   type DecisionResult,
   type DocumentChange,
@@ -433,6 +435,21 @@ export class ApprovalService {
         };
       }
       if (isNotFound(err)) return ended(); // it closed meanwhile
+      throw err;
+    }
+  }
+
+  /**
+   * Tell the approval that DingTalk got the card callback's answer in time, so the card shows it and needs no
+   * update. Best effort: a confirmation that does not arrive only costs the workflow that update.
+   */
+  async cardAnswered(workflowId: string, confirmation: CardAnswered): Promise<void> {
+    try {
+      await this.client.withDeadline(Date.now() + (this.options.signalDeadlineMs ?? 400), () =>
+        this.client.workflow.getHandle(workflowId).signal(cardAnsweredSignal, confirmation),
+      );
+    } catch (err) {
+      if (isNotFound(err)) return; // it ended meanwhile: its last refresh updated the card
       throw err;
     }
   }

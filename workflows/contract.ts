@@ -223,6 +223,18 @@ export const markUrgentSignal = defineSignal<[MarkUrgentInput]>('markUrgent');
 export const decideUpdate = defineUpdate<DecisionResult, [DecisionInput]>('decide');
 /** The same decision for asynchronous channels: processed when the workflow runs, invalid ones are ignored. */
 export const decideSignal = defineSignal<[DecisionInput]>('decideAsync');
+/**
+ * The API answered a card click with the card's new state (DecisionResult.cardParams) within DingTalk's 2 s, so the
+ * card already shows it: the workflow need not update that card again (one metered DingTalk call per approval).
+ */
+export interface CardAnswered {
+  outTrackId: string;
+  /** What the answer showed: the card's `status`, `result` and `title`. */
+  status: string;
+  result: string;
+  title: string;
+}
+export const cardAnsweredSignal = defineSignal<[CardAnswered]>('cardAnswered');
 export const documentChangedSignal = defineSignal<[DocumentChange]>('documentChanged');
 export const adminUpdate = defineUpdate<ApprovalStage, [AdminAction]>('admin');
 export const statusQuery = defineQuery<ApprovalState>('status');

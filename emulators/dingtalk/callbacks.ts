@@ -11,6 +11,8 @@ import type { StreamGateway } from './stream-gateway';
 
 const cardCallbackTopic = '/v1.0/card/instances/callback';
 const botTopic = '/v1.0/im/bot/messages/get';
+/** How long DingTalk waits for a card callback's answer before the click fails and the card stays as it was. */
+const cardCallbackDeadlineMs = 2_000;
 
 /** A person's act the emulator cannot carry out (unknown card or user, missing fields): HTTP status and code. */
 export class EmulatorInputError extends Error {
@@ -47,7 +49,8 @@ export async function clickCard(
   let response: unknown;
   try {
     if (card.callbackType === 'STREAM') {
-      const ack = (await gateway!.push(card.clientId, cardCallbackTopic, payload)) as {
+      // DingTalk waits 2 s for a card callback's answer (reference §2.7), by Stream as by HTTP.
+      const ack = (await gateway!.push(card.clientId, cardCallbackTopic, payload, cardCallbackDeadlineMs)) as {
         response?: unknown;
       } | null;
       response = ack?.response;
@@ -62,7 +65,11 @@ export async function clickCard(
           .update(timestamp, 'utf8')
           .digest('base64');
       }
-      const answer = await axios.post(route.url, payload, { headers, timeout: 2_000, validateStatus: () => true });
+      const answer = await axios.post(route.url, payload, {
+        headers,
+        timeout: cardCallbackDeadlineMs,
+        validateStatus: () => true,
+      });
       if (answer.status !== 200)
         throw new Error(`callback answered HTTP ${answer.status}: ${JSON.stringify(answer.data)}`);
       response = answer.data;

@@ -110,8 +110,13 @@ it('runs a two-step chain to approval: cards, Kingdee audited once with the real
       : [];
   });
   const writeBackAt = scheduled.findIndex((activity) => activity.name === 'writeBack');
-  // The deciding click's card refresh goes with the write-back, not before it: Kingdee is written one hop sooner.
-  expect(scheduled[writeBackAt - 1]).toEqual({ name: 'updateApprovalCards', by: scheduled[writeBackAt]!.by });
+  // The deciding click's card already shows the decision (the callback's answer, which the API confirmed): it is not
+  // updated again — one metered DingTalk call less per approval — and Kingdee is written first.
+  const signals = events.flatMap((event) => event.workflowExecutionSignaledEventAttributes?.signalName ?? []);
+  expect(signals).toContain('cardAnswered');
+  const withWriteBack = scheduled.filter((activity) => activity.by === scheduled[writeBackAt]!.by);
+  expect(withWriteBack.map((activity) => activity.name)).toEqual(['writeBack']);
+  expect(scheduled.slice(writeBackAt).map((activity) => activity.name)).not.toContain('updateApprovalCards');
   const afterWriteBack = scheduled.slice(writeBackAt + 1);
   expect(afterWriteBack.map((activity) => activity.name)).toEqual(['findApplicant', 'notifyGroup', 'notifyUsers']);
   expect(afterWriteBack[0]!.by).toBe(afterWriteBack[1]!.by);
@@ -122,6 +127,26 @@ it('runs a two-step chain to approval: cards, Kingdee audited once with the real
   expect(scheduled[0]).toEqual({ name: 'deliverApprovalCards', by: String(firstTaskCompleted.eventId) });
   expect(scheduled.map((activity) => activity.name)).not.toContain('planApproval');
   expect(scheduled.map((activity) => activity.name)).not.toContain('resolveApprovers');
+});
+
+it('updates a decided card itself when the API never confirmed that the click’s answer reached DingTalk', async () => {
+  world.submitExpense('FYBX000207', 640, '办公用品');
+  const id = await world.startApproval('ER_ExpReimbursement', 'FYBX000207');
+  await click('lisi', 'FYBX000207', 'approve');
+  const card = await cardOf('wangwu', 'FYBX000207');
+  // A card decision whose answer went out too late: the Update applies it, but no confirmation follows.
+  const late = await world.service.approvals.decide(id, { userId: 'wangwu', action: 'approve', channel: 'card' });
+  expect(late.kind).toBe('accepted');
+  await world.waitForStage(id, 'approved');
+  const shown = await eventually(
+    () =>
+      world.dingtalk.cardsFor().find((c) => c.outTrackId === card.outTrackId && c.cardParamMap.status !== 'pending'),
+    30_000,
+    'the card updated by the workflow',
+  );
+  expect(shown.cardParamMap).toMatchObject({ status: 'approved', actions: '[]' });
+  const events = (await world.service.client.workflow.getHandle(id).fetchHistory()).events ?? [];
+  expect(events.some((event) => event.timerFiredEventAttributes)).toBe(true); // it waited for a confirmation first
 });
 
 it('adds the CFO step over ¥50,000 and approves a Kingdee-workflow form with WorkflowAudit on the approver’s behalf', async () => {

@@ -5,7 +5,12 @@
  */
 import { silentLogger } from '../../common/logger';
 import { botReplies, textCommandExamples, urgencyReplies, type PersonCandidate } from '../../domain/texts';
-import { cardTipParam, createDingTalkHandlers, type HandlerApprovals } from '../../api/dingtalk-handlers';
+import {
+  cardAnswerInTimeMs,
+  cardTipParam,
+  createDingTalkHandlers,
+  type HandlerApprovals,
+} from '../../api/dingtalk-handlers';
 import { Metrics } from '../../api/metrics';
 import type { PeopleLookup, PersonLookup } from '../../api/people-lookup';
 import {
@@ -16,7 +21,7 @@ import {
   parseUrgencyRequest,
 } from '../../api/text-commands';
 import type { DecideOutcome, PendingApproval } from '../../temporal/approvals';
-import type { ApprovalState, DecisionInput, MarkUrgentInput } from '../../workflows/contract';
+import type { ApprovalState, CardAnswered, DecisionInput, MarkUrgentInput } from '../../workflows/contract';
 
 const pending = (...billNos: string[]) => billNos.map((billNo) => ({ workflowId: `approval:a:F:${billNo}`, billNo }));
 
@@ -222,6 +227,7 @@ function world(options: {
 }) {
   const decided: Array<[string, DecisionInput]> = [];
   const urgent: Array<[string, MarkUrgentInput]> = [];
+  const answered: Array<[string, CardAnswered]> = [];
   const replies: string[] = [];
   const approvals: HandlerApprovals = {
     decide: jest.fn(async (workflowId: string, decision: DecisionInput): Promise<DecideOutcome> => {
@@ -244,6 +250,9 @@ function world(options: {
       urgent.push([workflowId, input]);
       return true;
     }),
+    cardAnswered: jest.fn(async (workflowId: string, confirmation: CardAnswered) => {
+      answered.push([workflowId, confirmation]);
+    }),
   };
   const people: PeopleLookup = {
     find: async (query) => options.people?.[query] ?? { kind: 'notFound', query },
@@ -255,7 +264,7 @@ function world(options: {
   const handlers = createDingTalkHandlers({ approvals, metrics: new Metrics(), logger: silentLogger, people });
   const say = (text: string) =>
     handlers.onBotText({ senderUserId: 'zhaoliu', text, reply: async (answer) => void replies.push(answer) });
-  return { handlers, decided, urgent, replies, say };
+  return { handlers, decided, urgent, answered, replies, say };
 }
 
 describe('handlers', () => {
@@ -274,6 +283,40 @@ describe('handlers', () => {
     });
     await w.say('同意 QA-1');
     expect(w.replies).toEqual([ended]);
+  });
+
+  it('tells the approval when an accepted click was answered in time, and only then', async () => {
+    const cardParams = { status: 'approved', result: '已同意', title: '报销单 QA-1' };
+    const accepted: DecideOutcome = {
+      kind: 'accepted',
+      result: { accepted: true, stage: 'writing-back', cardParams, message: '已同意' },
+    };
+    const click = {
+      outTrackId: 'card-1',
+      userId: 'zhaoliu',
+      actionIds: ['approve'],
+      params: { workflowId: 'approval:a:F:QA-1', stepId: 'cfo' },
+    };
+    const w = world({ outcome: accepted });
+    const answer = await w.handlers.onCardClick(click);
+    expect(answer.cardData?.cardParamMap).toEqual(cardParams);
+    expect(w.answered).toEqual([]); // not before the transport has the answer
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(w.answered).toEqual([
+      ['approval:a:F:QA-1', { outTrackId: 'card-1', status: 'approved', result: '已同意', title: '报销单 QA-1' }],
+    ]);
+
+    // An answer later than DingTalk waits for is not confirmed: the workflow updates the card itself.
+    const slow = world({ outcome: accepted });
+    const clock = jest.spyOn(Date, 'now');
+    try {
+      clock.mockReturnValueOnce(1_000).mockReturnValue(1_000 + cardAnswerInTimeMs + 1);
+      await slow.handlers.onCardClick(click);
+    } finally {
+      clock.mockRestore();
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(slow.answered).toEqual([]);
   });
 
   it('says so when Temporal can take nothing, and changes no card', async () => {

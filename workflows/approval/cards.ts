@@ -1,10 +1,13 @@
 /**
  * The approval cards a workflow has sent, and the activities that deliver and update them. A card is updated only
- * when what it shows (status and result) changes. Every card carries the plan's warnings (`notes`).
+ * when what it shows (status and result) changes. Every card carries the plan's warnings (`notes`). A clicked card
+ * that the card callback's answer already changed is not updated again once the API confirms the answer went out
+ * in time (cardAnsweredSignal); unconfirmed, it is updated after a short wait.
  */
+import { condition } from '@temporalio/workflow';
 import * as texts from '../../domain/texts';
 import type { DocumentSummary } from '../../domain/document';
-import type { StepState } from '../contract';
+import type { CardAnswered, StepState } from '../contract';
 import { cardSends, cardUpdates } from './proxies';
 import { cardStateFor, closedCardStateFor, pendingSlots } from './decisions';
 
@@ -28,6 +31,15 @@ export interface SentCard {
   shown: string;
   /** The title the card shows now (it changes when the document becomes urgent). */
   titleShown: string;
+  /** What the callback's answer to its person's click showed, until the API confirms it reached DingTalk. */
+  answer?: { shown: string; title: string };
+}
+
+/** How long the settling refresh waits for the API's confirmation of a card answer before updating the card. */
+export const cardAnswerWaitMs = 10_000;
+
+function shownOf(params: texts.CardParamMap): string {
+  return `${params.status}|${params.result}`;
 }
 
 /**
@@ -38,6 +50,12 @@ export const approvalCardActions: readonly texts.CardAction[] = ['approve', 'rej
 
 export class ApprovalCards {
   private readonly sent: SentCard[] = [];
+  /**
+   * A click can be decided (and confirmed) before this run has recorded the card's delivery: the person saw the card
+   * at once. Kept here until the card is recorded; keyed by step and person, confirmations by outTrackId.
+   */
+  private readonly earlyAnswers = new Map<string, { shown: string; title: string }>();
+  private readonly earlyConfirmations: CardAnswered[] = [];
   /** The plan's warnings, shown on every card (set once the plan is known). */
   notes: readonly string[] = [];
 
@@ -73,9 +91,51 @@ export class ApprovalCards {
     });
     for (const card of delivered) {
       if (!this.sent.some((c) => c.outTrackId === card.outTrackId)) {
-        this.sent.push({ ...card, stepId: step.id, params, shown: 'pending', titleShown: params.title });
+        const answer = this.earlyAnswers.get(answerKey(step.id, card.userId));
+        this.earlyAnswers.delete(answerKey(step.id, card.userId));
+        this.sent.push({
+          ...card,
+          stepId: step.id,
+          params,
+          shown: 'pending',
+          titleShown: params.title,
+          ...(answer ? { answer } : {}),
+        });
+        const confirmed = this.earlyConfirmations.findIndex((c) => c.outTrackId === card.outTrackId);
+        if (confirmed >= 0) this.answered(this.earlyConfirmations.splice(confirmed, 1)[0]!);
       }
     }
+  }
+
+  /**
+   * A decision by card Update: the API answers the click with these params (DecisionResult.cardParams), so the
+   * person's card will show them without an update, once the API confirms (answered).
+   */
+  expectAnswer(stepId: string, userId: string, params: texts.CardParamMap): void {
+    const answer = { shown: shownOf(params), title: params.title };
+    const card = this.sent.find((c) => c.stepId === stepId && c.userId === userId);
+    if (card) card.answer = answer;
+    else this.earlyAnswers.set(answerKey(stepId, userId), answer);
+  }
+
+  /** The API's confirmation: the card shows its answer (ignored when the card has moved on since). */
+  answered(confirmation: CardAnswered): void {
+    const card = this.sent.find((c) => c.outTrackId === confirmation.outTrackId);
+    if (!card) {
+      if (this.earlyAnswers.size > 0) this.earlyConfirmations.push(confirmation);
+      return;
+    }
+    if (!card.answer) return;
+    if (card.answer.shown !== `${confirmation.status}|${confirmation.result}`) return;
+    if (card.answer.title !== confirmation.title) return;
+    card.shown = card.answer.shown;
+    card.titleShown = card.answer.title;
+    card.answer = undefined;
+  }
+
+  /** Whether a card's answer waits for the API's confirmation. */
+  awaitingAnswers(): boolean {
+    return this.sent.some((card) => card.answer);
   }
 
   /** Every card of the step shows the step's current state (the clicker's card already got it in the callback). */
@@ -86,13 +146,25 @@ export class ApprovalCards {
     );
   }
 
-  /** Every card shows its step's final state. */
-  async refreshAll(steps: readonly StepState[], tz: texts.TimeZone): Promise<void> {
+  /**
+   * Every card shows its step's final state. `answerWaitMs`: a card whose callback answer already shows it is
+   * updated only if the API has not confirmed that answer within this time (the other cards go at once).
+   */
+  async refreshAll(steps: readonly StepState[], tz: texts.TimeZone, answerWaitMs?: number): Promise<void> {
     const byStep = new Map(steps.map((s) => [s.id, s]));
-    await this.update(this.sent, (card) => {
+    const paramsFor = (card: SentCard) => {
       const step = byStep.get(card.stepId)!;
       return texts.cardWithState(card.params, cardStateFor(step, card.userId), tz);
-    });
+    };
+    if (answerWaitMs === undefined) return this.update(this.sent, paramsFor);
+    const answering = this.sent.filter((card) => card.answer && sameShown(card.answer, paramsFor(card)));
+    await this.update(
+      this.sent.filter((card) => !answering.includes(card)),
+      paramsFor,
+    );
+    if (answering.length === 0) return;
+    await condition(() => answering.every((card) => !card.answer), answerWaitMs);
+    await this.update(answering, paramsFor);
   }
 
   /** Every card shows that the approval is closed, after what its person decided (if anything). */
@@ -151,7 +223,7 @@ export class ApprovalCards {
     const shownNow: Array<[SentCard, string, string]> = [];
     for (const card of cards) {
       const params = paramsFor(card);
-      const shown = `${params.status}|${params.result}`;
+      const shown = shownOf(params);
       if (shown === card.shown && params.title === card.titleShown) continue;
       shownNow.push([card, shown, params.title]);
       updates.push({ outTrackId: card.outTrackId, cardParams: params });
@@ -161,6 +233,15 @@ export class ApprovalCards {
     for (const [card, shown, title] of shownNow) {
       card.shown = shown;
       card.titleShown = title;
+      card.answer = undefined;
     }
   }
+}
+
+function answerKey(stepId: string, userId: string): string {
+  return `${stepId}\u0000${userId}`;
+}
+
+function sameShown(answer: { shown: string; title: string }, params: texts.CardParamMap): boolean {
+  return answer.shown === shownOf(params) && answer.title === params.title;
 }

@@ -38,6 +38,7 @@ import type { ChainPlan, PlannedStep } from '../../rules/plan';
 import { appendEntry, type NewDecisionLogEntry } from '../../domain/decision-log';
 import {
   adminUpdate,
+  cardAnsweredSignal,
   decideSignal,
   decideUpdate,
   documentChangedSignal,
@@ -48,6 +49,7 @@ import {
   type ApprovalStage,
   type ApprovalState,
   type AttentionContact,
+  type CardAnswered,
   type DecisionInput,
   type DecisionResult,
   type DocumentChange,
@@ -70,7 +72,7 @@ import {
 } from './attention';
 import { ApprovalNotices } from './notices';
 import { inline, io, kingdee, notify } from './proxies';
-import { ApprovalCards } from './cards';
+import { ApprovalCards, cardAnswerWaitMs } from './cards';
 import { ApprovalTodos } from './todos';
 import {
   applyDecision,
@@ -128,6 +130,12 @@ const writeBackWithCardsPatch = 'write-back-with-cards';
  * Chosen once, when the run starts: a run begun before keeps its activities to the end.
  */
 const planInlinePatch = 'plan-inline';
+/**
+ * Patch: the settling refresh leaves the clicker's card alone when the API confirms that the callback's answer
+ * already shows it (cardAnsweredSignal) — one metered DingTalk call less per approval; unconfirmed after
+ * cardAnswerWaitMs, the card is updated as before.
+ */
+const cardAnswersPatch = 'card-answers';
 
 class ApprovalRun {
   private readonly state: ApprovalState;
@@ -238,8 +246,13 @@ class ApprovalRun {
         case 'writeBack':
           if (patched(writeBackWithCardsPatch)) {
             const tz = this.mustPlan().calendar;
+            const answerWaitMs =
+              this.cards.awaitingAnswers() && patched(cardAnswersPatch) ? cardAnswerWaitMs : undefined;
             await this.allTogether([
-              [approvalTexts.attentionTasks.updateCards, () => this.cards.refreshAll(this.state.steps, tz)],
+              [
+                approvalTexts.attentionTasks.updateCards,
+                () => this.cards.refreshAll(this.state.steps, tz, answerWaitMs),
+              ],
               [approvalTexts.attentionTasks.writeBack(phase.outcome), () => this.writeBack(phase.outcome)],
             ]);
           } else await this.writeBack(phase.outcome);
@@ -564,19 +577,20 @@ class ApprovalRun {
   private registerHandlers(): void {
     setHandler(statusQuery, () => this.state);
     // The handler is decide itself: an extra await here would complete the Update later than recorded histories do.
-    setHandler(decideUpdate, (decision: DecisionInput) => this.decide(decision), {
+    setHandler(decideUpdate, (decision: DecisionInput) => this.decide(decision, 'update'), {
       validator: (decision: DecisionInput) => this.check(decision),
     });
     setHandler(decideSignal, async (decision: DecisionInput) => {
       try {
         this.check(decision);
-        await this.decide(decision);
+        await this.decide(decision, 'signal');
       } catch (err) {
         const failure = this.handlerFailure(err, decision);
         if (isCancellation(failure)) throw failure;
         log.warn('ignored a decision signal', { decision, reason: failure.message });
       }
     });
+    setHandler(cardAnsweredSignal, (confirmation: CardAnswered) => this.cards.answered(confirmation));
     setHandler(markUrgentSignal, (request: MarkUrgentInput) => {
       if (this.state.urgent || this.urgentRequest || isFinished(this.state.stage)) return;
       this.urgentRequest = request;
@@ -654,20 +668,21 @@ class ApprovalRun {
    * Someone brought in (转交, 加签) is named in the answer, so look them up first, then check again and apply. Errors
    * leave as handlerFailure says (inside, not around: the Update must complete in as many steps as it always did).
    */
-  private async decide(decision: DecisionInput): Promise<DecisionResult> {
+  private async decide(decision: DecisionInput, via: 'update' | 'signal'): Promise<DecisionResult> {
     try {
       const target = unknownTarget(this.state, decision);
       if (target) {
         await this.learnName(currentStep(this.state)!, target);
         this.check(decision);
       }
-      return this.apply(decision);
+      return this.apply(decision, via);
     } catch (err) {
       throw this.handlerFailure(err, decision);
     }
   }
 
-  private apply(decision: DecisionInput): DecisionResult {
+  /** `via` update: the caller gets the result (a card click's answer shows its cardParams); a signal gets none. */
+  private apply(decision: DecisionInput, via: 'update' | 'signal'): DecisionResult {
     const { step, onBehalfOf, newcomer } = applyDecision(this.state, decision, new Date().toISOString());
     this.record({
       actor: decision.userId,
@@ -682,10 +697,12 @@ class ApprovalRun {
     publishOverview(this.state);
     const document = this.mustDocument();
     const card = this.cards.firstParams(document, step, decision.userId);
+    const cardParams = texts.cardWithState(card, cardStateFor(step, decision.userId), this.mustPlan().calendar);
+    if (via === 'update' && decision.channel === 'card') this.cards.expectAnswer(step.id, decision.userId, cardParams);
     return {
       accepted: true,
       stage: this.state.stage,
-      cardParams: texts.cardWithState(card, cardStateFor(step, decision.userId), this.mustPlan().calendar),
+      cardParams,
       message: texts.decisionAnswer(document, {
         action: decision.action,
         targetName: decision.targetUserId ? step.names[decision.targetUserId] : undefined,
