@@ -35,7 +35,7 @@ export interface SentCard {
   answer?: { shown: string; title: string };
 }
 
-/** How long the settling refresh waits for the API's confirmation of a card answer before updating the card. */
+/** How long the last refresh waits for the API's confirmation of a card answer before updating the card. */
 export const cardAnswerWaitMs = 10_000;
 
 function shownOf(params: texts.CardParamMap): string {
@@ -147,23 +147,26 @@ export class ApprovalCards {
   }
 
   /**
-   * Every card shows its step's final state. `answerWaitMs`: a card whose callback answer already shows it is
-   * updated only if the API has not confirmed that answer within this time (the other cards go at once).
+   * Every card shows its step's final state. A card whose callback answer already shows it (awaiting the API's
+   * confirmation): `skip` leaves it for later; `await` gives the confirmation up to cardAnswerWaitMs, then updates
+   * the card if none came. Without `answers`, every card is updated as before answers were counted on.
    */
-  async refreshAll(steps: readonly StepState[], tz: texts.TimeZone, answerWaitMs?: number): Promise<void> {
+  async refreshAll(steps: readonly StepState[], tz: texts.TimeZone, answers?: 'skip' | 'await'): Promise<void> {
     const byStep = new Map(steps.map((s) => [s.id, s]));
     const paramsFor = (card: SentCard) => {
       const step = byStep.get(card.stepId)!;
       return texts.cardWithState(card.params, cardStateFor(step, card.userId), tz);
     };
-    if (answerWaitMs === undefined) return this.update(this.sent, paramsFor);
+    if (answers === undefined) return this.update(this.sent, paramsFor);
     const answering = this.sent.filter((card) => card.answer && sameShown(card.answer, paramsFor(card)));
     await this.update(
       this.sent.filter((card) => !answering.includes(card)),
       paramsFor,
     );
-    if (answering.length === 0) return;
-    await condition(() => answering.every((card) => !card.answer), answerWaitMs);
+    if (answers === 'skip' || answering.length === 0) return;
+    const confirmed = () => answering.every((card) => !card.answer);
+    // Usually confirmed by now (the API confirms as the decision's Update returns): then no timer is started.
+    if (!confirmed()) await condition(confirmed, cardAnswerWaitMs);
     await this.update(answering, paramsFor);
   }
 

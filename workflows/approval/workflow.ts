@@ -72,7 +72,7 @@ import {
 } from './attention';
 import { ApprovalNotices } from './notices';
 import { inline, io, kingdee, notify } from './proxies';
-import { ApprovalCards, cardAnswerWaitMs } from './cards';
+import { ApprovalCards } from './cards';
 import { ApprovalTodos } from './todos';
 import {
   applyDecision,
@@ -132,8 +132,8 @@ const writeBackWithCardsPatch = 'write-back-with-cards';
 const planInlinePatch = 'plan-inline';
 /**
  * Patch: the settling refresh leaves the clicker's card alone when the API confirms that the callback's answer
- * already shows it (cardAnsweredSignal) — one metered DingTalk call less per approval; unconfirmed after
- * cardAnswerWaitMs, the card is updated as before.
+ * already shows it (cardAnsweredSignal) — one metered DingTalk call less per approval. The finishing refresh gives
+ * the confirmation up to cardAnswerWaitMs (cards.ts), then updates the card as before.
  */
 const cardAnswersPatch = 'card-answers';
 
@@ -151,6 +151,8 @@ class ApprovalRun {
   private readonly todos: ApprovalTodos;
   /** planApproval and resolveApprovers as local activities (planInlinePatch). */
   private readonly planInline: boolean;
+  /** The write-back's refresh left answered cards to the API's confirmation (cardAnswersPatch); finish awaits it. */
+  private answersDeferred = false;
   /** Per step: when it escalates (the 待办's due time). */
   private readonly escalateAts = new Map<string, number | undefined>();
   /** Whom to alert and where to act, from the plan activity; planAnswered false: it never answered. */
@@ -246,13 +248,10 @@ class ApprovalRun {
         case 'writeBack':
           if (patched(writeBackWithCardsPatch)) {
             const tz = this.mustPlan().calendar;
-            const answerWaitMs =
-              this.cards.awaitingAnswers() && patched(cardAnswersPatch) ? cardAnswerWaitMs : undefined;
+            this.answersDeferred = this.cards.awaitingAnswers() && patched(cardAnswersPatch);
+            const answers = this.answersDeferred ? 'skip' : undefined;
             await this.allTogether([
-              [
-                approvalTexts.attentionTasks.updateCards,
-                () => this.cards.refreshAll(this.state.steps, tz, answerWaitMs),
-              ],
+              [approvalTexts.attentionTasks.updateCards, () => this.cards.refreshAll(this.state.steps, tz, answers)],
               [approvalTexts.attentionTasks.writeBack(phase.outcome), () => this.writeBack(phase.outcome)],
             ]);
           } else await this.writeBack(phase.outcome);
@@ -802,7 +801,10 @@ class ApprovalRun {
       const decisions = decisionSummaries(this.state.steps);
       const followUps = outcome === 'approved' ? plan.writeBack.followUps.approved : plan.writeBack.followUps.rejected;
       const effects: TaskEffect[] = [
-        [approvalTexts.attentionTasks.updateCards, () => this.cards.refreshAll(this.state.steps, plan.calendar)],
+        [
+          approvalTexts.attentionTasks.updateCards,
+          () => this.cards.refreshAll(this.state.steps, plan.calendar, this.answersDeferred ? 'await' : undefined),
+        ],
         [texts.todoAttentionTask, () => this.closeTodos()],
         [
           approvalTexts.attentionTasks.notifyApplicant,
