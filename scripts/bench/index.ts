@@ -509,6 +509,8 @@ async function run(world: BenchWorld): Promise<Record<string, unknown>> {
     approvalsPerSecond: round(approvalsPerSecond, 2),
     clickFailures,
     latenciesMs: {
+      // Ingestion's share of the first card: the burst's submission → its approval's workflow started.
+      submitToApprovalStarted: spread(approvalsSeen.startedAt.map((at) => at - burstAt)),
       submitToFirstCard: spread(cards),
       lastClickToAudited: spread(audits),
       auditToFollowUpNotice: spread(followUps),

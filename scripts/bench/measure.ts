@@ -237,6 +237,8 @@ export interface HistoryFindings {
   firstWorkflowTaskScheduleToStart: number[];
   /** Of the workflow tasks that took a decision: an accepted Update, or the task after a decideAsync Signal. */
   decisionTaskScheduleToStart: number[];
+  /** When each run started (epoch ms): ingestion's share of submit → first card. */
+  startedAt: number[];
   /** Histories that could not be read. */
   unreadable: number;
 }
@@ -265,11 +267,13 @@ export async function readHistories(client: Client, query: string, limit = Infin
     workflowTaskScheduleToStart: [],
     firstWorkflowTaskScheduleToStart: [],
     decisionTaskScheduleToStart: [],
+    startedAt: [],
     unreadable: 0,
   };
   const visit = (events: readonly temporal.api.history.v1.IHistoryEvent[]) => {
     found.events += events.length;
     found.actions += actionsIn(events);
+    if (events[0]) found.startedAt.push(msOf(events[0].eventTime));
     const scheduled = new Map<string, { type: string; at: number }>();
     let taskScheduledAt: number | undefined;
     let first = true;
