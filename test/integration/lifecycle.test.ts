@@ -117,9 +117,28 @@ it('runs a two-step chain to approval: cards, Kingdee audited once with the real
   const withWriteBack = scheduled.filter((activity) => activity.by === scheduled[writeBackAt]!.by);
   expect(withWriteBack.map((activity) => activity.name)).toEqual(['writeBack']);
   expect(scheduled.slice(writeBackAt).map((activity) => activity.name)).not.toContain('updateApprovalCards');
-  const afterWriteBack = scheduled.slice(writeBackAt + 1);
-  expect(afterWriteBack.map((activity) => activity.name)).toEqual(['findApplicant', 'notifyGroup', 'notifyUsers']);
-  expect(afterWriteBack[0]!.by).toBe(afterWriteBack[1]!.by);
+  // The applicant's lookup and both notices' hand-over to their outboxes run inside the workflow task that sees the
+  // write-back done (local activities, recorded as markers), and that task completes the approval: no further task.
+  expect(scheduled.slice(writeBackAt + 1)).toEqual([]);
+  const writeBackEventId = events.find(
+    (event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'writeBack',
+  )!.eventId;
+  const afterWriteBack = events.filter((event) => Number(event.eventId) > Number(writeBackEventId));
+  const inlineAfterWriteBack = afterWriteBack.flatMap((event) => {
+    const marker = event.markerRecordedEventAttributes;
+    const data = marker?.markerName === 'core_local_activity' ? marker.details?.data?.payloads?.[0]?.data : undefined;
+    if (!data) return [];
+    const { activity_type: name } = JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type: string };
+    return [{ name, by: String(marker!.workflowTaskCompletedEventId) }];
+  });
+  expect(inlineAfterWriteBack.map((activity) => activity.name).sort()).toEqual([
+    'findApplicant',
+    'notifyGroup',
+    'notifyUsers',
+  ]);
+  const completedBy = afterWriteBack.find((event) => event.workflowExecutionCompletedEventAttributes)!
+    .workflowExecutionCompletedEventAttributes!.workflowTaskCompletedEventId;
+  for (const activity of inlineAfterWriteBack) expect(activity.by).toBe(String(completedBy));
 
   // Planning and the approvers' lookup run inside the first workflow task (local activities, recorded as markers):
   // the first card is scheduled by the approval's first workflow task, not its third.

@@ -226,9 +226,13 @@ describe('a retried enqueue', () => {
     await world.waitForStage(id!, 'approved', 30_000);
     expect(forced).toBe(1);
     const history = await world.service.client.workflow.getHandle(id!).fetchHistory();
-    const retried = (history.events ?? []).filter(
-      (e) => e.activityTaskStartedEventAttributes && Number(e.activityTaskStartedEventAttributes.attempt) > 1,
-    );
+    // The hand-over runs as a local activity: its marker records the attempt that succeeded.
+    const retried = (history.events ?? []).flatMap((e) => {
+      const data = e.markerRecordedEventAttributes?.details?.data?.payloads?.[0]?.data;
+      if (!data) return [];
+      const marker = JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type: string; attempt: number };
+      return marker.activity_type === 'notifyGroup' && marker.attempt > 1 ? [marker] : [];
+    });
     expect(retried.length).toBeGreaterThan(0);
     expect(messagesPerBill(world, 'cidCashier').get('FYBX303001')).toBe(1);
 

@@ -9,7 +9,15 @@ import type { NewDecisionLogEntry } from '../../domain/decision-log';
 import type { DocumentSummary } from '../../domain/document';
 import type { ResolvedTarget } from '../../rules/plan';
 import type { Person } from '../contract';
-import { io, notify } from './proxies';
+import { patched } from '@temporalio/workflow';
+import { inline, io, notify, notifyInline } from './proxies';
+
+/**
+ * Patch: the applicant's lookup and the notices' hand-over to their outboxes run as local activities, inside the
+ * workflow task that asks for them — an approval's last notices no longer cost workflow tasks of their own (a burst's
+ * limit is workflow tasks). The lookup is cached by the client; the hand-over is one signal to Temporal.
+ */
+const noticesInlinePatch = 'notices-inline';
 
 export interface NoticesHost {
   document(): DocumentSummary;
@@ -43,7 +51,7 @@ export class ApprovalNotices {
   async tellApplicant(notice: texts.Notice, key: string): Promise<void> {
     await this.once(`applicant:${key}`, async () => {
       const applicant = await this.findApplicant();
-      if (applicant) await notify.notifyUsers({ userIds: [applicant.userId], notice });
+      if (applicant) await this.notify().notifyUsers({ userIds: [applicant.userId], notice });
       else this.applicantNotTold(notice);
     });
   }
@@ -54,7 +62,7 @@ export class ApprovalNotices {
    */
   async tell(target: ResolvedTarget, notice: texts.Notice, key: string, toApplicant: boolean): Promise<void> {
     const robot = target.robot;
-    if (robot) await this.once(`${key}:robot`, () => notify.notifyGroup({ robot, notice }));
+    if (robot) await this.once(`${key}:robot`, () => this.notify().notifyGroup({ robot, notice }));
     await this.once(`${key}:users`, async () => {
       const userIds = new Set(target.users);
       if (toApplicant) {
@@ -63,7 +71,7 @@ export class ApprovalNotices {
         else this.applicantNotTold(notice);
       }
       if (target.approvers) for (const id of this.host.approvers()) userIds.add(id);
-      if (userIds.size > 0) await notify.notifyUsers({ userIds: [...userIds], notice });
+      if (userIds.size > 0) await this.notify().notifyUsers({ userIds: [...userIds], notice });
     });
     if (this.firstTime(`${key}:recorded`)) {
       this.host.record({
@@ -77,11 +85,21 @@ export class ApprovalNotices {
 
   private findApplicant(): Promise<Person | null> {
     // A lookup that failed is asked again next time (the phase's retry), not remembered.
-    this.applicant ??= io.findApplicant({ document: this.host.document() }).catch((err: unknown) => {
-      this.applicant = undefined;
-      throw err;
-    });
+    this.applicant ??= (this.inline() ? inline : io)
+      .findApplicant({ document: this.host.document() })
+      .catch((err: unknown) => {
+        this.applicant = undefined;
+        throw err;
+      });
     return this.applicant;
+  }
+
+  private inline(): boolean {
+    return patched(noticesInlinePatch);
+  }
+
+  private notify(): typeof notify {
+    return this.inline() ? notifyInline : notify;
   }
 
   private applicantNotTold(notice: texts.Notice): void {

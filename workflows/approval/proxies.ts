@@ -15,19 +15,24 @@ const freelyRetried = {
 } as const;
 export const io = proxyActivities<Activities>(freelyRetried);
 /**
- * Planning and the approvers' lookup as local activities: run by the worker inside the workflow task that asks for
- * them, so they cost no workflow task of their own; retried like `io`.
+ * Planning and the approvers' and applicant's lookups as local activities: run by the worker inside the workflow task
+ * that asks for them, so they cost no workflow task of their own; retried like `io`.
  */
 export const inline = proxyLocalActivities<Activities>({
   startToCloseTimeout: freelyRetried.startToCloseTimeout,
   retry: freelyRetried.retry,
 });
 /** Sends without an idempotency key: the activity itself refuses to retry a send whose outcome is unknown. */
-export const notify = proxyActivities<Activities>({
+const notices = {
   startToCloseTimeout: '30 seconds',
-  heartbeatTimeout: '20 seconds',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10 },
-});
+} as const;
+export const notify = proxyActivities<Activities>({ ...notices, heartbeatTimeout: '20 seconds' });
+/**
+ * The same as local activities: they only hand the notice to its outbox (a signal, idempotent by the notice's id),
+ * so they can run inside the workflow task that asks for them.
+ */
+export const notifyInline = proxyLocalActivities<Activities>(notices);
 /** The write-back: bounded, so a document that stays locked for long ends in needs-attention, never silently. */
 export const kingdee = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
