@@ -140,6 +140,15 @@ it('runs a two-step chain to approval: cards, Kingdee audited once with the real
     .workflowExecutionCompletedEventAttributes!.workflowTaskCompletedEventId;
   for (const activity of inlineAfterWriteBack) expect(activity.by).toBe(String(completedBy));
 
+  // A new run records one patch marker, the bundle that stands for all the workflow's patches — not one marker and
+  // one TemporalChangeVersion upsert per patch (workflows/approval/patches.ts).
+  const patchMarkers = events.flatMap((event) => {
+    const marker = event.markerRecordedEventAttributes;
+    const data = marker?.markerName === 'core_patch' ? marker.details?.['patch-data']?.payloads?.[0]?.data : undefined;
+    return data ? [(JSON.parse(Buffer.from(data).toString('utf8')) as { id: string }).id] : [];
+  });
+  expect(patchMarkers).toEqual(['approval-patches-2026-12']);
+
   // Planning and the approvers' lookup run inside the first workflow task (local activities, recorded as markers):
   // the first card is scheduled by the approval's first workflow task, not its third.
   const firstTaskCompleted = events.find((event) => event.workflowTaskCompletedEventAttributes)!;

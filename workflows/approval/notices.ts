@@ -9,15 +9,8 @@ import type { NewDecisionLogEntry } from '../../domain/decision-log';
 import type { DocumentSummary } from '../../domain/document';
 import type { ResolvedTarget } from '../../rules/plan';
 import type { Person } from '../contract';
-import { patched } from '@temporalio/workflow';
+import { approvalPatches, type ApprovalPatches } from './patches';
 import { inline, io, notify, notifyInline } from './proxies';
-
-/**
- * Patch: the applicant's lookup and the notices' hand-over to their outboxes run as local activities, inside the
- * workflow task that asks for them — an approval's last notices no longer cost workflow tasks of their own (a burst's
- * limit is workflow tasks). The lookup is cached by the client; the hand-over is one signal to Temporal.
- */
-const noticesInlinePatch = 'notices-inline';
 
 export interface NoticesHost {
   document(): DocumentSummary;
@@ -31,7 +24,10 @@ export class ApprovalNotices {
   /** The applicant in DingTalk (null: not found), looked up once even when several notices ask at the same time. */
   private applicant?: Promise<Person | null>;
 
-  constructor(private readonly host: NoticesHost) {}
+  constructor(
+    private readonly patches: ApprovalPatches,
+    private readonly host: NoticesHost,
+  ) {}
 
   /** Runs a side effect unless it is done already (a retried phase must not repeat it). */
   async once(key: string, effect: () => Promise<unknown>): Promise<void> {
@@ -95,7 +91,7 @@ export class ApprovalNotices {
   }
 
   private inline(): boolean {
-    return patched(noticesInlinePatch);
+    return this.patches.has(approvalPatches.noticesInline);
   }
 
   private notify(): typeof notify {

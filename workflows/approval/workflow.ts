@@ -29,7 +29,6 @@ import {
   condition,
   isCancellation,
   log,
-  patched,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -71,6 +70,7 @@ import {
   type Phase,
 } from './attention';
 import { ApprovalNotices } from './notices';
+import { ApprovalPatches, approvalPatches } from './patches';
 import { inline, io, kingdee, notify } from './proxies';
 import { ApprovalCards } from './cards';
 import { ApprovalTodos } from './todos';
@@ -105,37 +105,6 @@ type StepResult = Outcome | 'external';
 /** The ApplicationFailure types an approval's own answers carry (the API shows their message). */
 const refusedType = 'DecisionRefused';
 const decisionFailedType = 'DecisionFailed';
-/** Patch: closing an approval (the document left approval in Kingdee) also tells the applicant. */
-const closeTellsApplicantPatch = 'close-tells-applicant';
-/** Patch: a final action's notice to a target with `applicant: true` reaches the applicant. */
-const overdueTellsApplicantPatch = 'overdue-tells-applicant';
-/** Patch: each submission round (run) of a document gets cards of its own (the round is part of the outTrackId). */
-const cardPerRoundPatch = 'card-per-round';
-/** Patch: each pending approver gets a DingTalk 待办, closed when they decide, the step ends or the approval ends. */
-const todosPatch = 'approval-todos';
-/**
- * Patch: after the write-back, the card refresh, the 待办 closing and the notices start together — they go to
- * different people and wait on nothing but the write-back, and together they cost one workflow task, not one each.
- */
-const finishTogetherPatch = 'finish-together';
-/**
- * Patch: the decision that settles the approval refreshes the cards together with the write-back, not before it —
- * Kingdee is written one card update sooner (the approver's own card already shows the decision: the callback's
- * answer).
- */
-const writeBackWithCardsPatch = 'write-back-with-cards';
-/**
- * Patch: planning and the approvers' lookup run as local activities, inside the workflow task that asks for them —
- * a new approval reaches its first card in one workflow task instead of three (a burst's limit is workflow tasks).
- * Chosen once, when the run starts: a run begun before keeps its activities to the end.
- */
-const planInlinePatch = 'plan-inline';
-/**
- * Patch: the settling refresh leaves the clicker's card alone when the API confirms that the callback's answer
- * already shows it (cardAnsweredSignal) — one metered DingTalk call less per approval. The finishing refresh gives
- * the confirmation up to cardAnswerWaitMs (cards.ts), then updates the card as before.
- */
-const cardAnswersPatch = 'card-answers';
 
 class ApprovalRun {
   private readonly state: ApprovalState;
@@ -147,6 +116,8 @@ class ApprovalRun {
   private readonly unprocessed: Array<{ step: StepState; newcomer?: string }> = [];
   private externalChange?: DocumentChange;
   private adminAction?: AdminAction;
+  /** Which code paths this run takes (patches.ts). */
+  private readonly patches: ApprovalPatches;
   private readonly cards: ApprovalCards;
   private readonly todos: ApprovalTodos;
   /** planApproval and resolveApprovers as local activities (planInlinePatch). */
@@ -184,16 +155,17 @@ class ApprovalRun {
       escalated: false,
       log: [],
     };
-    const round = patched(cardPerRoundPatch) ? workflowInfo().firstExecutionRunId : undefined;
-    this.todos = new ApprovalTodos(this.state.workflowId, round, patched(todosPatch));
-    this.planInline = patched(planInlinePatch);
+    this.patches = new ApprovalPatches();
+    const round = this.patches.has(approvalPatches.cardPerRound) ? workflowInfo().firstExecutionRunId : undefined;
+    this.todos = new ApprovalTodos(this.state.workflowId, round, this.patches.has(approvalPatches.todos));
+    this.planInline = this.patches.has(approvalPatches.planInline);
     this.cards = new ApprovalCards(this.state.workflowId, round, () => ({
       ...(this.cardFields ? { fields: this.cardFields } : {}),
       decisions: decisionSummaries(this.state.steps),
       ...(this.plan ? { tz: this.plan.calendar } : {}),
       urgent: this.state.urgent !== undefined,
     }));
-    this.notices = new ApprovalNotices({
+    this.notices = new ApprovalNotices(this.patches, {
       document: () => this.mustDocument(),
       approvers: () => this.state.steps.flatMap((step) => step.approvers),
       record: (entry) => this.record(entry),
@@ -246,9 +218,9 @@ class ApprovalRun {
           break;
         }
         case 'writeBack':
-          if (patched(writeBackWithCardsPatch)) {
+          if (this.patches.has(approvalPatches.writeBackWithCards)) {
             const tz = this.mustPlan().calendar;
-            this.answersDeferred = this.cards.awaitingAnswers() && patched(cardAnswersPatch);
+            this.answersDeferred = this.cards.awaitingAnswers() && this.patches.has(approvalPatches.cardAnswers);
             const answers = this.answersDeferred ? 'skip' : undefined;
             await this.allTogether([
               [approvalTexts.attentionTasks.updateCards, () => this.cards.refreshAll(this.state.steps, tz, answers)],
@@ -562,7 +534,7 @@ class ApprovalRun {
       });
     }
     // Histories from before the patch never looked the applicant up here.
-    const toApplicant = final.to.applicant && patched(overdueTellsApplicantPatch);
+    const toApplicant = final.to.applicant && this.patches.has(approvalPatches.overdueTellsApplicant);
     await this.notices.tell(
       final.to,
       texts.overdueNotice(this.mustDocument(), { ...waiting, text: final.text }),
@@ -728,7 +700,7 @@ class ApprovalRun {
       }
       this.task = approvalTexts.attentionTasks.updateCards;
       const settlesApproval = this.unprocessed.length === 1 && this.settlesApproval(step);
-      if (!(settlesApproval && patched(writeBackWithCardsPatch)))
+      if (!(settlesApproval && this.patches.has(approvalPatches.writeBackWithCards)))
         await this.cards.refresh(step, this.mustPlan().calendar);
       await this.createTodos(step);
       if (this.todos.enabled) {
@@ -825,7 +797,7 @@ class ApprovalRun {
             ),
         ]),
       ];
-      if (patched(finishTogetherPatch)) await this.allTogether(effects);
+      if (this.patches.has(approvalPatches.finishTogether)) await this.allTogether(effects);
       else
         for (const [task, effect] of effects) {
           this.task = task;
@@ -879,7 +851,7 @@ class ApprovalRun {
     if (tz) await this.cards.close(this.state.steps, closed, tz);
     await this.closeTodos();
     // Replaying a history from before this patch: its applicant was not told, so no activities here.
-    if (this.document && tz && (by === 'admin' || patched(closeTellsApplicantPatch))) {
+    if (this.document && tz && (by === 'admin' || this.patches.has(approvalPatches.closeTellsApplicant))) {
       const how = by === 'admin' ? ('adminResolved' as const) : closedBy(status).how;
       this.task = approvalTexts.attentionTasks.notifyApplicant;
       await this.notices.tellApplicant(

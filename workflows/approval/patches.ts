@@ -1,0 +1,64 @@
+/**
+ * The approval workflow's patches (Temporal's versioning of workflow code), in one place, and the bundle that stands
+ * for them. A run started with this code records one marker, the bundle's, instead of one per patch: each patch a run
+ * asks for costs it a marker and an upsert of the TemporalChangeVersion search attribute — seven of each for every
+ * approval, a fifth of its history and of the actions Temporal bills. A run begun before the bundle asks for each
+ * patch on its own, exactly as when it ran (replay finds the markers it recorded then, or none).
+ *
+ * A new patch is asked on its own (`has` falls through to `patched`) until a new bundle id covers it; a bundle's id
+ * never gets a new patch added, or a run that recorded it would take a path it never took.
+ */
+import { patched } from '@temporalio/workflow';
+
+export const approvalPatches = {
+  /** Closing an approval (the document left approval in Kingdee) also tells the applicant. */
+  closeTellsApplicant: 'close-tells-applicant',
+  /** A final action's notice to a target with `applicant: true` reaches the applicant. */
+  overdueTellsApplicant: 'overdue-tells-applicant',
+  /** Each submission round (run) of a document gets cards of its own (the round is part of the outTrackId). */
+  cardPerRound: 'card-per-round',
+  /** Each pending approver gets a DingTalk 待办, closed when they decide, the step ends or the approval ends. */
+  todos: 'approval-todos',
+  /**
+   * After the write-back, the card refresh, the 待办 closing and the notices start together — they go to different
+   * people and wait on nothing but the write-back, and together they cost one workflow task, not one each.
+   */
+  finishTogether: 'finish-together',
+  /**
+   * The decision that settles the approval refreshes the cards together with the write-back, not before it — Kingdee
+   * is written one card update sooner (the approver's own card already shows the decision: the callback's answer).
+   */
+  writeBackWithCards: 'write-back-with-cards',
+  /**
+   * Planning and the approvers' lookup run as local activities, inside the workflow task that asks for them — a new
+   * approval reaches its first card in one workflow task instead of three (a burst's limit is workflow tasks). Chosen
+   * once, when the run starts: a run begun before keeps its activities to the end.
+   */
+  planInline: 'plan-inline',
+  /**
+   * The settling refresh leaves the clicker's card alone when the API confirms that the callback's answer already
+   * shows it (cardAnsweredSignal) — one metered DingTalk call less per approval. The finishing refresh gives the
+   * confirmation up to cardAnswerWaitMs (cards.ts), then updates the card as before.
+   */
+  cardAnswers: 'card-answers',
+  /**
+   * The applicant's lookup and the notices' hand-over to their outboxes run as local activities, inside the workflow
+   * task that asks for them — an approval's last notices cost no workflow tasks of their own. The lookup is cached by
+   * the client; the hand-over is one signal to Temporal.
+   */
+  noticesInline: 'notices-inline',
+} as const;
+export type ApprovalPatch = (typeof approvalPatches)[keyof typeof approvalPatches];
+
+/** Every patch above, for runs that recorded this bundle's marker. */
+const bundle = { id: 'approval-patches-2026-12', covers: new Set<ApprovalPatch>(Object.values(approvalPatches)) };
+
+export class ApprovalPatches {
+  /** Asked once, in the run's first workflow task: the constructor must run there (the workflow's start). */
+  private readonly bundled = patched(bundle.id);
+
+  /** Whether this run takes the patch's path (a marker is recorded only for a run without the bundle). */
+  has(patch: ApprovalPatch): boolean {
+    return (this.bundled && bundle.covers.has(patch)) || patched(patch);
+  }
+}
