@@ -138,11 +138,16 @@ export class ApprovalCards {
     return this.sent.some((card) => card.answer);
   }
 
-  /** Every card of the step shows the step's current state (the clicker's card already got it in the callback). */
-  async refresh(step: StepState, tz: texts.TimeZone): Promise<void> {
-    await this.update(
+  /**
+   * Every card of the step shows the step's current state (the clicker's card already got it in the callback's
+   * answer). `await`: a card whose answer shows that state gets the API's confirmation up to cardAnswerWaitMs, and is
+   * updated only if none came; without it every card is updated as before answers were counted on.
+   */
+  async refresh(step: StepState, tz: texts.TimeZone, answers?: 'await'): Promise<void> {
+    await this.refreshCards(
       this.sent.filter((card) => card.stepId === step.id),
       (card) => texts.cardWithState(card.params, cardStateFor(step, card.userId), tz),
+      answers,
     );
   }
 
@@ -153,14 +158,22 @@ export class ApprovalCards {
    */
   async refreshAll(steps: readonly StepState[], tz: texts.TimeZone, answers?: 'skip' | 'await'): Promise<void> {
     const byStep = new Map(steps.map((s) => [s.id, s]));
-    const paramsFor = (card: SentCard) => {
-      const step = byStep.get(card.stepId)!;
-      return texts.cardWithState(card.params, cardStateFor(step, card.userId), tz);
-    };
-    if (answers === undefined) return this.update(this.sent, paramsFor);
-    const answering = this.sent.filter((card) => card.answer && sameShown(card.answer, paramsFor(card)));
+    await this.refreshCards(
+      this.sent,
+      (card) => texts.cardWithState(card.params, cardStateFor(byStep.get(card.stepId)!, card.userId), tz),
+      answers,
+    );
+  }
+
+  private async refreshCards(
+    cards: SentCard[],
+    paramsFor: (card: SentCard) => texts.CardParamMap,
+    answers: 'skip' | 'await' | undefined,
+  ): Promise<void> {
+    if (answers === undefined) return this.update(cards, paramsFor);
+    const answering = cards.filter((card) => card.answer && sameShown(card.answer, paramsFor(card)));
     await this.update(
-      this.sent.filter((card) => !answering.includes(card)),
+      cards.filter((card) => !answering.includes(card)),
       paramsFor,
     );
     if (answers === 'skip' || answering.length === 0) return;

@@ -1,8 +1,8 @@
 /**
- * The approval workflow's patches (Temporal's versioning of workflow code), in one place, and the bundle that stands
- * for them. A run started with this code records one marker, the bundle's, instead of one per patch: each patch a run
+ * The approval workflow's patches (Temporal's versioning of workflow code), in one place, and the bundles that stand
+ * for them. A run started with this code records one marker, the newest bundle's, instead of one per patch: each patch a run
  * asks for costs it a marker and an upsert of the TemporalChangeVersion search attribute — seven of each for every
- * approval, a fifth of its history and of the actions Temporal bills. A run begun before the bundle asks for each
+ * approval, a fifth of its history and of the actions Temporal bills. A run begun before the bundles asks for each
  * patch on its own, exactly as when it ran (replay finds the markers it recorded then, or none).
  *
  * A new patch is asked on its own (`has` falls through to `patched`) until a new bundle id covers it; a bundle's id
@@ -47,18 +47,36 @@ export const approvalPatches = {
    * the client; the hand-over is one signal to Temporal.
    */
   noticesInline: 'notices-inline',
+  /**
+   * A decision that does not settle the approval leaves the clicker's card alone when the API confirms that the
+   * callback's answer shows it, as the settling one does (cardAnswers); unconfirmed within cardAnswerWaitMs, the card
+   * is updated.
+   */
+  stepCardAnswers: 'step-card-answers',
 } as const;
 export type ApprovalPatch = (typeof approvalPatches)[keyof typeof approvalPatches];
 
-/** Every patch above, for runs that recorded this bundle's marker. */
-const bundle = { id: 'approval-patches-2026-12', covers: new Set<ApprovalPatch>(Object.values(approvalPatches)) };
+/**
+ * The bundles, newest first: a run started now records the first; a run that recorded an older one keeps what it
+ * covers. A bundle's list never changes.
+ */
+const bundles: ReadonlyArray<{ id: string; covers: ReadonlySet<ApprovalPatch> }> = [
+  { id: 'approval-patches-2026-12b', covers: new Set(Object.values(approvalPatches)) },
+  {
+    id: 'approval-patches-2026-12',
+    covers: new Set(Object.values(approvalPatches).filter((patch) => patch !== approvalPatches.stepCardAnswers)),
+  },
+];
 
 export class ApprovalPatches {
-  /** Asked once, in the run's first workflow task: the constructor must run there (the workflow's start). */
-  private readonly bundled = patched(bundle.id);
+  /**
+   * Asked once, in the run's first workflow task: the constructor must run there (the workflow's start). Newest first
+   * and no further once one is found, so a new run records only the newest.
+   */
+  private readonly covered = bundles.find((bundle) => patched(bundle.id))?.covers ?? new Set<ApprovalPatch>();
 
-  /** Whether this run takes the patch's path (a marker is recorded only for a run without the bundle). */
+  /** Whether this run takes the patch's path (a marker is recorded only for a run without a bundle covering it). */
   has(patch: ApprovalPatch): boolean {
-    return (this.bundled && bundle.covers.has(patch)) || patched(patch);
+    return this.covered.has(patch) || patched(patch);
   }
 }

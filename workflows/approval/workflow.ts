@@ -700,8 +700,11 @@ class ApprovalRun {
       }
       this.task = approvalTexts.attentionTasks.updateCards;
       const settlesApproval = this.unprocessed.length === 1 && this.settlesApproval(step);
-      if (!(settlesApproval && this.patches.has(approvalPatches.writeBackWithCards)))
-        await this.cards.refresh(step, this.mustPlan().calendar);
+      if (!(settlesApproval && this.patches.has(approvalPatches.writeBackWithCards))) {
+        const answers =
+          this.cards.awaitingAnswers() && this.patches.has(approvalPatches.stepCardAnswers) ? 'await' : undefined;
+        await this.cards.refresh(step, this.mustPlan().calendar, answers);
+      }
       await this.createTodos(step);
       if (this.todos.enabled) {
         this.task = texts.todoAttentionTask;
