@@ -5,6 +5,7 @@
 import { verifyLog } from '../../domain/decision-log';
 import { pendingCard } from '../helpers/dingtalk';
 import { eventually } from '../helpers/eventually';
+import { localActivityMarkers, patchMarkers } from '../helpers/history';
 import { rulesHeader, singleStepRules, testRules } from '../helpers/rules';
 import { approvalWorkflowId } from '../../workflows/contract';
 import { startWorld, type World } from '../helpers/world';
@@ -125,14 +126,8 @@ it('runs a two-step chain to approval: cards, Kingdee audited once with the real
     (event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'writeBack',
   )!.eventId;
   const afterWriteBack = events.filter((event) => Number(event.eventId) > Number(writeBackEventId));
-  const inlineAfterWriteBack = afterWriteBack.flatMap((event) => {
-    const marker = event.markerRecordedEventAttributes;
-    const data = marker?.markerName === 'core_local_activity' ? marker.details?.data?.payloads?.[0]?.data : undefined;
-    if (!data) return [];
-    const { activity_type: name } = JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type: string };
-    return [{ name, by: String(marker!.workflowTaskCompletedEventId) }];
-  });
-  expect(inlineAfterWriteBack.map((activity) => activity.name).sort()).toEqual([
+  const inlineAfterWriteBack = localActivityMarkers(afterWriteBack);
+  expect(inlineAfterWriteBack.map((activity) => activity.type).sort()).toEqual([
     'findApplicant',
     'notifyGroup',
     'notifyUsers',
@@ -143,12 +138,7 @@ it('runs a two-step chain to approval: cards, Kingdee audited once with the real
 
   // A new run records one patch marker, the bundle that stands for all the workflow's patches — not one marker and
   // one TemporalChangeVersion upsert per patch (workflows/approval/patches.ts).
-  const patchMarkers = events.flatMap((event) => {
-    const marker = event.markerRecordedEventAttributes;
-    const data = marker?.markerName === 'core_patch' ? marker.details?.['patch-data']?.payloads?.[0]?.data : undefined;
-    return data ? [(JSON.parse(Buffer.from(data).toString('utf8')) as { id: string }).id] : [];
-  });
-  expect(patchMarkers).toEqual(['approval-patches-2026-12b']);
+  expect(patchMarkers(events)).toEqual(['approval-patches-2026-12b']);
 
   // Planning and the approvers' lookup run inside the first workflow task (local activities, recorded as markers):
   // the first card is scheduled by the approval's first workflow task, not its third.

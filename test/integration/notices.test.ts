@@ -30,6 +30,7 @@ import {
 } from '../../workflows/contract';
 import { noticeCardTemplateId } from '../../domain/texts/merged-notices';
 import { eventually } from '../helpers/eventually';
+import { localActivityMarkers } from '../helpers/history';
 import { singleStepRules, testRules } from '../helpers/rules';
 import { startWorld, type World } from '../helpers/world';
 import {
@@ -227,12 +228,9 @@ describe('a retried enqueue', () => {
     expect(forced).toBe(1);
     const history = await world.service.client.workflow.getHandle(id!).fetchHistory();
     // The hand-over runs as a local activity: its marker records the attempt that succeeded.
-    const retried = (history.events ?? []).flatMap((e) => {
-      const data = e.markerRecordedEventAttributes?.details?.data?.payloads?.[0]?.data;
-      if (!data) return [];
-      const marker = JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type: string; attempt: number };
-      return marker.activity_type === 'notifyGroup' && marker.attempt > 1 ? [marker] : [];
-    });
+    const retried = localActivityMarkers(history.events ?? []).filter(
+      (marker) => marker.type === 'notifyGroup' && marker.attempt > 1,
+    );
     expect(retried.length).toBeGreaterThan(0);
     expect(messagesPerBill(world, 'cidCashier').get('FYBX303001')).toBe(1);
 

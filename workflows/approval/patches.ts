@@ -1,9 +1,9 @@
 /**
  * The approval workflow's patches (Temporal's versioning of workflow code), in one place, and the bundles that stand
- * for them. A run started with this code records one marker, the newest bundle's, instead of one per patch: each patch a run
- * asks for costs it a marker and an upsert of the TemporalChangeVersion search attribute — seven of each for every
- * approval, a fifth of its history and of the actions Temporal bills. A run begun before the bundles asks for each
- * patch on its own, exactly as when it ran (replay finds the markers it recorded then, or none).
+ * for them. A run started with this code records one marker, the newest bundle's, instead of one per patch: each
+ * patch a run asks for costs it a marker and an upsert of the TemporalChangeVersion search attribute — seven of each
+ * for every approval, a fifth of its history and of the actions Temporal bills. A run begun before the bundles asks
+ * for each patch on its own, exactly as when it ran (replay finds the markers it recorded then, or none).
  *
  * A new patch is asked on its own (`has` falls through to `patched`) until a new bundle id covers it; a bundle's id
  * never gets a new patch added, or a run that recorded it would take a path it never took.

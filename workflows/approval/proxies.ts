@@ -23,16 +23,16 @@ export const inline = proxyLocalActivities<Activities>({
   retry: freelyRetried.retry,
 });
 /** Sends without an idempotency key: the activity itself refuses to retry a send whose outcome is unknown. */
-const notices = {
+const noticeOptions = {
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10 },
 } as const;
-export const notify = proxyActivities<Activities>({ ...notices, heartbeatTimeout: '20 seconds' });
+export const notify = proxyActivities<Activities>({ ...noticeOptions, heartbeatTimeout: '20 seconds' });
 /**
  * The same as local activities: they only hand the notice to its outbox (a signal, idempotent by the notice's id),
  * so they can run inside the workflow task that asks for them.
  */
-export const notifyInline = proxyLocalActivities<Activities>(notices);
+export const notifyInline = proxyLocalActivities<Activities>(noticeOptions);
 /** The write-back: bounded, so a document that stays locked for long ends in needs-attention, never silently. */
 export const kingdee = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',

@@ -120,7 +120,7 @@ class ApprovalRun {
   private readonly patches: ApprovalPatches;
   private readonly cards: ApprovalCards;
   private readonly todos: ApprovalTodos;
-  /** planApproval and resolveApprovers as local activities (planInlinePatch). */
+  /** planApproval and resolveApprovers as local activities (approvalPatches.planInline). */
   private readonly planInline: boolean;
   /** The write-back's refresh left answered cards to the API's confirmation (cardAnswersPatch); finish awaits it. */
   private answersDeferred = false;
