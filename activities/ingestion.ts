@@ -99,7 +99,15 @@ export function createPollActivity(deps: IngestionDeps & { kingdee: KingdeeClien
     });
 
     const seen = new Set(input.seen ?? []);
-    const lastStatus = { ...(input.lastStatus ?? {}) };
+    // Only a statusBecomes rule needs a bill's previous status, and only to know it was already at the rule's status:
+    // so only bills at such a status are remembered (none for a form without such rules), and every poll carries
+    // that much and no more — a month-end burst's bills no longer ride along in each poll's input and result.
+    const watchedStatuses = new Set<string>(
+      rules.flatMap((rule) => (rule.trigger.kind === 'statusBecomes' ? [rule.trigger.status] : [])),
+    );
+    const lastStatus: Record<string, string> = {};
+    for (const [billNo, status] of Object.entries(input.lastStatus ?? {}))
+      if (watchedStatuses.has(status)) lastStatus[billNo] = status;
     let cursor = input.cursor;
     let started = 0;
     let signalled = 0;
@@ -141,7 +149,8 @@ export function createPollActivity(deps: IngestionDeps & { kingdee: KingdeeClien
       }
       // Only now: a failure above retries the poll, and this version is handled again.
       seen.add(version);
-      lastStatus[document.billNo] = document.status;
+      if (watchedStatuses.has(document.status)) lastStatus[document.billNo] = document.status;
+      else delete lastStatus[document.billNo];
     });
 
     // Forget versions older than the window the next poll looks at.

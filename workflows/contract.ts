@@ -253,7 +253,10 @@ export interface PollerInput {
   cursor?: string;
   /** Versions already handled inside the overlap window: `${billNo}|${modifyDate}|${status}`. */
   seen?: string[];
-  /** Last status seen per bill, so notification rules can react to transitions. */
+  /**
+   * Bills last seen at a status a statusBecomes rule of the form watches, with that status: such a rule fires on the
+   * transition only. Other bills are not kept (activities/ingestion.ts).
+   */
   lastStatus?: Record<string, string>;
   /** Reading a window page by page (a burst): where the previous page ended. Absent: a new window. */
   page?: PollPage;

@@ -95,6 +95,14 @@ it('pages, starts, approves, audits and notifies each of 40 documents exactly on
     return payload && defaultPayloadConverter.fromPayload<{ page?: unknown }>(payload).page !== undefined;
   });
   expect(pagesContinued.length).toBeGreaterThanOrEqual(2);
+  // No rule here watches a status transition, so no poll carries the burst's bills along in its input.
+  const statusesCarried = (history.events ?? []).flatMap((event) => {
+    const payload = event.activityTaskScheduledEventAttributes?.input?.payloads?.[0];
+    if (!payload) return [];
+    const input = defaultPayloadConverter.fromPayload<{ lastStatus?: Record<string, string> }>(payload);
+    return [Object.keys(input.lastStatus ?? {}).length];
+  });
+  expect(Math.max(...statusesCarried)).toBe(0);
 
   // Every notice once: the applicant's work notification and the cashier group's follow-up.
   const applicant = world.dingtalk.messagesFor({ userId: 'zhangsan' });

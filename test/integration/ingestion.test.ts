@@ -3,7 +3,8 @@
  * about changes; with the worker (and so the poller) stopped mid-flight and restarted, nothing is missed and
  * nothing starts twice.
  */
-import { approvalWorkflowId, statusQuery } from '../../workflows/contract';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { approvalWorkflowId, pollerWorkflowId, statusQuery, type PollerInput } from '../../workflows/contract';
 import { eventually } from '../helpers/eventually';
 import { testRules } from '../helpers/rules';
 import { startWorld, type World } from '../helpers/world';
@@ -80,10 +81,26 @@ it('picks up documents awaiting approval, survives a worker restart, and starts 
   expect(world.dingtalk.cardsFor('lisi').filter((c) => c.cardParamMap.billNo === 'FYBX000401')).toHaveLength(1);
 
   // The notification-only rule fired once for the audit seen in Kingdee, though later polls saw it again.
-  const notices = world.dingtalk
-    .messagesFor({ groupId: 'cidFinanceApprovals' })
-    .filter((m) => m.text.startsWith('FYBX000123 已在金蝶审核'));
-  expect(notices.map((m) => m.text)).toEqual(['FYBX000123 已在金蝶审核（张三 ¥12,800.00）']);
+  const auditNotices = () =>
+    world.dingtalk
+      .messagesFor({ groupId: 'cidFinanceApprovals' })
+      .filter((m) => m.text.startsWith('FYBX000123 已在金蝶审核'));
+  expect(auditNotices().map((m) => m.text)).toEqual(['FYBX000123 已在金蝶审核（张三 ¥12,800.00）']);
+  // Saved again in Kingdee, still audited: a new version, but not a new audit.
+  world.kingdee.setStatus('ER_ExpReimbursement', 'FYBX000123', 'C');
+  const resaved = pollsSoFar();
+  await eventually(() => pollsSoFar() >= resaved + 3, 15_000, 'three polls after the re-save');
+  expect(auditNotices()).toHaveLength(1);
+  // The poller remembers only what the statusBecomes rule needs: audited bills, not the ones awaiting approval.
+  const pollerHistory = await world.service.client.workflow
+    .getHandle(pollerWorkflowId(world.acctId, 'ER_ExpReimbursement'))
+    .fetchHistory();
+  const lastPoll = (pollerHistory.events ?? [])
+    .flatMap((event) => event.activityTaskScheduledEventAttributes?.input?.payloads ?? [])
+    .at(-1);
+  const carried = defaultPayloadConverter.fromPayload<PollerInput>(lastPoll!).lastStatus ?? {};
+  expect(carried.FYBX000123).toBe('C');
+  expect(Object.entries(carried).filter(([, status]) => status !== 'C')).toEqual([]);
   const described = await first.describe();
   expect(await described.staticSummary()).toBe('费用报销单 FYBX000123 · ¥12,800.00 · 张三');
 });
