@@ -44,12 +44,54 @@ export function baseRows(seed: Seed, formId: string): Row[] {
 
 /** The query keys a base-data form has (also what `<ref>.<key>` may select), lower-cased. */
 export function baseFieldKeys(seed: Seed, formId: string): Set<string> {
+  return fieldKeysOf(formId, baseRows(seed, formId));
+}
+
+function fieldKeysOf(formId: string, rows: Row[]): Set<string> {
   const meta = baseForms[formId];
   const keys = new Set(['fnumber', 'fname', 'fdocumentstatus', 'fforbidstatus']);
   if (meta) keys.add(meta.pk.toLowerCase());
-  for (const row of baseRows(seed, formId)) for (const key of Object.keys(row)) keys.add(key.toLowerCase());
+  for (const row of rows) for (const key of Object.keys(row)) keys.add(key.toLowerCase());
   return keys;
 }
+
+/**
+ * Base data as one query sees it: each form's rows built once and indexed by primary key, instead of once per
+ * reference of every document read (a query over a month-end's thousand bills). Only for the length of one request:
+ * the seed may change between requests.
+ */
+export function baseDataView(seed: Seed) {
+  const rowsByForm = new Map<string, Row[]>();
+  const byIdByForm = new Map<string, Map<unknown, Row>>();
+  const keysByForm = new Map<string, Set<string>>();
+  const rows = (formId: string): Row[] => {
+    let found = rowsByForm.get(formId);
+    if (!found) rowsByForm.set(formId, (found = baseRows(seed, formId)));
+    return found;
+  };
+  return {
+    /** As referencedRow. */
+    row(formId: string, id: number): Row | undefined {
+      const meta = baseForms[formId];
+      if (!meta) return undefined;
+      let byId = byIdByForm.get(formId);
+      if (!byId) {
+        byId = new Map();
+        // The first record with an id wins, as `find` would.
+        for (const row of rows(formId)) if (!byId.has(row[meta.pk])) byId.set(row[meta.pk], row);
+        byIdByForm.set(formId, byId);
+      }
+      return byId.get(id);
+    },
+    /** As baseFieldKeys. */
+    fieldKeys(formId: string): Set<string> {
+      let keys = keysByForm.get(formId);
+      if (!keys) keysByForm.set(formId, (keys = fieldKeysOf(formId, rows(formId))));
+      return keys;
+    },
+  };
+}
+export type BaseDataView = ReturnType<typeof baseDataView>;
 
 function toReference(formId: string, row: Row): Reference {
   const meta = baseForms[formId]!;

@@ -6,11 +6,11 @@
  * (filter.ts), OrderString, StartRow / Limit / TopRowCount.
  */
 import { scalarText } from '../text';
-import { baseFieldKeys, baseRows, isReference, lookupForm, referencedRow } from './basedata';
+import { baseDataView, baseFieldKeys, baseRows, isReference, lookupForm, type BaseDataView } from './basedata';
 import { KingdeeFault } from './envelope';
 import { compileFilter, FilterParseError, lookup, type Row } from './filter';
 import { baseForms, billForms, entitiesOf, type BillFormMeta, type EntityMeta, type FieldMeta } from './metadata';
-import type { FieldValue, Seed } from './seed';
+import type { FieldValue } from './seed';
 import type { DocumentLink, EmulatedDocument, EntryRow, KingdeeState } from './state';
 
 export function runQuery(state: KingdeeState, form: string, data: Record<string, unknown>, objects: boolean): unknown {
@@ -35,8 +35,13 @@ export function runQuery(state: KingdeeState, form: string, data: Record<string,
     const used = [...fieldKeys, ...filterIdents(filterText), ...orderKeys.map((o) => o.key)];
     const docs = [...state.documents.values()].filter((d) => d.formId === form);
     const entity = entityOf(bill, docs, used);
-    rows = docs.flatMap((doc) => documentRows(state.seed, bill, doc, entity));
-    known = knownKeys(state.seed, bill, rows);
+    const view: RowView = {
+      base: baseDataView(state.seed),
+      // A reference's record fields (FProposerID.FMobile) only where the query names one: the rest are never read.
+      subFieldsOf: new Set(used.filter((key) => key.includes('.')).map(rootOf)),
+    };
+    rows = docs.flatMap((doc) => documentRows(view, bill, doc, entity));
+    known = knownKeys(view.base, bill, rows);
   } else {
     const base = baseForms[form];
     if (!base?.queryable) throw new KingdeeFault(6, '数据库执行异常，请联系系统管理员');
@@ -114,8 +119,20 @@ function entityOf(bill: BillFormMeta, docs: EmulatedDocument[], keys: string[]):
   return undefined;
 }
 
+/** How one query builds its rows: base data read once, and which references' record fields it names. */
+interface RowView {
+  base: BaseDataView;
+  /** Lower-cased field keys whose `<key>.<field>` the query names. */
+  subFieldsOf: Set<string>;
+}
+
 /** A reference as query columns: FX (id), FX.FNumber, FX.FName and the referenced record's own fields. */
-function flattenInto(row: Row, seed: Seed, fields: Record<string, FieldValue>, meta: Record<string, FieldMeta>): void {
+function flattenInto(
+  row: Row,
+  view: RowView,
+  fields: Record<string, FieldValue>,
+  meta: Record<string, FieldMeta>,
+): void {
   for (const [key, value] of Object.entries(fields)) {
     if (key === 'FEntryID') continue;
     if (!isReference(value)) {
@@ -123,24 +140,26 @@ function flattenInto(row: Row, seed: Seed, fields: Record<string, FieldValue>, m
       continue;
     }
     row[key] = value.id;
-    const form = lookupForm(meta[key], fields);
-    const record = form ? referencedRow(seed, form, value.id) : undefined;
-    for (const [sub, subValue] of Object.entries(record ?? {})) row[`${key}.${sub}`] = subValue;
+    if (view.subFieldsOf.has(lower(key))) {
+      const form = lookupForm(meta[key], fields);
+      const record = form ? view.base.row(form, value.id) : undefined;
+      for (const [sub, subValue] of Object.entries(record ?? {})) row[`${key}.${sub}`] = subValue;
+    }
     row[`${key}.FNumber`] = value.number ?? ' ';
     row[`${key}.FName`] = value.name;
   }
 }
 
-function documentRows(seed: Seed, bill: BillFormMeta, doc: EmulatedDocument, entity?: EntityMeta): Row[] {
+function documentRows(view: RowView, bill: BillFormMeta, doc: EmulatedDocument, entity?: EntityMeta): Row[] {
   const head: Row = { FID: doc.id, FBillNo: doc.billNo, FDocumentStatus: doc.status };
   if (bill.pk) head[bill.pk] = doc.id;
-  flattenInto(head, seed, doc.fields, bill.header);
+  flattenInto(head, view, doc.fields, bill.header);
   if (!entity) return [head];
   const rows = entityRows(doc, entity, bill);
   if (rows.length === 0) return [head];
   return rows.map((entry, index) => {
     const row: Row = { ...head, [`${entity.key}_FEntryID`]: entry.FEntryID, [`${entity.key}_FSeq`]: index + 1 };
-    flattenInto(row, seed, entry, entity.fields);
+    flattenInto(row, view, entry, entity.fields);
     const link = doc.links.find((l: DocumentLink) => l.entity === entity.key && l.entryId === entry.FEntryID);
     if (link) {
       row[`${entity.key}_Link_FRuleId`] = link.ruleId;
@@ -153,7 +172,7 @@ function documentRows(seed: Seed, bill: BillFormMeta, doc: EmulatedDocument, ent
 }
 
 /** The field keys this form has: its metadata, references' sub-fields, the entry keys, and what documents hold. */
-function knownKeys(seed: Seed, bill: BillFormMeta, rows: Row[]): (key: string) => boolean {
+function knownKeys(base: BaseDataView, bill: BillFormMeta, rows: Row[]): (key: string) => boolean {
   const keys = new Set(['fid', 'fbillno', 'fdocumentstatus']);
   if (bill.pk) keys.add(lower(bill.pk));
   const addFields = (fields: Record<string, FieldMeta>) => {
@@ -162,7 +181,7 @@ function knownKeys(seed: Seed, bill: BillFormMeta, rows: Row[]): (key: string) =
       if (!meta.lookup) continue;
       keys.add(`${lower(key)}.fnumber`).add(`${lower(key)}.fname`);
       if ('form' in meta.lookup)
-        for (const sub of baseFieldKeys(seed, meta.lookup.form)) keys.add(`${lower(key)}.${sub}`);
+        for (const sub of base.fieldKeys(meta.lookup.form)) keys.add(`${lower(key)}.${sub}`);
     }
   };
   addFields(bill.header);
@@ -172,6 +191,16 @@ function knownKeys(seed: Seed, bill: BillFormMeta, rows: Row[]): (key: string) =
     for (const k of ['fentryid', 'fseq', 'link_fruleid', 'link_fstablename', 'link_fsbillid', 'link_fsid'])
       keys.add(`${prefix}_${k}`);
   }
-  for (const row of rows) for (const key of Object.keys(row)) keys.add(lower(key));
-  return (key) => keys.has(lower(key));
+  // Beyond the metadata, only the keys a query names are asked about: look for each in the rows once.
+  const inRows = new Map<string, boolean>();
+  return (key) => {
+    const wanted = lower(key);
+    if (keys.has(wanted)) return true;
+    let found = inRows.get(wanted);
+    if (found === undefined) {
+      found = rows.some((row) => Object.keys(row).some((k) => lower(k) === wanted));
+      inRows.set(wanted, found);
+    }
+    return found;
+  };
 }
