@@ -135,18 +135,98 @@ export function queuedNotice(notice: Notice, part: string, userIds?: string[]): 
   };
 }
 
-/** Hand notices to the channel's outbox (started if need be) and return: no waiting for DingTalk's quota. */
+/**
+ * Hand notices to the channel's outbox (started if need be) and return once Temporal has them: no waiting for
+ * DingTalk's quota. Concurrent hand-overs to one outbox share a signal (see OutboxHandOver).
+ */
 export async function enqueueNotices(deps: OutboxDeps, channel: NoticeChannel, notices: QueuedNotice[]): Promise<void> {
   if (notices.length === 0) return;
-  const pacing = noticePacing(channel, deps.minuteMs);
-  const input: OutboxInput = { channel, pacing };
-  await deps.client.workflow.signalWithStart(workflowTypes.outbox, {
-    taskQueue: deps.taskQueue,
-    workflowId: outboxWorkflowId(deps.taskQueue, channel),
-    args: [input],
-    signal: enqueueNoticesSignal,
-    signalArgs: [{ notices, pacing }],
-  });
+  let handOver = handOvers.get(deps);
+  if (!handOver) handOvers.set(deps, (handOver = new OutboxHandOver(deps)));
+  await handOver.enqueue(channel, notices);
+}
+
+/** At most this many notices in one enqueue signal (a notice is well under 4 KB: the signal stays far below 2 MB). */
+const noticesPerSignal = 100;
+
+/** One hand-over per outbox configuration (the process's OutboxDeps). */
+const handOvers = new WeakMap<OutboxDeps, OutboxHandOver>();
+
+/**
+ * Group commit of enqueue signals, per outbox: while one signal to an outbox is on its way, the notices enqueued
+ * meanwhile wait and then go together in the next. A quiet hand-over is one signal as before; a month-end burst's
+ * thousand approvals, all telling the same cashier group and work-notice outbox, no longer queue one by one on that
+ * outbox's lock in Temporal (each signal ~150 ms there, holding the finishing workflow task's slot) nor cost one outbox
+ * workflow task each. Each caller returns when the signal carrying its notices is acknowledged. When a shared signal
+ * fails, each caller's notices are tried on their own, so one caller's bad notice fails only that caller. Ids stay
+ * those of the enqueuing activity: a retry after a failure is still dropped by the outbox when it got there.
+ */
+class OutboxHandOver {
+  private readonly waiting = new Map<string, Array<HandOverRequest>>();
+  private readonly sending = new Set<string>();
+
+  constructor(private readonly deps: OutboxDeps) {}
+
+  enqueue(channel: NoticeChannel, notices: QueuedNotice[]): Promise<void> {
+    const workflowId = outboxWorkflowId(this.deps.taskQueue, channel);
+    return new Promise<void>((resolve, reject) => {
+      const queue = this.waiting.get(workflowId) ?? [];
+      queue.push({ channel, notices, resolve, reject });
+      this.waiting.set(workflowId, queue);
+      if (!this.sending.has(workflowId)) void this.drain(workflowId);
+    });
+  }
+
+  private async drain(workflowId: string): Promise<void> {
+    this.sending.add(workflowId);
+    try {
+      for (let queue = this.waiting.get(workflowId); queue; queue = this.waiting.get(workflowId)) {
+        // Whole requests only, up to noticesPerSignal (a single larger request goes alone).
+        let count = 0;
+        let taken = 0;
+        while (taken < queue.length && (taken === 0 || count + queue[taken]!.notices.length <= noticesPerSignal))
+          count += queue[taken++]!.notices.length;
+        const batch = queue.splice(0, taken);
+        if (queue.length === 0) this.waiting.delete(workflowId);
+        await this.send(workflowId, batch);
+      }
+    } finally {
+      this.sending.delete(workflowId);
+    }
+  }
+
+  private async send(workflowId: string, batch: HandOverRequest[]): Promise<void> {
+    try {
+      await this.signal(workflowId, batch[0]!.channel, batch.flatMap((request) => request.notices));
+      for (const request of batch) request.resolve();
+    } catch (err) {
+      if (batch.length === 1) return batch[0]!.reject(err);
+      await Promise.all(
+        batch.map((request) =>
+          this.signal(workflowId, request.channel, request.notices).then(request.resolve, request.reject),
+        ),
+      );
+    }
+  }
+
+  private async signal(workflowId: string, channel: NoticeChannel, notices: QueuedNotice[]): Promise<void> {
+    const pacing = noticePacing(channel, this.deps.minuteMs);
+    const input: OutboxInput = { channel, pacing };
+    await this.deps.client.workflow.signalWithStart(workflowTypes.outbox, {
+      taskQueue: this.deps.taskQueue,
+      workflowId,
+      args: [input],
+      signal: enqueueNoticesSignal,
+      signalArgs: [{ notices, pacing }],
+    });
+  }
+}
+
+interface HandOverRequest {
+  channel: NoticeChannel;
+  notices: QueuedNotice[];
+  resolve: () => void;
+  reject: (err: unknown) => void;
 }
 
 /** Work notices to many people go in sends of at most 100 (DingTalk's userid_list), each its own notice. */

@@ -408,6 +408,49 @@ describe('a send that never finished', () => {
 });
 
 /**
+ * Many approvals handing notices to the same outbox at once (a month-end burst's finishing tasks): they share enqueue
+ * signals instead of queueing one by one on the outbox in Temporal, and every notice is still posted exactly once.
+ */
+describe('concurrent hand-overs to one outbox', () => {
+  let world: NoticeWorld;
+  beforeAll(async () => {
+    world = await startNoticeWorld({});
+  });
+  afterAll(async () => {
+    await world?.stop();
+  });
+
+  it('share signals: 30 notices enqueued at once reach the outbox in two signals, each posted once', async () => {
+    const cashier: NoticeChannel = { kind: 'robot', robot: 'cashier' };
+    const billNos = bills(305, 30);
+    await Promise.all(
+      billNos.map((billNo) =>
+        enqueueNotices(world.outbox, cashier, [
+          { id: `n-${billNo}`, title: `请出纳安排报销付款：${billNo}`, text: billNo, summary: billNo, origin: 'test' },
+        ]),
+      ),
+    );
+    const postsPerBill = () => {
+      const counts = new Map<string, number>();
+      for (const [, , text] of world.posts)
+        for (const bill of new Set(text.match(billPattern) ?? [])) counts.set(bill, (counts.get(bill) ?? 0) + 1);
+      return billNos.map((billNo) => counts.get(billNo) ?? 0);
+    };
+    await eventually(() => postsPerBill().every((n) => n > 0), 60_000, 'every bill posted');
+    const outbox = world.temporal.client.workflow.getHandle(outboxWorkflowId(world.workflows.taskQueue, cashier));
+    await eventually(async () => {
+      const status = await outbox.query(outboxStatusQuery);
+      return status.pending === 0 && status.inFlight === 0;
+    }, 10_000);
+    expect(postsPerBill()).toEqual(billNos.map(() => 1));
+    const history = await outbox.fetchHistory();
+    const signals = (history.events ?? []).filter((event) => event.workflowExecutionSignaledEventAttributes);
+    // The first enqueue's own signal, then one for the 29 that came while it was on its way.
+    expect(signals.length).toBe(2);
+  }, 90_000);
+});
+
+/**
  * A Kingdee outage as the pollers see it (workflows/poller.ts), with pollForm replaced by one that fails while
  * Kingdee is "down": ops get one alert once reads have failed for a minute — from the first polled form's poller
  * only, though every poller sees it — and one "recovered" message when reads work again. Never one per poll.
