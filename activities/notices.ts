@@ -197,7 +197,11 @@ class OutboxHandOver {
 
   private async send(workflowId: string, batch: HandOverRequest[]): Promise<void> {
     try {
-      await this.signal(workflowId, batch[0]!.channel, batch.flatMap((request) => request.notices));
+      await this.signal(
+        workflowId,
+        batch[0]!.channel,
+        batch.flatMap((request) => request.notices),
+      );
       for (const request of batch) request.resolve();
     } catch (err) {
       if (batch.length === 1) return batch[0]!.reject(err);

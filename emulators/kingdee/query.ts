@@ -180,8 +180,7 @@ function knownKeys(base: BaseDataView, bill: BillFormMeta, rows: Row[]): (key: s
       keys.add(lower(key));
       if (!meta.lookup) continue;
       keys.add(`${lower(key)}.fnumber`).add(`${lower(key)}.fname`);
-      if ('form' in meta.lookup)
-        for (const sub of base.fieldKeys(meta.lookup.form)) keys.add(`${lower(key)}.${sub}`);
+      if ('form' in meta.lookup) for (const sub of base.fieldKeys(meta.lookup.form)) keys.add(`${lower(key)}.${sub}`);
     }
   };
   addFields(bill.header);
