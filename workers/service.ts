@@ -166,7 +166,9 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     stack.push(() => connection.close());
     const client = new Client({ connection, namespace: settings.temporal.namespace });
     const { namespace, taskQueue } = settings.temporal;
+    const workerConnection = runsWorker ? await NativeConnection.connect(temporalOptions) : undefined;
     const approvals = new ApprovalService(client, {
+      ...(workerConnection ? { eagerStarter: new Client({ connection: workerConnection, namespace }) } : {}),
       taskQueue,
       logger,
       // Decisions Temporal cannot take in time wait here, fsync'd, until it can (temporal/decision-journal.ts).
@@ -205,7 +207,6 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       ),
     );
 
-    const workerConnection = runsWorker ? await NativeConnection.connect(temporalOptions) : undefined;
     const notifyRule = createNotificationSender({
       rules,
       dingtalk,

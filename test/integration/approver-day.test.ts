@@ -71,11 +71,23 @@ async function click(userId: string, billNo: string, actionId: 'approve' | 'reje
 
 it('a resubmitted document is a new round: a new card for the approver, the first keeps the rejection', async () => {
   world.submitExpense('FYBX000901', 3200, '差旅费 北京出差');
+  const submitted = String(world.kingdee.getDocument('ER_ExpReimbursement', 'FYBX000901')!.fields.FModifyDate);
   const id = await world.startApproval('ER_ExpReimbursement', 'FYBX000901');
+  const startAgain = (modifyDate: string) =>
+    world.service.approvals.start(
+      { acctId: world.acctId, formId: 'ER_ExpReimbursement', billNo: 'FYBX000901' },
+      {
+        modifyDate,
+      },
+    );
+  expect(await startAgain(submitted)).toMatchObject({ started: false, reason: 'running' });
   const first = await pendingCard('lisi', 'FYBX000901');
   await click('lisi', 'FYBX000901', 'reject', '发票缺失');
   await world.waitForStage(id, 'rejected');
   expect(world.kingdee.getDocument('ER_ExpReimbursement', 'FYBX000901')!.status).not.toBe('B');
+  // The version the rejected round decided is not started again (a poller seeing it once more).
+  await world.service.client.workflow.getHandle(id).result();
+  expect(await startAgain(submitted)).toMatchObject({ started: false, reason: 'this version was already handled' });
 
   // The applicant fixes it and submits again in Kingdee (FModifyDate moves on, to the next second at least).
   await new Promise((resolve) => setTimeout(resolve, 1100));
