@@ -71,7 +71,7 @@ async function click(userId: string, billNo: string, actionId: 'approve' | 'reje
 
 it('a resubmitted document is a new round: a new card for the approver, the first keeps the rejection', async () => {
   world.submitExpense('FYBX000901', 3200, '差旅费 北京出差');
-  const submitted = String(world.kingdee.getDocument('ER_ExpReimbursement', 'FYBX000901')!.fields.FModifyDate);
+  const submitted = world.kingdee.getDocument('ER_ExpReimbursement', 'FYBX000901')!.fields.FModifyDate as string;
   const id = await world.startApproval('ER_ExpReimbursement', 'FYBX000901');
   const startAgain = (modifyDate: string) =>
     world.service.approvals.start(
