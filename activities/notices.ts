@@ -162,7 +162,8 @@ const handOvers = new WeakMap<OutboxDeps, OutboxHandOver>();
  * those of the enqueuing activity: a retry after a failure is still dropped by the outbox when it got there.
  */
 class OutboxHandOver {
-  private readonly waiting = new Map<string, Array<HandOverRequest>>();
+  /** Per outbox workflow id: its channel and the requests waiting for the next signal. */
+  private readonly waiting = new Map<string, { channel: NoticeChannel; requests: HandOverRequest[] }>();
   private readonly sending = new Set<string>();
 
   constructor(private readonly deps: OutboxDeps) {}
@@ -170,8 +171,8 @@ class OutboxHandOver {
   enqueue(channel: NoticeChannel, notices: QueuedNotice[]): Promise<void> {
     const workflowId = outboxWorkflowId(this.deps.taskQueue, channel);
     return new Promise<void>((resolve, reject) => {
-      const queue = this.waiting.get(workflowId) ?? [];
-      queue.push({ channel, notices, resolve, reject });
+      const queue = this.waiting.get(workflowId) ?? { channel, requests: [] };
+      queue.requests.push({ notices, resolve, reject });
       this.waiting.set(workflowId, queue);
       if (!this.sending.has(workflowId)) void this.drain(workflowId);
     });
@@ -181,34 +182,33 @@ class OutboxHandOver {
     this.sending.add(workflowId);
     try {
       for (let queue = this.waiting.get(workflowId); queue; queue = this.waiting.get(workflowId)) {
+        const { channel, requests } = queue;
         // Whole requests only, up to noticesPerSignal (a single larger request goes alone).
         let count = 0;
         let taken = 0;
-        while (taken < queue.length && (taken === 0 || count + queue[taken]!.notices.length <= noticesPerSignal))
-          count += queue[taken++]!.notices.length;
-        const batch = queue.splice(0, taken);
-        if (queue.length === 0) this.waiting.delete(workflowId);
-        await this.send(workflowId, batch);
+        while (taken < requests.length && (taken === 0 || count + requests[taken]!.notices.length <= noticesPerSignal))
+          count += requests[taken++]!.notices.length;
+        const batch = requests.splice(0, taken);
+        if (requests.length === 0) this.waiting.delete(workflowId);
+        await this.send(workflowId, channel, batch);
       }
     } finally {
       this.sending.delete(workflowId);
     }
   }
 
-  private async send(workflowId: string, batch: HandOverRequest[]): Promise<void> {
+  private async send(workflowId: string, channel: NoticeChannel, batch: HandOverRequest[]): Promise<void> {
     try {
       await this.signal(
         workflowId,
-        batch[0]!.channel,
+        channel,
         batch.flatMap((request) => request.notices),
       );
       for (const request of batch) request.resolve();
     } catch (err) {
       if (batch.length === 1) return batch[0]!.reject(err);
       await Promise.all(
-        batch.map((request) =>
-          this.signal(workflowId, request.channel, request.notices).then(request.resolve, request.reject),
-        ),
+        batch.map((request) => this.signal(workflowId, channel, request.notices).then(request.resolve, request.reject)),
       );
     }
   }
@@ -227,7 +227,6 @@ class OutboxHandOver {
 }
 
 interface HandOverRequest {
-  channel: NoticeChannel;
   notices: QueuedNotice[];
   resolve: () => void;
   reject: (err: unknown) => void;

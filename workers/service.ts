@@ -167,6 +167,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     const client = new Client({ connection, namespace: settings.temporal.namespace });
     const { namespace, taskQueue } = settings.temporal;
     const workerConnection = runsWorker ? await NativeConnection.connect(temporalOptions) : undefined;
+    // Closed last (the stack unwinds in reverse), after the workers on it have stopped — also when start-up fails.
+    if (workerConnection) stack.push(() => workerConnection.close());
     const approvals = new ApprovalService(client, {
       ...(workerConnection ? { eagerStarter: new Client({ connection: workerConnection, namespace }) } : {}),
       taskQueue,
@@ -303,10 +305,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       await current?.stop();
     };
     await startWorker();
-    stack.push(async () => {
-      await stopWorker();
-      await workerConnection?.close();
-    });
+    stack.push(stopWorker);
 
     // One poller per form; starting is idempotent (an existing poller keeps its cursor).
     const pollerStart = (formId: string) => ({
