@@ -42,6 +42,7 @@ import {
   readHistories,
   round,
   spread,
+  timeline,
   type Spread,
 } from './measure';
 import { approver, benchFormId, cashierGroup, pushSecret, startBenchWorld, type BenchWorld } from './world';
@@ -536,6 +537,15 @@ async function run(world: BenchWorld): Promise<Record<string, unknown>> {
       robots: stats.robots,
       projection,
     },
+    // Per 5 s after the burst: how many approvals started, began planning, got their first card, were clicked,
+    // were audited.
+    timeline: timeline(burstAt, {
+      started: approvalsSeen.startedAt,
+      planned: approvalsSeen.firstTaskStartedAt,
+      cards: all.flatMap((b) => (b.cardAt !== undefined ? [b.cardAt] : [])),
+      clicks: all.flatMap((b) => (b.clickedAt !== undefined ? [b.clickedAt] : [])),
+      audited: audited.map((b) => b.auditedAt!),
+    }),
     targets,
   };
   printReport(report, targets);
@@ -664,6 +674,13 @@ function printReport(
     'approvals a month within the standard quota',
     `API ${p.approvalsPerMonthWithinQuota.api ?? '∞'}, Webhook&Stream ${p.approvalsPerMonthWithinQuota.webhookStream ?? '∞'}`,
   );
+  const flow = (report as unknown as { timeline: Array<Record<string, number>> }).timeline;
+  if (flow.length > 0) {
+    const columns = Object.keys(flow[0]!).filter((c) => c !== 'fromS');
+    lines.push('', `  flow per 5 s after the burst   ${columns.map((c) => c.padStart(8)).join('')}`);
+    for (const bucket of flow)
+      lines.push(`    ${`+${bucket.fromS} s`.padEnd(29)}${columns.map((c) => String(bucket[c]).padStart(8)).join('')}`);
+  }
   lines.push('', '  targets');
   for (const t of targets)
     lines.push(

@@ -239,6 +239,8 @@ export interface HistoryFindings {
   decisionTaskScheduleToStart: number[];
   /** When each run started (epoch ms): ingestion's share of submit → first card. */
   startedAt: number[];
+  /** When each run's first workflow task started (epoch ms): planning's share of it. */
+  firstTaskStartedAt: number[];
   /** Histories that could not be read. */
   unreadable: number;
 }
@@ -268,6 +270,7 @@ export async function readHistories(client: Client, query: string, limit = Infin
     firstWorkflowTaskScheduleToStart: [],
     decisionTaskScheduleToStart: [],
     startedAt: [],
+    firstTaskStartedAt: [],
     unreadable: 0,
   };
   const visit = (events: readonly temporal.api.history.v1.IHistoryEvent[]) => {
@@ -308,7 +311,10 @@ export async function readHistories(client: Client, query: string, limit = Infin
       } else if (type === eventTypeWorkflowTaskStarted && taskScheduledAt !== undefined) {
         const latency = msOf(event.eventTime) - taskScheduledAt;
         found.workflowTaskScheduleToStart.push(latency);
-        if (first) found.firstWorkflowTaskScheduleToStart.push(latency);
+        if (first) {
+          found.firstWorkflowTaskScheduleToStart.push(latency);
+          found.firstTaskStartedAt.push(msOf(event.eventTime));
+        }
         if (nextIsDecision) found.decisionTaskScheduleToStart.push(latency);
         lastTaskLatency = nextIsDecision ? undefined : latency;
         first = false;
@@ -345,6 +351,28 @@ interface CpuProfile {
   timeDeltas?: number[];
   startTime: number;
   endTime: number;
+}
+
+/**
+ * How the burst flowed: per `bucketMs` after `from`, how many of each series' events fell in it (a series is a list of
+ * epoch-ms instants). Shows which stage fell behind, where percentiles only say that one did.
+ */
+export function timeline(
+  from: number,
+  series: Record<string, readonly number[]>,
+  bucketMs = 5_000,
+): Array<Record<string, number>> {
+  const names = Object.keys(series);
+  const last = Math.max(from, ...names.flatMap((name) => series[name]!.filter(Number.isFinite)));
+  const rows = Array.from({ length: Math.floor((last - from) / bucketMs) + 1 }, (_, i) =>
+    Object.fromEntries([['fromS', (i * bucketMs) / 1000], ...names.map((name) => [name, 0])]),
+  ) as Array<Record<string, number>>;
+  for (const name of names)
+    for (const at of series[name]!) {
+      const row = rows[Math.floor((at - from) / bucketMs)];
+      if (row) row[name]! += 1;
+    }
+  return rows;
 }
 
 /** Self time per function over every `.cpuprofile` in `dir` (one per thread), the top 25 as lines and data. */
