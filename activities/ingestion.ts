@@ -9,7 +9,9 @@
  * 1,000 documents is two ExecuteBillQuery calls, not one activity of unbounded length. Pages continue after the last
  * row read (keyset: FModifyDate, then FID) rather than at a StartRow, because a document that changes while the
  * window is read moves to its end and would shift every later row by one, skipping a document at a page boundary.
- * The approvals of a page start `startConcurrency` at a time.
+ * The approvals of a page start `startConcurrency` at a time, paced by the planning window (temporal/planning-window.ts):
+ * no faster than the workers pick up their first workflow tasks, so a burst waits here, in Kingdee's order, rather
+ * than as a thousand tasks in Temporal's queue ahead of everything else on it.
  *
  * Kingdee calls per document (docs: README "Capacity"): this query is the only read ingestion makes, shared by a
  * page of documents; it also reads the applicant's mobile (`<applicant>.FMobile`), which the approval receives as
@@ -56,7 +58,7 @@ export function msToKingdeeLocal(ms: number, offsetMinutes: number): string {
 
 /** Rows per ExecuteBillQuery page. */
 export const pollPageSize = 500;
-/** Approvals of a page started at once (each start is a describe and a start on Temporal). */
+/** Approvals of a page being started at once (usually one call to Temporal each). */
 export const startConcurrency = 16;
 
 export function createPollActivity(deps: IngestionDeps & { kingdee: KingdeeClient; rules: Rules; logger: Logger }) {
@@ -132,7 +134,7 @@ export function createPollActivity(deps: IngestionDeps & { kingdee: KingdeeClien
         const applicantMobile = profile ? cellText(row[`${profile.applicantField}.FMobile`]).trim() : '';
         const result = await deps.approvals.start(
           { ...ref, ...(applicantMobile ? { polled: { applicantMobile } } : {}) },
-          { modifyDate: document.modifyDate, summary: summaryOf(input.formId, row) },
+          { modifyDate: document.modifyDate, summary: summaryOf(input.formId, row), paced: true },
         );
         if (result.started) started += 1;
       } else if (

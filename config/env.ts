@@ -105,6 +105,11 @@ const envFieldsSchema = z.object({
   /** Workflow tasks the worker runs at once (Temporal's maxConcurrentWorkflowTaskExecutions; at least 2). */
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).default(40),
   /**
+   * The polls' starts wait while this many approvals they started wait for their first workflow task (planning), so
+   * a burst queues in the poll, not ahead of everything in Temporal's queue (temporal/planning-window.ts); 0: unpaced.
+   */
+  WORKER_PLANNING_WINDOW: z.coerce.number().int().min(0).default(10),
+  /**
    * Workflow-task pollers: auto (scaled with the backlog Temporal reports) or a fixed number, split 1 : 4 between the
    * normal queue (new approvals' first tasks) and this worker's sticky queue (approvals it has cached: decisions).
    */
@@ -345,6 +350,8 @@ interface CommonSettings {
     worker: {
       maxCachedWorkflows: number;
       maxConcurrentWorkflowTasks: number;
+      /** Approvals a process's polls keep waiting for planning at most (0: unpaced). */
+      planningWindow: number;
       maxConcurrentActivities: number;
       /** 'auto': autoscaling; a number: at most that many. */
       workflowTaskPollers: 'auto' | number;
@@ -411,6 +418,7 @@ export function loadSettings(env: NodeJS.ProcessEnv): Settings {
       worker: {
         maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
         maxConcurrentWorkflowTasks: e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+        planningWindow: e.WORKER_PLANNING_WINDOW,
         maxConcurrentActivities: e.WORKER_MAX_CONCURRENT_ACTIVITIES,
         workflowTaskPollers: e.WORKER_WORKFLOW_TASK_POLLERS,
         workflowThreads: e.WORKER_WORKFLOW_THREADS,

@@ -14,7 +14,9 @@ import {
   type WorkflowExecutionDescription,
   type WorkflowExecutionInfo,
 } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { silentLogger, type Logger } from '../common/logger';
+import { PlanningWindow, type PlanningWindowOptions, type StartedRun } from './planning-window';
 import {
   adminUpdate,
   approvalWorkflowId,
@@ -124,6 +126,11 @@ export interface ApprovalServiceOptions {
    * straight to this worker when it has a free slot (eager workflow start), instead of through the task queue.
    */
   eagerStarter?: Client;
+  /**
+   * Paced starts (ingestion's, `start(…, { paced: true })`) keep at most this many approvals waiting for their first
+   * workflow task (planning-window.ts); false: unpaced.
+   */
+  planningWindow?: PlanningWindowOptions | false;
   logger?: Logger;
 }
 
@@ -215,12 +222,24 @@ export class ApprovalService {
   private readonly log: Logger;
   private readonly deadlineMs: number;
   private readonly journal?: DecisionJournal;
+  private readonly window?: PlanningWindow;
 
   constructor(
     private readonly client: Client,
     private readonly options: ApprovalServiceOptions,
   ) {
     this.log = options.logger ?? silentLogger;
+    if (options.planningWindow !== false)
+      this.window = new PlanningWindow((run) => this.hasBegunPlanning(run), {
+        onStall: (stalled) =>
+          stalled
+            ? this.log.warn(
+                'no new approval began planning for a while: the polls now start documents without waiting for it ' +
+                  '(is a worker running on the task queue? is Temporal overloaded?)',
+              )
+            : this.log.info('new approvals are being planned again: the polls pace their starts again'),
+        ...options.planningWindow,
+      });
     this.deadlineMs = options.decideDeadlineMs ?? 1_000;
     if (options.journalFile) this.journal = new DecisionJournal(client, options.journalFile, { logger: this.log });
   }
@@ -228,17 +247,29 @@ export class ApprovalService {
   /**
    * Start the approval of a document, idempotently: a running approval is left alone, and a finished one is only
    * followed by a new run (same workflow id) when Kingdee shows a newer version of the document (a resubmission).
+   * `paced`: through the planning window (a burst's documents start as fast as the workers plan them).
    */
   async start(
     ref: DocumentRef,
-    options: { modifyDate: string; summary?: string },
+    options: { modifyDate: string; summary?: string; paced?: boolean },
   ): Promise<{ workflowId: string; started: boolean; reason?: string }> {
+    const { run: _run, ...result } =
+      options.paced && this.window
+        ? await this.window.through(() => this.startOnce(ref, options))
+        : await this.startOnce(ref, options);
+    return result;
+  }
+
+  private async startOnce(
+    ref: DocumentRef,
+    options: { modifyDate: string; summary?: string },
+  ): Promise<{ workflowId: string; started: boolean; reason?: string; run?: StartedRun }> {
     const workflowId = approvalWorkflowId(ref);
     // Usually the document is new: one call. Only when a run of this id exists (Temporal refuses the start) is it
     // looked at — a month-end burst's thousand documents cost a thousand calls, not two thousand.
     try {
-      await this.startRun(workflowId, ref, options, 'REJECT_DUPLICATE');
-      return { workflowId, started: true };
+      const runId = await this.startRun(workflowId, ref, options, 'REJECT_DUPLICATE');
+      return { workflowId, started: true, run: { workflowId, runId } };
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
     }
@@ -253,12 +284,34 @@ export class ApprovalService {
       if (!isNotFound(err)) throw err; // gone meanwhile (retention): start anew
     }
     try {
-      await this.startRun(workflowId, ref, options, 'ALLOW_DUPLICATE');
-      return { workflowId, started: true };
+      const runId = await this.startRun(workflowId, ref, options, 'ALLOW_DUPLICATE');
+      return { workflowId, started: true, run: { workflowId, runId } };
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) return { workflowId, started: false, reason: 'running' };
       throw err;
     }
+  }
+
+  /**
+   * Whether a run's first workflow task was picked up (the planning window's probe): it has none pending, or the
+   * pending one started or was tried before. One describe, no history read.
+   */
+  private async hasBegunPlanning(run: StartedRun): Promise<boolean> {
+    const { enums } = temporal.api;
+    const description = await this.read(() =>
+      this.client.workflowService.describeWorkflowExecution({
+        namespace: this.client.options.namespace,
+        execution: { workflowId: run.workflowId, runId: run.runId },
+      }),
+    );
+    const task = description.pendingWorkflowTask;
+    return (
+      description.workflowExecutionInfo?.status !==
+        enums.v1.WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING ||
+      !task ||
+      task.state === enums.v1.PendingWorkflowTaskState.PENDING_WORKFLOW_TASK_STATE_STARTED ||
+      (task.attempt ?? 1) > 1
+    );
   }
 
   /** A new run; never a second one beside a running one (conflict policy FAIL). */
@@ -267,10 +320,10 @@ export class ApprovalService {
     ref: DocumentRef,
     options: { modifyDate: string; summary?: string },
     workflowIdReusePolicy: 'REJECT_DUPLICATE' | 'ALLOW_DUPLICATE',
-  ): Promise<void> {
+  ): Promise<string> {
     const args: [ApprovalWorkflowInput] = [{ document: ref }];
     const starter = this.options.eagerStarter;
-    await (starter ?? this.client).workflow.start(workflowTypes.approval, {
+    const handle = await (starter ?? this.client).workflow.start(workflowTypes.approval, {
       ...(starter ? { requestEagerStart: true } : {}),
       taskQueue: this.options.taskQueue,
       workflowId,
@@ -280,6 +333,7 @@ export class ApprovalService {
       workflowIdReusePolicy,
       workflowIdConflictPolicy: 'FAIL',
     });
+    return handle.firstExecutionRunId;
   }
 
   /**

@@ -172,6 +172,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     const approvals = new ApprovalService(client, {
       ...(workerConnection ? { eagerStarter: new Client({ connection: workerConnection, namespace }) } : {}),
       taskQueue,
+      planningWindow:
+        settings.temporal.worker.planningWindow > 0 ? { size: settings.temporal.worker.planningWindow } : false,
       logger,
       // Decisions Temporal cannot take in time wait here, fsync'd, until it can (temporal/decision-journal.ts).
       journalFile: decisionJournalFile(settings.dataDir, namespace, taskQueue),

@@ -3,15 +3,18 @@
  * throttle after going over scaled with it): 40 expense reports submitted at once are read by the poller page by
  * page (15 rows a page here), each gets one approval and one card, the approver presses 同意 as each card arrives,
  * each document is audited in Kingdee exactly once, the applicant and the cashier group hear of each exactly once,
- * and the cashier robot never sends more than 20 messages in a minute.
+ * and the cashier robot never sends more than 20 messages in a minute. The poller's starts are paced by the planning
+ * window (2 here): never more than 2 approvals it started wait for their first workflow task at once.
  */
 import { defaultPayloadConverter } from '@temporalio/common';
+import type { temporal } from '@temporalio/proto';
 import { approvalWorkflowId, pollerWorkflowId, workflowTypes } from '../../workflows/contract';
 import { eventually } from '../helpers/eventually';
 import { singleStepRules, testRules } from '../helpers/rules';
 import { startWorld, type World } from '../helpers/world';
 
 const minuteMs = 3_000;
+const planningWindow = 2;
 const rules = testRules(`${singleStepRules}
 ingestion: { pollInterval: 1s, overlap: 30s }
 `);
@@ -24,6 +27,7 @@ beforeAll(async () => {
     robotMinuteMs: minuteMs,
     dingtalkQuotas: { robot: { perMinute: 20, minuteMs, throttleMs: 10 * minuteMs } },
     pollPageSize: 15,
+    env: { WORKER_PLANNING_WINDOW: String(planningWindow) },
   });
 });
 afterAll(async () => {
@@ -31,6 +35,27 @@ afterAll(async () => {
 });
 
 const billPattern = /FYBX\d{6}/g;
+
+function msOf(time: temporal.api.history.v1.IHistoryEvent['eventTime']): number {
+  return Number(time?.seconds ?? 0) * 1000 + Math.floor((time?.nanos ?? 0) / 1e6);
+}
+
+/** The most runs that were, at one moment, started but not yet in their first workflow task. */
+function mostWaitingForPlanning(histories: Array<temporal.api.history.v1.IHistoryEvent[]>): number {
+  const edges: Array<[at: number, change: number]> = [];
+  for (const events of histories) {
+    const started = events[0];
+    const firstTask = events.find((e) => e.workflowTaskStartedEventAttributes);
+    if (!started || !firstTask) continue;
+    // A run leaves the wait (-1) before another at the same instant joins it (+1).
+    edges.push([msOf(started.eventTime), 1], [msOf(firstTask.eventTime), -1]);
+  }
+  edges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let waiting = 0;
+  let most = 0;
+  for (const [, change] of edges) most = Math.max(most, (waiting += change));
+  return most;
+}
 /** For each bill, how many of these messages name it (merged messages name several). */
 function namesPerBill(texts: string[]): Map<string, number> {
   const counts = new Map<string, number>();
@@ -71,14 +96,25 @@ it('pages, starts, approves, audits and notifies each of 40 documents exactly on
 
   // One approval run per document, one card per approval.
   const runs = new Map<string, number>();
+  const histories: Array<Promise<temporal.api.history.v1.IHistoryEvent[]>> = [];
   const query = `WorkflowType = '${workflowTypes.approval}' AND TaskQueue = '${world.taskQueue}'`;
-  for await (const run of world.service.client.workflow.list({ query }))
+  for await (const run of world.service.client.workflow.list({ query })) {
     runs.set(run.workflowId, (runs.get(run.workflowId) ?? 0) + 1);
+    histories.push(
+      world.service.client.workflow
+        .getHandle(run.workflowId, run.runId)
+        .fetchHistory()
+        .then((h) => h.events ?? []),
+    );
+  }
   expect(billNos.map((b) => runs.get(idOf(b)))).toEqual(billNos.map(() => 1));
   const approvals = runs.size;
   const stats = world.dingtalk.stats();
   const cards = stats.byApi['POST /v1.0/card/instances/createAndDeliver']!;
   expect(cards.calls - cards.refused).toBe(approvals);
+
+  // The poller started them no faster than the worker began planning them.
+  expect(mostWaitingForPlanning(await Promise.all(histories))).toBeLessThanOrEqual(planningWindow);
 
   // Kingdee: audited once each; one View per approval (the write-back checks the status with a query instead).
   const kingdee = world.kingdee.stats();

@@ -1,0 +1,156 @@
+/**
+ * The planning window (temporal/planning-window.ts): starts wait while `size` runs wait for their first workflow
+ * task, a start that started nothing gives its place back, and the window opens when nothing progresses (never
+ * holding ingestion up for good) and closes again on progress. Temporal is replaced by a probe the test answers, and
+ * time by a clock the test moves; test/integration/burst.test.ts covers the real server.
+ */
+import { PlanningWindow, type StartedRun } from '../../temporal/planning-window';
+
+/** A window over a fake clock whose probe answers from `begun`; sleeping advances the clock. */
+function harness(options: { size: number; stallMs?: number }) {
+  let now = 0;
+  const begun = new Set<string>();
+  const probed: string[] = [];
+  let probeFails = false;
+  const stalls: boolean[] = [];
+  const window = new PlanningWindow(
+    async (run) => {
+      probed.push(run.workflowId);
+      await Promise.resolve();
+      if (probeFails) throw new Error('Temporal unreachable');
+      return begun.has(run.workflowId);
+    },
+    {
+      size: options.size,
+      probeEveryMs: 100,
+      stallMs: options.stallMs ?? 10_000,
+      onStall: (stalled) => stalls.push(stalled),
+      now: () => now,
+      sleep: async (ms) => {
+        now += ms;
+        await Promise.resolve();
+      },
+    },
+  );
+  const started: string[] = [];
+  const start = (id: string, startsNothing = false) =>
+    window.through(async () => {
+      started.push(id);
+      await Promise.resolve();
+      const run: StartedRun | undefined = startsNothing ? undefined : { workflowId: id, runId: `run-${id}` };
+      return { id, ...(run ? { run } : {}) };
+    });
+  return {
+    window,
+    stalls,
+    begun,
+    probed,
+    started,
+    start,
+    failProbes: () => {
+      probeFails = true;
+    },
+    advance: (ms: number) => {
+      now += ms;
+    },
+  };
+}
+
+/** Lets every pending promise chain run as far as it can without the clock moving. */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 50; i++) await Promise.resolve();
+}
+
+it('lets `size` starts through without a probe, then holds the next until the oldest has begun planning', async () => {
+  const h = harness({ size: 3, stallMs: Infinity });
+  await Promise.all(['a', 'b', 'c'].map((id) => h.start(id)));
+  expect(h.probed).toEqual([]);
+
+  const fourth = h.start('d');
+  await settle();
+  expect(h.started).toEqual(['a', 'b', 'c']);
+  expect(h.probed.every((id) => id === 'a')).toBe(true);
+
+  h.begun.add('a');
+  await fourth;
+  expect(h.started).toEqual(['a', 'b', 'c', 'd']);
+});
+
+it('keeps concurrent starts within the window, in the order they asked', async () => {
+  const h = harness({ size: 2, stallMs: Infinity });
+  const all = ['a', 'b', 'c', 'd', 'e', 'f'].map((id) => h.start(id));
+  await settle();
+  expect(h.started).toEqual(['a', 'b']);
+  h.begun.add('a');
+  h.begun.add('b');
+  await settle();
+  await settle();
+  expect(h.started).toEqual(['a', 'b', 'c', 'd']);
+  for (const id of ['c', 'd', 'e', 'f']) h.begun.add(id);
+  await Promise.all(all);
+  expect(h.started).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
+});
+
+it('gives the place back when the start started nothing (the approval was already running)', async () => {
+  const h = harness({ size: 1, stallMs: Infinity });
+  await h.start('running', true);
+  await h.start('new');
+  expect(h.probed).toEqual([]);
+  expect(h.started).toEqual(['running', 'new']);
+});
+
+it('gives the place back when the start fails', async () => {
+  const h = harness({ size: 1, stallMs: Infinity });
+  await expect(
+    h.window.through(async () => {
+      await Promise.resolve();
+      throw new Error('Temporal refused');
+    }),
+  ).rejects.toThrow('Temporal refused');
+  await h.start('next');
+  expect(h.probed).toEqual([]);
+});
+
+it('opens when nothing begins planning for stallMs (no worker), and closes again once a run is seen to begin', async () => {
+  const h = harness({ size: 2, stallMs: 1_000 });
+  await Promise.all(['a', 'b'].map((id) => h.start(id)));
+  // Nobody plans: the third waits about stallMs, then the window opens and starts pass unpaced.
+  await h.start('c');
+  expect(h.window.stalled).toBe(true);
+  await h.start('d');
+  await h.start('e');
+  expect(h.started).toEqual(['a', 'b', 'c', 'd', 'e']);
+
+  // Planning resumes: the next probe sees it and the window closes; starts wait again while the backlog drains.
+  h.advance(100);
+  h.begun.add('a');
+  const next = h.start('f');
+  await settle();
+  expect(h.window.stalled).toBe(false);
+  expect(h.started).not.toContain('f');
+  for (const id of ['b', 'c', 'd', 'e']) h.begun.add(id);
+  await next;
+  expect(h.started).toContain('f');
+  expect(h.stalls).toEqual([true, false]);
+});
+
+it('counts a failing probe as progress: it never holds ingestion up on its own account', async () => {
+  const h = harness({ size: 1, stallMs: Infinity });
+  await h.start('a');
+  h.failProbes();
+  await h.start('b');
+  expect(h.started).toEqual(['a', 'b']);
+});
+
+it('measures a stall from when the window filled, not from the last burst hours ago', async () => {
+  const h = harness({ size: 1, stallMs: 1_000 });
+  h.advance(3 * 3_600_000);
+  await h.start('a');
+  const second = h.start('b');
+  await settle();
+  expect(h.window.stalled).toBe(false);
+  expect(h.started).toEqual(['a']);
+  h.begun.add('a');
+  await second;
+  expect(h.started).toEqual(['a', 'b']);
+});
