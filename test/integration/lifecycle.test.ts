@@ -138,7 +138,24 @@ it('runs a two-step chain to approval: cards, Kingdee audited once with the real
 
   // A new run records one patch marker, the bundle that stands for all the workflow's patches — not one marker and
   // one TemporalChangeVersion upsert per patch (workflows/approval/patches.ts).
-  expect(patchMarkers(events)).toEqual(['approval-patches-2026-12b']);
+  expect(patchMarkers(events)).toEqual(['approval-patches-2026-12c']);
+
+  // The overview re-sends nothing: the memo once (its summary never changes after planning), and each search
+  // attribute upsert only the attributes whose value changed — each upsert is an event and a visibility write.
+  expect(events.filter((event) => event.workflowPropertiesModifiedEventAttributes)).toHaveLength(1);
+  const upserted = new Map<string, string>();
+  const resent: string[] = [];
+  for (const event of events) {
+    const fields = event.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {};
+    for (const [key, payload] of Object.entries(fields)) {
+      const value = Buffer.from(payload.data ?? new Uint8Array()).toString('utf8');
+      if (upserted.get(key) === value) resent.push(`${key}=${value}`);
+      upserted.set(key, value);
+    }
+  }
+  expect(resent).toEqual([]);
+  expect(JSON.parse(upserted.get('ApprovalStage')!)).toBe('approved');
+  expect(JSON.parse(upserted.get('KingdeeBillNo')!)).toBe('FYBX000123');
 
   // Planning and the approvers' lookup run inside the first workflow task (local activities, recorded as markers):
   // the first card is scheduled by the approval's first workflow task, not its third.

@@ -53,6 +53,11 @@ export const approvalPatches = {
    * is updated.
    */
   stepCardAnswers: 'step-card-answers',
+  /**
+   * The overview upserts only the search attributes that changed and the memo only when its summary changed
+   * (overview.ts): four to five fewer history events and visibility writes per approval.
+   */
+  overviewChangesOnly: 'overview-changes-only',
 } as const;
 export type ApprovalPatch = (typeof approvalPatches)[keyof typeof approvalPatches];
 
@@ -61,10 +66,18 @@ export type ApprovalPatch = (typeof approvalPatches)[keyof typeof approvalPatche
  * covers. A bundle's list never changes.
  */
 const bundles: ReadonlyArray<{ id: string; covers: ReadonlySet<ApprovalPatch> }> = [
-  { id: 'approval-patches-2026-12b', covers: new Set(Object.values(approvalPatches)) },
+  { id: 'approval-patches-2026-12c', covers: new Set(Object.values(approvalPatches)) },
+  {
+    id: 'approval-patches-2026-12b',
+    covers: new Set(Object.values(approvalPatches).filter((patch) => patch !== approvalPatches.overviewChangesOnly)),
+  },
   {
     id: 'approval-patches-2026-12',
-    covers: new Set(Object.values(approvalPatches).filter((patch) => patch !== approvalPatches.stepCardAnswers)),
+    covers: new Set(
+      Object.values(approvalPatches).filter(
+        (patch) => patch !== approvalPatches.stepCardAnswers && patch !== approvalPatches.overviewChangesOnly,
+      ),
+    ),
   },
 ];
 

@@ -91,7 +91,7 @@ import {
   waitingOf,
   waitingUserIds,
 } from './decisions';
-import { publishOverview } from './overview';
+import { OverviewPublisher } from './overview';
 
 export async function approvalWorkflow(input: ApprovalWorkflowInput): Promise<ApprovalState> {
   return new ApprovalRun(input).execute();
@@ -120,6 +120,8 @@ class ApprovalRun {
   private readonly patches: ApprovalPatches;
   private readonly cards: ApprovalCards;
   private readonly todos: ApprovalTodos;
+  /** Search attributes, memo and current details (overview.ts). */
+  private readonly overview: OverviewPublisher;
   /** planApproval and resolveApprovers as local activities (approvalPatches.planInline). */
   private readonly planInline: boolean;
   /** The write-back's refresh left answered cards to the API's confirmation (cardAnswersPatch); finish awaits it. */
@@ -159,6 +161,7 @@ class ApprovalRun {
     const round = this.patches.has(approvalPatches.cardPerRound) ? workflowInfo().firstExecutionRunId : undefined;
     this.todos = new ApprovalTodos(this.state.workflowId, round, this.patches.has(approvalPatches.todos));
     this.planInline = this.patches.has(approvalPatches.planInline);
+    this.overview = new OverviewPublisher(this.patches.has(approvalPatches.overviewChangesOnly));
     this.cards = new ApprovalCards(this.state.workflowId, round, () => ({
       ...(this.cardFields ? { fields: this.cardFields } : {}),
       decisions: decisionSummaries(this.state.steps),
@@ -269,7 +272,7 @@ class ApprovalRun {
         ...(result.plan.warnings?.length ? { details: { warnings: result.plan.warnings } } : {}),
       });
       if (result.urgency?.reason && !this.state.urgent) this.becomeUrgent(result.urgency.reason);
-      publishOverview(this.state);
+      this.overview.publish(this.state);
       return true;
     }
     if (result.applicable === false) {
@@ -404,7 +407,7 @@ class ApprovalRun {
       comment: texts.urgentLogComment(reason),
       details: { urgent: true, reason, ...(by ? { text: by.text } : {}) },
     });
-    publishOverview(this.state);
+    this.overview.publish(this.state);
   }
 
   /** A markUrgent request: who asked (by name), then urgent — the step's cards get the 【加急】 title. */
@@ -497,7 +500,7 @@ class ApprovalRun {
     step.escalated = true;
     this.state.escalated = true;
     this.record({ actor: 'system', action: 'escalate', channel: 'timer', stepId: step.id, details: { managers } });
-    publishOverview(this.state);
+    this.overview.publish(this.state);
   }
 
   /** Each waiting approver's manager joins their seat (once per step: a retried escalation does not ask again). */
@@ -665,7 +668,7 @@ class ApprovalRun {
       ...(decision.targetUserId ? { details: { target: decision.targetUserId } } : {}),
     });
     this.unprocessed.push({ step, ...(newcomer ? { newcomer } : {}) });
-    publishOverview(this.state);
+    this.overview.publish(this.state);
     const document = this.mustDocument();
     const card = this.cards.firstParams(document, step, decision.userId);
     const cardParams = texts.cardWithState(card, cardStateFor(step, decision.userId), this.mustPlan().calendar);
@@ -972,7 +975,7 @@ class ApprovalRun {
 
   private setStage(stage: ApprovalStage): void {
     this.state.stage = stage;
-    publishOverview(this.state);
+    this.overview.publish(this.state);
   }
 
   private mustPlan(): ChainPlan {
