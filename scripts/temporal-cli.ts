@@ -273,6 +273,11 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   // As deploy/temporal/dynamicconfig/production-sql.yaml: an activity scheduled by a workflow task goes back to the
   // worker with the task's completion (measured by npm run bench: +19 % approvals/s, activity schedule-to-start ~0).
   args.push('--dynamic-config-value', 'system.enableActivityEagerExecution=true');
+  // One partition per task queue: Temporal splits a queue's rate limit evenly between its partitions (4 by default),
+  // so the card queues' 20 a second was 4 × 5, and a burst's last cards drained at 5–15 a second from the partitions
+  // left with a backlog. The CLI cannot constrain a value to some queues (production-sql.yaml does: the card queues).
+  args.push('--dynamic-config-value', 'matching.numTaskqueueReadPartitions=1');
+  args.push('--dynamic-config-value', 'matching.numTaskqueueWritePartitions=1');
   if (ui && uiPort) args.push('--ui-port', String(uiPort));
   else args.push('--headless');
   if (options.dbFilename) {
