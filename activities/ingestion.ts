@@ -134,7 +134,7 @@ export function createPollActivity(deps: IngestionDeps & { kingdee: KingdeeClien
         const applicantMobile = profile ? cellText(row[`${profile.applicantField}.FMobile`]).trim() : '';
         const result = await deps.approvals.start(
           { ...ref, ...(applicantMobile ? { polled: { applicantMobile } } : {}) },
-          { modifyDate: document.modifyDate, summary: summaryOf(input.formId, row), paced: true },
+          { modifyDate: document.modifyDate, summary: summaryOf(input.formId, row) },
         );
         if (result.started) started += 1;
       } else if (

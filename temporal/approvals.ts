@@ -127,8 +127,8 @@ export interface ApprovalServiceOptions {
    */
   eagerStarter?: Client;
   /**
-   * Paced starts (ingestion's, `start(…, { paced: true })`) keep at most this many approvals waiting for their first
-   * workflow task (planning-window.ts); false: unpaced.
+   * Starts keep at most this many approvals waiting for their first workflow task (planning-window.ts); false:
+   * unpaced. Every approval is started by ingestion (a poll, or a push, which only makes the poller poll now).
    */
   planningWindow?: PlanningWindowOptions | false;
   logger?: Logger;
@@ -247,16 +247,16 @@ export class ApprovalService {
   /**
    * Start the approval of a document, idempotently: a running approval is left alone, and a finished one is only
    * followed by a new run (same workflow id) when Kingdee shows a newer version of the document (a resubmission).
-   * `paced`: through the planning window (a burst's documents start as fast as the workers plan them).
+   * Through the planning window, if this service has one: a burst's documents start as fast as the workers begin
+   * planning them.
    */
   async start(
     ref: DocumentRef,
-    options: { modifyDate: string; summary?: string; paced?: boolean },
+    options: { modifyDate: string; summary?: string },
   ): Promise<{ workflowId: string; started: boolean; reason?: string }> {
-    const { run: _run, ...result } =
-      options.paced && this.window
-        ? await this.window.through(() => this.startOnce(ref, options))
-        : await this.startOnce(ref, options);
+    const { run: _run, ...result } = this.window
+      ? await this.window.through(() => this.startOnce(ref, options))
+      : await this.startOnce(ref, options);
     return result;
   }
 
