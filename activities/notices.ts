@@ -17,6 +17,7 @@
 import { createHash } from 'node:crypto';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
+import { GroupCommit } from '../common/group-commit';
 import type { Logger } from '../common/logger';
 import type { Rules } from '../rules';
 import type { RobotTarget } from '../rules/plan';
@@ -153,7 +154,7 @@ const noticesPerSignal = 100;
 const handOvers = new WeakMap<OutboxDeps, OutboxHandOver>();
 
 /**
- * Group commit of enqueue signals, per outbox: while one signal to an outbox is on its way, the notices enqueued
+ * Group commit (common/group-commit.ts) of enqueue signals, per outbox: while one signal to an outbox is on its way, the notices enqueued
  * meanwhile wait and then go together in the next. A quiet hand-over is one signal as before; a month-end burst's
  * thousand approvals, all telling the same cashier group and work-notice outbox, no longer queue one by one on that
  * outbox's lock in Temporal (each signal ~150 ms there, holding the finishing workflow task's slot) nor cost one outbox
@@ -162,58 +163,26 @@ const handOvers = new WeakMap<OutboxDeps, OutboxHandOver>();
  * those of the enqueuing activity: a retry after a failure is still dropped by the outbox when it got there.
  */
 class OutboxHandOver {
-  /** Per outbox workflow id: its channel and the requests waiting for the next signal. */
-  private readonly waiting = new Map<string, { channel: NoticeChannel; requests: HandOverRequest[] }>();
-  private readonly sending = new Set<string>();
+  /** Per outbox workflow id: the notices of each caller waiting for the next signal. */
+  private readonly commits: GroupCommit<{ channel: NoticeChannel; notices: QueuedNotice[] }>;
 
-  constructor(private readonly deps: OutboxDeps) {}
-
-  enqueue(channel: NoticeChannel, notices: QueuedNotice[]): Promise<void> {
-    const workflowId = outboxWorkflowId(this.deps.taskQueue, channel);
-    return new Promise<void>((resolve, reject) => {
-      const queue = this.waiting.get(workflowId) ?? { channel, requests: [] };
-      queue.requests.push({ notices, resolve, reject });
-      this.waiting.set(workflowId, queue);
-      if (!this.sending.has(workflowId)) void this.drain(workflowId);
+  constructor(private readonly deps: OutboxDeps) {
+    this.commits = new GroupCommit((workflowId, requests) => this.signal(workflowId, requests), {
+      weight: (request) => request.notices.length,
+      maxWeight: noticesPerSignal,
     });
   }
 
-  private async drain(workflowId: string): Promise<void> {
-    this.sending.add(workflowId);
-    try {
-      for (let queue = this.waiting.get(workflowId); queue; queue = this.waiting.get(workflowId)) {
-        const { channel, requests } = queue;
-        // Whole requests only, up to noticesPerSignal (a single larger request goes alone).
-        let count = 0;
-        let taken = 0;
-        while (taken < requests.length && (taken === 0 || count + requests[taken]!.notices.length <= noticesPerSignal))
-          count += requests[taken++]!.notices.length;
-        const batch = requests.splice(0, taken);
-        if (requests.length === 0) this.waiting.delete(workflowId);
-        await this.send(workflowId, channel, batch);
-      }
-    } finally {
-      this.sending.delete(workflowId);
-    }
+  enqueue(channel: NoticeChannel, notices: QueuedNotice[]): Promise<void> {
+    return this.commits.submit(outboxWorkflowId(this.deps.taskQueue, channel), { channel, notices });
   }
 
-  private async send(workflowId: string, channel: NoticeChannel, batch: HandOverRequest[]): Promise<void> {
-    try {
-      await this.signal(
-        workflowId,
-        channel,
-        batch.flatMap((request) => request.notices),
-      );
-      for (const request of batch) request.resolve();
-    } catch (err) {
-      if (batch.length === 1) return batch[0]!.reject(err);
-      await Promise.all(
-        batch.map((request) => this.signal(workflowId, channel, request.notices).then(request.resolve, request.reject)),
-      );
-    }
-  }
-
-  private async signal(workflowId: string, channel: NoticeChannel, notices: QueuedNotice[]): Promise<void> {
+  private async signal(
+    workflowId: string,
+    requests: Array<{ channel: NoticeChannel; notices: QueuedNotice[] }>,
+  ): Promise<void> {
+    const channel = requests[0]!.channel; // one outbox, one channel (its id is derived from it)
+    const notices = requests.flatMap((request) => request.notices);
     const pacing = noticePacing(channel, this.deps.minuteMs);
     const input: OutboxInput = { channel, pacing };
     await this.deps.client.workflow.signalWithStart(workflowTypes.outbox, {
@@ -224,12 +193,6 @@ class OutboxHandOver {
       signalArgs: [{ notices, pacing }],
     });
   }
-}
-
-interface HandOverRequest {
-  notices: QueuedNotice[];
-  resolve: () => void;
-  reject: (err: unknown) => void;
 }
 
 /** Work notices to many people go in sends of at most 100 (DingTalk's userid_list), each its own notice. */

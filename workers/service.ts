@@ -14,6 +14,7 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { Client } from '@temporalio/client';
 import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
+import { GroupCommit } from '../common/group-commit';
 import type { Logger } from '../common/logger';
 import type { Settings } from '../config/env';
 import { loadRules, type Rules } from '../rules';
@@ -325,14 +326,18 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       staticSummary: pollerSummaryLine(rules.forms[formId]?.name ?? formId),
     });
     // A push (only for a polled form of our account: api/kingdee-push.ts) signals the poller, or starts it first
-    // when it is not running (between runs, or not started yet): never refused for that.
-    const pollNow = async (_acctId: string, formId: string, reason: string) => {
+    // when it is not running (between runs, or not started yet): never refused for that. Pushes that arrive while a
+    // signal to the form's poller is on its way share the next one (group commit): a month-end burst's thousand
+    // pushes are a few dozen signals, and each push is answered once a signal sent after it arrived is acknowledged.
+    const pollNowSignals = new GroupCommit<string>(async (formId, reasons) => {
+      const reason = reasons.length > 1 ? `${reasons[0]!} (+${reasons.length - 1})` : reasons[0]!;
       await client.workflow.signalWithStart<typeof pollerWorkflow, [{ reason: string }]>(workflowTypes.poller, {
         ...pollerStart(formId),
         signal: pollNowSignal,
         signalArgs: [{ reason }],
       });
-    };
+    });
+    const pollNow = (_acctId: string, formId: string, reason: string) => pollNowSignals.submit(formId, reason);
     for (const formId of options.pollers === false || !runsWorker ? [] : rules.ingestion.forms) {
       await client.workflow.start<typeof pollerWorkflow>(workflowTypes.poller, {
         ...pollerStart(formId),

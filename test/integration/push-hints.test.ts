@@ -91,6 +91,33 @@ it('a push while the poller is between runs (not running) starts it again instea
   expect((await poller().describe()).status.name).toBe('RUNNING');
 });
 
+it('answers a burst of pushes with a few poll-now signals, each push accepted only once a signal after it arrived is', async () => {
+  // The poller running (a push starts it when it is not), and the signals it has had so far.
+  expect((await push({ acctId: world.acctId, formId: form, billNo: 'FYBX000100', event: 'save' })).status).toBe(202);
+  const before = (await signals()).length;
+  const billNos = Array.from({ length: 30 }, (_, i) => `FYBX${800_001 + i}`);
+  billNos.forEach((billNo, i) => world.submitExpense(billNo, 200 + i, '推送批量'));
+  const answers = await Promise.all(
+    billNos.map((billNo) => push({ acctId: world.acctId, formId: form, billNo, event: 'submit' })),
+  );
+  expect(answers.map((a) => a.status)).toEqual(billNos.map(() => 202));
+  // One signal per push before: 30. Now those that arrive while one is on its way share the next.
+  const sent = (await signals()).slice(before);
+  expect(sent.length).toBeGreaterThanOrEqual(1);
+  expect(sent.length).toBeLessThanOrEqual(10);
+  // Nothing is lost: the polls they asked for start every document.
+  await eventually(
+    async () => {
+      const states = await Promise.all(
+        billNos.map((b) => world.status(`approval:${world.acctId}:${form}:${b}`).catch(() => undefined)),
+      );
+      return states.every((state) => state?.stage === 'awaiting-approval');
+    },
+    30_000,
+    'every pushed document awaiting approval',
+  );
+});
+
 it('refuses unknown forms and accounts (422) and path-like or oversized fields (400), recording nothing', async () => {
   const signalsBefore = await signals();
   const refusals = await Promise.all([
