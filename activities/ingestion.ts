@@ -60,9 +60,16 @@ export function msToKingdeeLocal(ms: number, offsetMinutes: number): string {
 export const pollPageSize = 500;
 /** Approvals of a page being started at once (usually one call to Temporal each). */
 export const startConcurrency = 16;
+/**
+ * How long a poll paces its starts (the planning window): half the poller's 2-minute limit on a poll. A page that
+ * takes longer on a slow worker starts the rest without waiting — else the poll would time out, and its retry wait
+ * again for the documents it had started, and time out again.
+ */
+export const pacingBudgetMs = 60_000;
 
 export function createPollActivity(deps: IngestionDeps & { kingdee: KingdeeClient; rules: Rules; logger: Logger }) {
   return async function pollForm(input: PollerInput): Promise<PollResult> {
+    const paceUntil = Date.now() + pacingBudgetMs;
     const offset = deps.rules.calendar.offsetMinutes;
     const pageSize = input.pageSize ?? pollPageSize;
     const from = input.cursor ? kingdeeLocalToMs(input.cursor, offset) - input.overlapMs : Date.now() - input.overlapMs;
@@ -134,7 +141,7 @@ export function createPollActivity(deps: IngestionDeps & { kingdee: KingdeeClien
         const applicantMobile = profile ? cellText(row[`${profile.applicantField}.FMobile`]).trim() : '';
         const result = await deps.approvals.start(
           { ...ref, ...(applicantMobile ? { polled: { applicantMobile } } : {}) },
-          { modifyDate: document.modifyDate, summary: summaryOf(input.formId, row) },
+          { modifyDate: document.modifyDate, summary: summaryOf(input.formId, row), paceUntil },
         );
         if (result.started) started += 1;
       } else if (

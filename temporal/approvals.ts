@@ -248,14 +248,14 @@ export class ApprovalService {
    * Start the approval of a document, idempotently: a running approval is left alone, and a finished one is only
    * followed by a new run (same workflow id) when Kingdee shows a newer version of the document (a resubmission).
    * Through the planning window, if this service has one: a burst's documents start as fast as the workers begin
-   * planning them.
+   * planning them — until `paceUntil` (epoch ms), if given; past it they start without waiting.
    */
   async start(
     ref: DocumentRef,
-    options: { modifyDate: string; summary?: string },
+    options: { modifyDate: string; summary?: string; paceUntil?: number },
   ): Promise<{ workflowId: string; started: boolean; reason?: string }> {
     const { run: _run, ...result } = this.window
-      ? await this.window.through(() => this.startOnce(ref, options))
+      ? await this.window.through(() => this.startOnce(ref, options), options.paceUntil)
       : await this.startOnce(ref, options);
     return result;
   }

@@ -63,9 +63,11 @@ export class PlanningWindow {
   /**
    * Runs `start` once the window has room, holding a place for it meanwhile; `start` answers the run it started
    * (undefined: it started none — the document's approval was already running — and the place is given back).
+   * `waitUntil` (epoch ms): past it, no waiting — a caller with a deadline of its own (a poll must end before its
+   * activity times out, or its retry would wait for the same documents again) starts the rest unpaced.
    */
-  async through<T extends { run?: StartedRun }>(start: () => Promise<T>): Promise<T> {
-    const admitted = this.turn.then(() => this.admit());
+  async through<T extends { run?: StartedRun }>(start: () => Promise<T>, waitUntil?: number): Promise<T> {
+    const admitted = this.turn.then(() => this.admit(waitUntil));
     this.turn = admitted.then(() => undefined);
     const place = await admitted;
     try {
@@ -78,13 +80,14 @@ export class PlanningWindow {
   }
 
   /** Waits for room (or a stall), then holds a place: taken in the same step, so the next admission counts it. */
-  private async admit(): Promise<{ run?: StartedRun }> {
+  private async admit(waitUntil = Infinity): Promise<{ run?: StartedRun }> {
     const place: { run?: StartedRun } = {};
     for (;;) {
       if (this.waiting.length < this.size) {
         this.lastProgressAt = this.now(); // a stall is measured from when the window filled, not from the last burst
         break;
       }
+      if (this.now() >= waitUntil) break;
       const oldest = this.waiting[0]!.run;
       if (this.open && this.now() - this.lastProbeAt < this.probeEveryMs) break;
       if (oldest) {

@@ -33,13 +33,13 @@ function harness(options: { size: number; stallMs?: number }) {
     },
   );
   const started: string[] = [];
-  const start = (id: string, startsNothing = false) =>
+  const start = (id: string, startsNothing = false, waitUntil?: number) =>
     window.through(async () => {
       started.push(id);
       await Promise.resolve();
       const run: StartedRun | undefined = startsNothing ? undefined : { workflowId: id, runId: `run-${id}` };
       return { id, ...(run ? { run } : {}) };
-    });
+    }, waitUntil);
   return {
     window,
     stalls,
@@ -153,4 +153,15 @@ it('measures a stall from when the window filled, not from the last burst hours 
   h.begun.add('a');
   await second;
   expect(h.started).toEqual(['a', 'b']);
+});
+
+it('stops waiting at the caller’s deadline: a poll about to time out starts the rest of its page unpaced', async () => {
+  const h = harness({ size: 1, stallMs: Infinity });
+  await h.start('a', false, 5_000);
+  const waiting = h.start('b', false, 5_000);
+  await settle();
+  expect(h.started).toEqual(['a']);
+  await waiting; // the clock moves while it waits; at 5 s it goes
+  expect(h.started).toEqual(['a', 'b']);
+  expect(h.window.stalled).toBe(false);
 });
