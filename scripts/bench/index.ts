@@ -33,7 +33,7 @@ import { parseDuration } from '../../domain/duration';
 import type { EmulatedCard } from '../../emulators/dingtalk/server';
 import { quotaKindOf, standardEditionMonthly } from '../../emulators/dingtalk/state';
 import { dingtalkLimits } from '../../integrations/dingtalk';
-import { workflowTypes } from '../../workflows/contract';
+import { approvalWorkflowId, workflowTypes } from '../../workflows/contract';
 import {
   summariseProfiles,
   histogramQuantiles,
@@ -43,6 +43,7 @@ import {
   round,
   spread,
   timeline,
+  eventsAfter,
   type Spread,
 } from './measure';
 import { approver, benchFormId, cashierGroup, pushSecret, startBenchWorld, type BenchWorld } from './world';
@@ -348,6 +349,22 @@ async function run(world: BenchWorld): Promise<Record<string, unknown>> {
     client,
     `TaskQueue = '${world.taskQueue}' AND WorkflowType != '${workflowTypes.approval}'`,
   );
+  // The three slowest clicks: where their time went (the approval's history from the click on).
+  const slowestClicks = await Promise.all(
+    all
+      .filter((b) => b.auditedAt !== undefined && b.clickedAt !== undefined)
+      .sort((a, b) => b.auditedAt! - b.clickedAt! - (a.auditedAt! - a.clickedAt!))
+      .slice(0, 3)
+      .map(async (b) => ({
+        billNo: b.billNo,
+        clickToAuditedMs: b.auditedAt! - b.clickedAt!,
+        events: await eventsAfter(
+          client,
+          approvalWorkflowId({ acctId: world.acctId, formId: benchFormId, billNo: b.billNo }),
+          b.clickedAt!,
+        ).catch((err: unknown) => [`history unreadable: ${String(err)}`]),
+      })),
+  );
   await connection.close();
   const perApprovalActions =
     (approvalsSeen.runs > 0 ? approvalsSeen.actions / approvalsSeen.runs : 0) + othersSeen.actions / documents;
@@ -539,6 +556,7 @@ async function run(world: BenchWorld): Promise<Record<string, unknown>> {
     },
     // Per 5 s after the burst: how many approvals started, began planning, got their first card, were clicked,
     // were audited.
+    slowestClicks,
     timeline: timeline(burstAt, {
       started: approvalsSeen.startedAt,
       planned: approvalsSeen.firstTaskStartedAt,
@@ -680,6 +698,16 @@ function printReport(
     lines.push('', `  flow per 5 s after the burst   ${columns.map((c) => c.padStart(8)).join('')}`);
     for (const bucket of flow)
       lines.push(`    ${`+${bucket.fromS} s`.padEnd(29)}${columns.map((c) => String(bucket[c]).padStart(8)).join('')}`);
+  }
+  const slow = (
+    report as unknown as { slowestClicks: Array<{ billNo: string; clickToAuditedMs: number; events: string[] }> }
+  ).slowestClicks;
+  for (const click of slow) {
+    lines.push(
+      '',
+      `  slow click: ${click.billNo}, click → audited ${click.clickToAuditedMs} ms; its history from the click:`,
+    );
+    for (const event of click.events.slice(0, 40)) lines.push(`    ${event}`);
   }
   lines.push('', '  targets');
   for (const t of targets)

@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
-import type { temporal } from '@temporalio/proto';
+import { temporal } from '@temporalio/proto';
 
 /** Nearest-rank percentile of `values` (undefined when empty). */
 export function percentile(values: readonly number[], p: number): number | undefined {
@@ -351,6 +351,37 @@ interface CpuProfile {
   timeDeltas?: number[];
   startTime: number;
   endTime: number;
+}
+
+/**
+ * What one run did after `fromMs` (epoch ms): each event's type (the activity's or local activity's name, the
+ * signal's or update's) and its time from `fromMs` — for the slowest approvals, where their time went.
+ */
+export async function eventsAfter(client: Client, workflowId: string, fromMs: number): Promise<string[]> {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  const names = new Map<string, string>();
+  return (history.events ?? []).flatMap((event) => {
+    const at = msOf(event.eventTime) - fromMs;
+    if (at < -500) return [];
+    const type = temporal.api.enums.v1.EventType[Number(event.eventType)]?.replace('EVENT_TYPE_', '') ?? '?';
+    const activity = event.activityTaskScheduledEventAttributes?.activityType?.name;
+    if (activity) names.set(String(event.eventId), activity);
+    const of =
+      activity ??
+      names.get(
+        String(
+          event.activityTaskStartedEventAttributes?.scheduledEventId ??
+            event.activityTaskCompletedEventAttributes?.scheduledEventId ??
+            event.activityTaskFailedEventAttributes?.scheduledEventId ??
+            '',
+        ),
+      ) ??
+      event.workflowExecutionSignaledEventAttributes?.signalName ??
+      event.markerRecordedEventAttributes?.markerName ??
+      event.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name ??
+      '';
+    return [`${at >= 0 ? '+' : ''}${at} ms ${type}${of ? ` ${of}` : ''}`];
+  });
 }
 
 /**
