@@ -58,6 +58,11 @@ export const approvalPatches = {
    * (overview.ts): four to five fewer history events and visibility writes per approval.
    */
   overviewChangesOnly: 'overview-changes-only',
+  /**
+   * The decision that settles the approval closes the step's 待办 together with the write-back, not before it: the
+   * write-back no longer waits for the close (on the rate-limited card-updates queue) and a workflow task more.
+   */
+  todosWithWriteBack: 'todos-with-write-back',
 } as const;
 export type ApprovalPatch = (typeof approvalPatches)[keyof typeof approvalPatches];
 
@@ -66,16 +71,27 @@ export type ApprovalPatch = (typeof approvalPatches)[keyof typeof approvalPatche
  * covers. A bundle's list never changes.
  */
 const bundles: ReadonlyArray<{ id: string; covers: ReadonlySet<ApprovalPatch> }> = [
-  { id: 'approval-patches-2026-12c', covers: new Set(Object.values(approvalPatches)) },
+  { id: 'approval-patches-2026-12d', covers: new Set(Object.values(approvalPatches)) },
+  {
+    id: 'approval-patches-2026-12c',
+    covers: new Set(Object.values(approvalPatches).filter((patch) => patch !== approvalPatches.todosWithWriteBack)),
+  },
   {
     id: 'approval-patches-2026-12b',
-    covers: new Set(Object.values(approvalPatches).filter((patch) => patch !== approvalPatches.overviewChangesOnly)),
+    covers: new Set(
+      Object.values(approvalPatches).filter(
+        (patch) => patch !== approvalPatches.overviewChangesOnly && patch !== approvalPatches.todosWithWriteBack,
+      ),
+    ),
   },
   {
     id: 'approval-patches-2026-12',
     covers: new Set(
       Object.values(approvalPatches).filter(
-        (patch) => patch !== approvalPatches.stepCardAnswers && patch !== approvalPatches.overviewChangesOnly,
+        (patch) =>
+          patch !== approvalPatches.stepCardAnswers &&
+          patch !== approvalPatches.overviewChangesOnly &&
+          patch !== approvalPatches.todosWithWriteBack,
       ),
     ),
   },

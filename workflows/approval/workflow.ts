@@ -122,6 +122,8 @@ class ApprovalRun {
   private readonly todos: ApprovalTodos;
   /** Search attributes, memo and current details (overview.ts). */
   private readonly overview: OverviewPublisher;
+  /** The settling decision's 待办 close together with the write-back (approvalPatches.todosWithWriteBack). */
+  private readonly todosWithWriteBack: boolean;
   /** planApproval and resolveApprovers as local activities (approvalPatches.planInline). */
   private readonly planInline: boolean;
   /** The write-back's refresh left answered cards to the API's confirmation (cardAnswersPatch); finish awaits it. */
@@ -162,6 +164,7 @@ class ApprovalRun {
     this.todos = new ApprovalTodos(this.state.workflowId, round, this.patches.has(approvalPatches.todos));
     this.planInline = this.patches.has(approvalPatches.planInline);
     this.overview = new OverviewPublisher(this.patches.has(approvalPatches.overviewChangesOnly));
+    this.todosWithWriteBack = this.patches.has(approvalPatches.todosWithWriteBack);
     this.cards = new ApprovalCards(this.state.workflowId, round, () => ({
       ...(this.cardFields ? { fields: this.cardFields } : {}),
       decisions: decisionSummaries(this.state.steps),
@@ -225,9 +228,12 @@ class ApprovalRun {
             const tz = this.mustPlan().calendar;
             this.answersDeferred = this.cards.awaitingAnswers() && this.patches.has(approvalPatches.cardAnswers);
             const answers = this.answersDeferred ? 'skip' : undefined;
+            // With todosWithWriteBack, every 待办 still open closes meanwhile (the settling decision's; none else is
+            // open by now, and closing nothing schedules nothing).
             await this.allTogether([
               [approvalTexts.attentionTasks.updateCards, () => this.cards.refreshAll(this.state.steps, tz, answers)],
               [approvalTexts.attentionTasks.writeBack(phase.outcome), () => this.writeBack(phase.outcome)],
+              ...(this.todosWithWriteBack ? [[texts.todoAttentionTask, () => this.closeTodos()] as TaskEffect] : []),
             ]);
           } else await this.writeBack(phase.outcome);
           this.phase = { name: 'finish', outcome: phase.outcome, notices: true };
@@ -709,7 +715,8 @@ class ApprovalRun {
         await this.cards.refresh(step, this.mustPlan().calendar, answers);
       }
       await this.createTodos(step);
-      if (this.todos.enabled) {
+      // The settling decision's 待办 close with the write-back (todosWithWriteBack), which must not wait for them.
+      if (this.todos.enabled && !(settlesApproval && this.todosWithWriteBack)) {
         this.task = texts.todoAttentionTask;
         await this.todos.settle(step);
       }
