@@ -18,6 +18,7 @@
  * `document.polled` so planning reads the document once (View) and looks nobody up again.
  */
 import type { Logger } from '../common/logger';
+import { currentContext } from './failures';
 import type { NotificationRule, Rules } from '../rules';
 import { currencyCodes, formProfiles, type KingdeeClient } from '../integrations/kingdee';
 import { polledSummaryLine } from '../domain/texts';
@@ -61,15 +62,19 @@ export const pollPageSize = 500;
 /** Approvals of a page being started at once (usually one call to Temporal each). */
 export const startConcurrency = 16;
 /**
- * How long a poll paces its starts (the planning window): half the poller's 2-minute limit on a poll. A page that
- * takes longer on a slow worker starts the rest without waiting — else the poll would time out, and its retry wait
- * again for the documents it had started, and time out again.
+ * How long a poll paces its starts (the planning window): half its activity's start-to-close limit (60 s of the
+ * poller's 2 minutes; 60 s outside an activity). A page that takes longer on a slow worker starts the rest without
+ * waiting — else the poll would time out, and its retry wait again for the documents it had started, and time out
+ * again.
  */
-export const pacingBudgetMs = 60_000;
+function pacingBudgetMs(): number {
+  const limitMs = currentContext()?.info.startToCloseTimeoutMs;
+  return limitMs ? limitMs / 2 : 60_000;
+}
 
 export function createPollActivity(deps: IngestionDeps & { kingdee: KingdeeClient; rules: Rules; logger: Logger }) {
   return async function pollForm(input: PollerInput): Promise<PollResult> {
-    const paceUntil = Date.now() + pacingBudgetMs;
+    const paceUntil = Date.now() + pacingBudgetMs();
     const offset = deps.rules.calendar.offsetMinutes;
     const pageSize = input.pageSize ?? pollPageSize;
     const from = input.cursor ? kingdeeLocalToMs(input.cursor, offset) - input.overlapMs : Date.now() - input.overlapMs;

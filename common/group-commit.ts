@@ -33,11 +33,11 @@ export class GroupCommit<T> {
   }
 
   private async drain(key: string): Promise<void> {
+    const weight = this.options.weight ?? (() => 1);
+    const maxWeight = this.options.maxWeight ?? Infinity;
     this.committing.add(key);
     try {
       for (let queue = this.waiting.get(key); queue; queue = this.waiting.get(key)) {
-        const weight = this.options.weight ?? (() => 1);
-        const maxWeight = this.options.maxWeight ?? Infinity;
         let taken = 1;
         let total = weight(queue[0]!.item);
         while (taken < queue.length && total + weight(queue[taken]!.item) <= maxWeight)

@@ -102,8 +102,8 @@ if (args.help) {
   --history-sample N   approval histories read for actions and schedule-to-start (default 2000)
 
 The worker takes its settings from this environment: WORKER_MAX_CACHED_WORKFLOWS, WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
-WORKER_PLANNING_WINDOW, WORKER_MAX_CONCURRENT_ACTIVITIES, WORKER_WORKFLOW_TASK_POLLERS, WORKER_WORKFLOW_THREADS, WORKER_WORKFLOW_BUNDLE; and
-MALLOC_ARENA_MAX (glibc's malloc arenas, all processes). All of them are recorded in the report.`);
+WORKER_PLANNING_WINDOW, WORKER_MAX_CONCURRENT_ACTIVITIES, WORKER_WORKFLOW_TASK_POLLERS, WORKER_WORKFLOW_THREADS,
+WORKER_WORKFLOW_BUNDLE; and MALLOC_ARENA_MAX (glibc's malloc arenas, all processes). All of them are recorded in the report.`);
   process.exit(0);
 }
 
@@ -554,9 +554,9 @@ async function run(world: BenchWorld): Promise<Record<string, unknown>> {
       robots: stats.robots,
       projection,
     },
+    slowestClicks,
     // Per 5 s after the burst: how many approvals started, began planning, got their first card, were clicked,
     // were audited.
-    slowestClicks,
     timeline: timeline(burstAt, {
       started: approvalsSeen.startedAt,
       planned: approvalsSeen.firstTaskStartedAt,

@@ -354,8 +354,8 @@ interface CpuProfile {
 }
 
 /**
- * What one run did after `fromMs` (epoch ms): each event's type (the activity's or local activity's name, the
- * signal's or update's) and its time from `fromMs` — for the slowest approvals, where their time went.
+ * What one run did after `fromMs` (epoch ms): each event's type (with the activity's, signal's, update's or marker's
+ * name) and its time from `fromMs` — for the slowest approvals, where their time went.
  */
 export async function eventsAfter(client: Client, workflowId: string, fromMs: number): Promise<string[]> {
   const history = await client.workflow.getHandle(workflowId).fetchHistory();

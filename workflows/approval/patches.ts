@@ -71,31 +71,26 @@ export type ApprovalPatch = (typeof approvalPatches)[keyof typeof approvalPatche
  * covers. A bundle's list never changes.
  */
 const bundles: ReadonlyArray<{ id: string; covers: ReadonlySet<ApprovalPatch> }> = [
-  { id: 'approval-patches-2026-12d', covers: new Set(Object.values(approvalPatches)) },
-  {
-    id: 'approval-patches-2026-12c',
-    covers: new Set(Object.values(approvalPatches).filter((patch) => patch !== approvalPatches.todosWithWriteBack)),
-  },
+  { id: 'approval-patches-2026-12d', covers: allBut() },
+  { id: 'approval-patches-2026-12c', covers: allBut(approvalPatches.todosWithWriteBack) },
   {
     id: 'approval-patches-2026-12b',
-    covers: new Set(
-      Object.values(approvalPatches).filter(
-        (patch) => patch !== approvalPatches.overviewChangesOnly && patch !== approvalPatches.todosWithWriteBack,
-      ),
-    ),
+    covers: allBut(approvalPatches.overviewChangesOnly, approvalPatches.todosWithWriteBack),
   },
   {
     id: 'approval-patches-2026-12',
-    covers: new Set(
-      Object.values(approvalPatches).filter(
-        (patch) =>
-          patch !== approvalPatches.stepCardAnswers &&
-          patch !== approvalPatches.overviewChangesOnly &&
-          patch !== approvalPatches.todosWithWriteBack,
-      ),
+    covers: allBut(
+      approvalPatches.stepCardAnswers,
+      approvalPatches.overviewChangesOnly,
+      approvalPatches.todosWithWriteBack,
     ),
   },
 ];
+
+/** Every patch but the ones a bundle came before. */
+function allBut(...later: ApprovalPatch[]): ReadonlySet<ApprovalPatch> {
+  return new Set(Object.values(approvalPatches).filter((patch) => !later.includes(patch)));
+}
 
 export class ApprovalPatches {
   /**
