@@ -403,6 +403,11 @@ it('a withdrawn bill: its former approver (who handed it on) is told it was with
   });
   await cardOf('zhouba', 'FYBX000307');
   await eventually(() => world.dingtalk.cards.get(lisiCard.outTrackId)?.cardParamMap.status === 'transferred');
+  // The transfer's card work all done (under load a refresh could still be on its way and take the slow call below).
+  await eventually(
+    async () =>
+      ((await world.service.client.workflow.getHandle(id).describe()).raw.pendingActivities ?? []).length === 0,
+  );
   // The next card call (closing the cards) is slow, so the closing approval is still there to answer.
   world.dingtalk.faults.push({ kind: 'latency', ms: 5_000, path: '/v1.0/card/instances', times: 1 });
   world.kingdee.setStatus('ER_ExpReimbursement', 'FYBX000307', 'A');
