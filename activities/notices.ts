@@ -309,7 +309,16 @@ export function createNoticeActivities(deps: NoticeActivityDeps) {
     },
 
     /** Log a message the outbox gave up on and tell ops once (never about an alert itself). */
-    async reportNoticeProblem({ channel, problem }: { channel: NoticeChannel; problem: OutboxProblem }): Promise<void> {
+    async reportNoticeProblem({
+      channel,
+      problem,
+      text,
+    }: {
+      channel: NoticeChannel;
+      problem: OutboxProblem;
+      /** The message's text (absent from outbox runs before it was passed): a merged one's lines name its bills. */
+      text?: string;
+    }): Promise<void> {
       await whileHeartbeating(async () => {
         deps.logger.error({ channel, problem }, 'the notice outbox gave up on a message');
         if (problem.key.startsWith('p-')) return;
@@ -319,6 +328,7 @@ export function createNoticeActivities(deps: NoticeActivityDeps) {
           title: problem.title,
           reason: problem.reason,
           count: problem.count,
+          text,
         });
         const id = `p-${sha(`${problem.key}\n${problem.problem}`, 24)}`;
         await enqueueOps(

@@ -121,7 +121,7 @@ export async function outboxWorkflow(input: OutboxInput): Promise<void> {
     if (!problem) return;
     log.warn('outbox gave up on a message', { channel, problem });
     try {
-      await reportNoticeProblem({ channel, problem });
+      await reportNoticeProblem({ channel, problem, text: message.text });
     } catch (err) {
       log.error('could not report an outbox problem', { problem, error: String(err) });
     }

@@ -95,6 +95,8 @@ export function noticeProblemAlert(input: {
   reason: string;
   /** How many notices the message carried. */
   count: number;
+  /** The message's text: for a merged message, its numbered lines name every notice (bill) ops must check. */
+  text?: string;
 }): Notice {
   const what = input.count > 1 ? `合并消息（${input.count} 条通知）` : '消息';
   const lead =
@@ -109,8 +111,19 @@ export function noticeProblemAlert(input: {
     title: [...`${input.problem === 'uncertain' ? '【需要核对】' : '【发送失败】'}${input.title}`]
       .slice(0, 64)
       .join(''),
-    text: [lead, `- 消息：${input.title}`, `- 原因：${input.reason}`, `- 处理：${advice}`].join('\n'),
+    text: [
+      lead,
+      `- 消息：${input.title}`,
+      ...(input.count > 1 ? mergedLines(input.text).map((line) => `  ${line}`) : []),
+      `- 原因：${input.reason}`,
+      `- 处理：${advice}`,
+    ].join('\n'),
   };
+}
+
+/** The numbered lines of a merged message (mergedNotice): one per notice, with its bill, applicant and amount. */
+function mergedLines(text: string | undefined): string[] {
+  return (text ?? '').split('\n').filter((line) => /^\d+\. /.test(line));
 }
 
 /** How ops read a notice channel: 群机器人 cashier, 群 cidCashier（卡片）, 工作通知. */

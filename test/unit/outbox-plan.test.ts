@@ -23,7 +23,7 @@ import {
 import type { NoticePacing, QueuedNotice } from '../../workflows/contract';
 import { noticePacing } from '../../activities/notices';
 import { followUpNotice } from '../../domain/texts';
-import { mergedNotice, noticeSummary } from '../../domain/texts/merged-notices';
+import { mergedNotice, noticeProblemAlert, noticeSummary } from '../../domain/texts/merged-notices';
 import type { DocumentSummary } from '../../domain/document';
 
 const minute = 60_000;
@@ -375,6 +375,21 @@ describe('merged wording', () => {
     const mixed = mergedNotice([notice(1), { ...notice(2), title: '审批超时升级：X', summary: '审批超时升级：X' }]);
     expect(mixed.title).toBe('2 条通知（合并发送）');
     expect(mixed.text).toContain('2. 审批超时升级：X');
+  });
+
+  it('an ops alert about a merged message names every bill in it, so ops know which to check', () => {
+    const merged = mergedNotice([1, 2, 3].map((i) => notice(i)));
+    const alert = noticeProblemAlert({
+      problem: 'uncertain',
+      channel: '群机器人 cashier ',
+      title: merged.title,
+      reason: 'the send did not finish in time',
+      count: 3,
+      text: merged.text,
+    });
+    expect(alert.title).toBe('【需要核对】请出纳安排报销付款（共 3 条）');
+    for (const i of [1, 2, 3]) expect(alert.text).toContain(`  ${i}. FYBX00000${i}（张三，¥${i}.00）`);
+    expect(alert.text).toContain('不会自动重发');
   });
 });
 
