@@ -42,6 +42,7 @@ export function clientSettings(settings: Settings) {
       clientSecret: c.DINGTALK_CLIENT_SECRET,
       agentId: e.DINGTALK_AGENT_ID,
       robotCode: e.DINGTALK_ROBOT_CODE ?? c.DINGTALK_CLIENT_ID,
+      qps: e.DINGTALK_API_QPS,
     },
     robots: e.DINGTALK_ROBOTS,
     callbackMode: e.DINGTALK_CALLBACK_MODE,

@@ -172,6 +172,12 @@ const envFieldsSchema = z.object({
   /** The organisation's DingTalk edition's monthly quotas (standard edition: 5,000 metered API calls and 3,000
    * Webhook&Stream messages a month); /metrics projects the month against them and the doctor warns past them. */
   DINGTALK_MONTHLY_API_QUOTA: z.coerce.number().int().min(1).default(5_000),
+  /**
+   * Calls a second the app may make to each DingTalk API (20, DingTalk's published per-app limit): the client's pace
+   * and the card and 待办 queues' dispatch rate for the whole deployment. Raise it only when DingTalk has raised the
+   * app's limit; the bench lifts it with the emulator's quotas to measure the engine alone.
+   */
+  DINGTALK_API_QPS: z.coerce.number().int().min(1).max(1_000).default(20),
   DINGTALK_MONTHLY_WEBHOOK_STREAM_QUOTA: z.coerce.number().int().min(1).default(3_000),
 
   DEMO_KINGDEE_PORT: port.default(8410),

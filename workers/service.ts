@@ -289,6 +289,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
         namespace: settings.temporal.namespace,
         taskQueue: settings.temporal.taskQueue,
         activities,
+        perSecond: clients.dingtalk.qps,
       });
       const runs = [worker, ...cardWorkers, noticeWorker].map((w) => {
         const run = w.run();

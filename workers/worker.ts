@@ -2,10 +2,10 @@
  * Worker wiring: one place that turns a connection, a task queue and the activities into a running Worker.
  * Production, the demo and the tests all come through here; only the activities' dependencies differ.
  *
- * Four workers per process, each with its own slots: the approvals' worker (every workflow, including the notice
- * outboxes, and the approvals' activities); the card workers on `<taskQueue>-card-sends` and `-card-updates` (the
- * approval cards and 待办), whose dispatch Temporal itself limits to DingTalk's 20 calls a second for every worker
- * process together, so a burst's cards wait in Temporal's queue, not in a slot; and the notices' worker on
+ * Six workers per process, each with its own slots: the approvals' worker (every workflow, including the notice
+ * outboxes, and the approvals' activities); the card workers on `<taskQueue>-card-sends`, `-card-updates`, `-todos`
+ * and `-todo-updates` (the approval cards and 待办), whose dispatch Temporal itself limits to DingTalk's 20 calls a second for
+ * every worker process together, so a burst's cards wait in Temporal's queue, not in a slot; and the notices' worker on
  * `<taskQueue>-notices` (only the outboxes' sends), paced by the outbox workflows. Nothing an approval waits for
  * (planning, decisions, the write-back) shares a slot with a send that waits for a DingTalk quota.
  *
@@ -20,7 +20,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { dingtalkLimits } from '../integrations/dingtalk';
-import { cardSendsTaskQueue, cardUpdatesTaskQueue, noticesTaskQueue } from '../workflows/contract';
+import {
+  cardSendsTaskQueue,
+  cardUpdatesTaskQueue,
+  noticesTaskQueue,
+  todosTaskQueue,
+  todoUpdatesTaskQueue,
+} from '../workflows/contract';
 
 export interface WorkerSetup {
   connection: NativeConnection;
@@ -129,28 +135,31 @@ export async function createNoticeWorker(setup: NoticeWorkerSetup): Promise<Work
 export interface CardWorkerSetup {
   connection: NativeConnection;
   namespace: string;
-  /** The approvals' task queue; these workers poll `<taskQueue>-card-sends` and `<taskQueue>-card-updates`. */
+  /** The approvals' task queue; these workers poll `<taskQueue>-card-sends`, `-card-updates`, `-todos`, `-todo-updates`. */
   taskQueue: string;
   /** The approvals' activities (the same object as the approvals' worker: card and 待办 activities among them). */
   activities: object;
+  /** Calls a second per DingTalk API (DINGTALK_API_QPS; DingTalk's 20 unless raised for the app). */
+  perSecond?: number;
 }
 
 /**
- * The card workers: activities only. `maxTaskQueueActivitiesPerSecond` is enforced by Temporal's matching service
- * for the task queue, across every worker process that polls it, so the deployment as a whole starts at most
+ * The card and 待办 workers: activities only. `maxTaskQueueActivitiesPerSecond` is enforced by Temporal's matching
+ * service for the task queue, across every worker process that polls it, so the deployment as a whole starts at most
  * DingTalk's per-API rate of card activities a second (a send to several approvers makes one call each; the client's
- * own per-process limiter catches the rest). Creating and updating cards are two DingTalk APIs with a rate each, and
- * two queues: an approver's clicked card is updated while a burst's new cards still wait.
+ * own per-process limiter catches the rest). Creating cards, updating them, creating 待办 and closing them are DingTalk
+ * APIs with a rate each, and four queues: an approver's clicked card is updated, and the 待办 created and closed,
+ * while a burst's new cards still wait.
  */
 export async function createCardWorkers(setup: CardWorkerSetup): Promise<Worker[]> {
   return Promise.all(
-    [cardSendsTaskQueue, cardUpdatesTaskQueue].map((queueOf) =>
+    [cardSendsTaskQueue, cardUpdatesTaskQueue, todosTaskQueue, todoUpdatesTaskQueue].map((queueOf) =>
       Worker.create({
         connection: setup.connection,
         namespace: setup.namespace,
         taskQueue: queueOf(setup.taskQueue),
         activities: setup.activities,
-        maxTaskQueueActivitiesPerSecond: dingtalkLimits.api.perSecond,
+        maxTaskQueueActivitiesPerSecond: setup.perSecond ?? dingtalkLimits.api.perSecond,
         maxConcurrentActivityTaskExecutions: 50,
       }),
     ),

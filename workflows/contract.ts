@@ -432,16 +432,23 @@ export function noticesTaskQueue(taskQueue: string): string {
 }
 
 /**
- * The task queues of the approval cards and 待办: new ones (`-card-sends`) and changes to sent ones
- * (`-card-updates`), each served by a worker of its own whose dispatch Temporal limits to DingTalk's per-API rate
- * for the whole deployment (workers/worker.ts). A burst's cards wait for that rate in Temporal's queue, holding no
- * worker slot, and a clicked card's update never waits behind a burst's new cards.
+ * The task queues of the approval cards — new ones (`-card-sends`) and changes to sent ones (`-card-updates`) — and of
+ * the 待办 — created (`-todos`) and closed (`-todo-updates`): DingTalk APIs with a rate each, each queue served by a
+ * worker of its own whose dispatch Temporal limits to that rate for the whole deployment (workers/worker.ts). A
+ * burst's cards wait for it in Temporal's queue, holding no worker slot; a clicked card's update never waits behind a
+ * burst's new cards, and the 待办 never wait behind cards (nor their closing behind their creation).
  */
 export function cardSendsTaskQueue(taskQueue: string): string {
   return `${taskQueue}-card-sends`;
 }
 export function cardUpdatesTaskQueue(taskQueue: string): string {
   return `${taskQueue}-card-updates`;
+}
+export function todosTaskQueue(taskQueue: string): string {
+  return `${taskQueue}-todos`;
+}
+export function todoUpdatesTaskQueue(taskQueue: string): string {
+  return `${taskQueue}-todo-updates`;
 }
 
 // ── Pushes without an approval: threshold watches, calendar deadlines, digests (activities/watches.ts) ─────────

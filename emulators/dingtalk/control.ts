@@ -69,12 +69,12 @@ export function mountControl(app: Express, emulator: DingTalkEmulator): void {
     const body = (req.body ?? {}) as { kind?: string };
     if (body.kind === 'expireTokens') emulator.expireTokens();
     else if (body.kind === 'dropStream') emulator.dropStreamConnections();
-    else if (body.kind === 'rateLimit' || body.kind === 'http500' || body.kind === 'latency')
+    else if (['rateLimit', 'http500', 'latency', 'permissionDenied'].includes(body.kind ?? ''))
       emulator.faults.push(body as DingTalkFault);
     else
       return void res.status(400).json({
         code: 'param.invalid',
-        message: 'kind must be rateLimit, http500, latency, expireTokens or dropStream',
+        message: 'kind must be rateLimit, http500, latency, permissionDenied, expireTokens or dropStream',
       });
     res.status(204).end();
   });

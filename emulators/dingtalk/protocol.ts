@@ -1,6 +1,6 @@
 /**
  * The fake DingTalk's APIs over HTTP, as the real hosts answer them: injected faults first (latency, HTTP 500,
- * rate limits, in the old or new API's shape), then access tokens (new and old endpoints), the old OAPI (token in
+ * rate limits, a missing API permission, in the old or new API's shape), then access tokens (new and old endpoints), the old OAPI (token in
  * the query, errcode on HTTP 200: people, departments, work notifications), custom group robots (signature,
  * per-minute limit) and bot-session replies, and the new API (token header, HTTP 4xx with {code, message}:
  * interactive cards, callback routes and the user search); finally DingTalk's answers to bad requests and unknown paths.
@@ -32,6 +32,17 @@ export function mountProtocol(app: Express, state: DingTalkState): void {
             ? { errcode: -1, errmsg: '系统繁忙' }
             : { code: 'system.busy', message: '系统繁忙', requestid: randomUUID() },
         );
+      return;
+    }
+    if (fault.kind === 'permissionDenied') {
+      if (oldApi) res.json({ errcode: 60011, errmsg: '没有调用该接口的权限', request_id: randomUUID() });
+      else
+        res.status(403).json({
+          code: 'Forbidden.AccessDenied.AccessTokenPermissionDenied',
+          message:
+            '没有调用该接口的权限，接口权限申请参考：https://open.dingtalk.com/document/orgapp/add-api-permission',
+          requestid: randomUUID(),
+        });
       return;
     }
     if (oldApi) res.json({ errcode: 90018, errmsg: '当前请求过于频繁，请稍后再试', request_id: randomUUID() });

@@ -83,6 +83,8 @@ export interface SentBotMessage {
 export type DingTalkFault =
   | { kind: 'rateLimit'; path?: string; times?: number }
   | { kind: 'http500'; path?: string; times?: number }
+  /** The app lacks the API's permission (an admin never granted it in the developer console). */
+  | { kind: 'permissionDenied'; path?: string; times?: number }
   | { kind: 'latency'; ms: number; path?: string; times?: number };
 
 export interface DingTalkEmulatorOptions {

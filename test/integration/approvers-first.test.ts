@@ -2,7 +2,8 @@
  * Approvers first: a card send that waits on DingTalk never holds a slot a write-back needs. The approvals' worker
  * here has two activity slots; three new cards hang in DingTalk for 9 s (under the client's 10 s timeout); an approver's decision on another document
  * is written back to Kingdee while those cards are still hanging. (When the cards ran on the approvals' own queue,
- * the two hanging sends held both slots and the write-back waited for them.)
+ * the two hanging sends held both slots and the write-back waited for them.) Nor does a decision wait for the
+ * approver's 待办: it is created beside the decisions, and closed as done once it exists.
  */
 import { temporal } from '@temporalio/proto';
 import { approvalWorkflowId } from '../../workflows/contract';
@@ -68,4 +69,31 @@ it('writes a decision back while new cards hang in DingTalk', async () => {
   expect(ids).toEqual(
     hanging.map((billNo) => approvalWorkflowId({ acctId: world.acctId, formId: 'ER_ExpReimbursement', billNo })),
   );
+});
+
+it('writes a decision back while the approver’s 待办 is still being created, and closes the 待办 once it exists', async () => {
+  const billNo = 'FYBX800005';
+  // DingTalk takes 8 s to answer the 待办's creation (under the client's 10 s timeout), as behind a month-end burst.
+  world.dingtalk.faults.push({ kind: 'latency', ms: 8_000, path: '/v1.0/todo/users/', times: 1 });
+  world.submitExpense(billNo, 100, '办公用品');
+  const id = await world.startApproval('ER_ExpReimbursement', billNo);
+  const card = await pendingCard(world.dingtalk, 'lisi', billNo);
+  const todos = () =>
+    world.dingtalk.todosFor('lisi', { includeDeleted: true }).filter((t) => t.subject.includes(billNo));
+  await world.dingtalk.click(card.outTrackId, {
+    userId: 'lisi',
+    actionId: 'approve',
+    params: { workflowId: card.cardParamMap.workflowId, stepId: card.cardParamMap.stepId },
+  });
+  await eventually(
+    () => world.kingdee.getDocument('ER_ExpReimbursement', billNo)?.status === 'C',
+    25_000,
+    `${billNo} to be audited`,
+  );
+  // Audited before DingTalk answered the 待办's creation: the decision did not wait for it.
+  expect(todos()).toEqual([]);
+
+  await world.waitForStage(id, 'approved', 30_000);
+  expect(todos().map((t) => ({ done: t.done, deleted: t.deleted }))).toEqual([{ done: true, deleted: false }]);
+  expect(world.kingdee.stats().byDocument[billNo]).toEqual({ Audit: 1 });
 });

@@ -241,6 +241,33 @@ it('a 转交 to a userId DingTalk does not know: needs-attention; once the perso
   expect(opsAlertsFor('FYBX000302')).toHaveLength(1);
 });
 
+it('the app may not create 待办 (the permission was never granted): needs-attention naming the 待办, ops told once; after retry the approval finishes', async () => {
+  const billNo = 'FYBX000309';
+  // The 待办 are created beside the decisions (not before them): a refusal for good still parks the approval.
+  world.dingtalk.faults.push({ kind: 'permissionDenied', path: '/v1.0/todo/users/', times: 1 });
+  world.submitExpense(billNo, 300, '办公用品');
+  const id = await world.startApproval('ER_ExpReimbursement', billNo);
+  const parked = await expectParked(id);
+  expect(parked.attention?.reason).toMatch(/^同步钉钉待办失败：.*没有调用该接口的权限/);
+  const [alert] = await waitForOpsAlerts(billNo, 1);
+  expect(alert?.text).toContain(`- 问题：${parked.attention?.reason}`);
+
+  // Once the permission is granted, retry creates the 待办, and the approval goes on.
+  expect(await world.service.approvals.admin(id, { action: 'retry', by: 'ops-admin' })).toMatchObject({ ok: true });
+  await world.waitForStage(id, 'awaiting-approval');
+  await eventually(
+    () => world.dingtalk.todosFor('lisi').some((t) => t.subject.includes(billNo)),
+    15_000,
+    'the 待办 after the retry',
+  );
+  await approveOnCard('lisi', billNo);
+  await approveOnCard('wangwu', billNo);
+  await world.waitForStage(id, 'approved', 30_000);
+  expect(world.kingdee.stats().byDocument[billNo]).toEqual({ Audit: 1 });
+  expect(opsAlertsFor(billNo)).toHaveLength(1);
+  expect(await noWorkflowTaskFailed(id)).toBe(true);
+});
+
 it('a form the rules cannot plan: needs-attention with the rules problem, ops told once; resolve ends it as not applicable', async () => {
   const id = await world.startApproval('AP_Payable', 'AP000311'); // in Kingdee, not in the rules
   const parked = await expectParked(id);

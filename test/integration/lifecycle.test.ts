@@ -117,8 +117,20 @@ it('runs a two-step chain to approval: cards, Kingdee audited once with the real
   expect(signals).toContain('cardAnswered');
   const withWriteBack = scheduled.filter((activity) => activity.by === scheduled[writeBackAt]!.by);
   // The settling decision's 待办 close with the write-back, in the same workflow task: the write-back no longer waits
-  // for them to close first (an activity on the rate-limited card-updates queue and a workflow task more).
+  // for them to close first (an activity on a rate-limited queue and a workflow task more).
   expect(withWriteBack.map((activity) => activity.name)).toEqual(['writeBack', 'closeApprovalTodos']);
+  // The 待办 are created and closed on task queues of their own (other DingTalk APIs, with rates of their own): an
+  // approval's 待办 never wait behind a burst's new cards on card-sends, nor their closing behind new 待办.
+  const queuesOf = (names: string[]) =>
+    new Set(
+      events.flatMap((event) => {
+        const attributes = event.activityTaskScheduledEventAttributes;
+        return attributes && names.includes(attributes.activityType?.name ?? '') ? [attributes.taskQueue?.name] : [];
+      }),
+    );
+  expect(queuesOf(['createApprovalTodos'])).toEqual(new Set([`${world.taskQueue}-todos`]));
+  expect(queuesOf(['closeApprovalTodos'])).toEqual(new Set([`${world.taskQueue}-todo-updates`]));
+  expect(queuesOf(['deliverApprovalCards'])).toEqual(new Set([`${world.taskQueue}-card-sends`]));
   // Neither is 李四's card after the first step's decision: no card of this chain is updated by the workflow.
   expect(scheduled.map((activity) => activity.name)).not.toContain('updateApprovalCards');
   // The applicant's lookup and both notices' hand-over to their outboxes run inside the workflow task that sees the
@@ -137,7 +149,7 @@ it('runs a two-step chain to approval: cards, Kingdee audited once with the real
 
   // A new run records one patch marker, the bundle that stands for all the workflow's patches — not one marker and
   // one TemporalChangeVersion upsert per patch (workflows/approval/patches.ts).
-  expect(patchMarkers(events)).toEqual(['approval-patches-2026-12d']);
+  expect(patchMarkers(events)).toEqual(['approval-patches-2026-12e']);
 
   // The overview re-sends nothing: the memo once (its summary never changes after planning), and each search
   // attribute upsert only the attributes whose value changed — each upsert is an event and a visibility write.

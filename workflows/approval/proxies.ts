@@ -2,7 +2,7 @@
  * The approval workflow's view of the activities, by retry policy. Proxies only: calling one schedules the activity.
  */
 import { proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
-import { cardSendsTaskQueue, cardUpdatesTaskQueue } from '../contract';
+import { cardSendsTaskQueue, cardUpdatesTaskQueue, todosTaskQueue, todoUpdatesTaskQueue } from '../contract';
 import type { createActivities } from '../../activities';
 
 type Activities = ReturnType<typeof createActivities>;
@@ -41,7 +41,7 @@ export const kingdee = proxyActivities<Activities>({
 });
 
 /**
- * The cards and 待办, retried freely like `io`, on their own task queues (workflows/contract.ts): a send may wait
+ * The cards and the 待办, retried freely like `io`, on their own task queues (workflows/contract.ts): a send may wait
  * there for DingTalk's rate, so it has no schedule-to-start limit. An activity already scheduled on the
  * approvals' queue by an earlier version stays there (the worker still has it), and replay compares only an
  * activity's id and type, never its queue.
@@ -51,4 +51,10 @@ export function cardSends() {
 }
 export function cardUpdates() {
   return proxyActivities<Activities>({ ...freelyRetried, taskQueue: cardUpdatesTaskQueue(workflowInfo().taskQueue) });
+}
+export function todoCreates() {
+  return proxyActivities<Activities>({ ...freelyRetried, taskQueue: todosTaskQueue(workflowInfo().taskQueue) });
+}
+export function todoUpdates() {
+  return proxyActivities<Activities>({ ...freelyRetried, taskQueue: todoUpdatesTaskQueue(workflowInfo().taskQueue) });
 }

@@ -4,12 +4,16 @@
  * for the others — when they decide, the step ends or the approval closes. Each is created and closed once: this
  * class remembers what it did, and the activities are idempotent (sourceId per workflow, round, step and person;
  * closing a task DingTalk no longer has counts as done), so a retried phase or activity never makes two.
+ *
+ * Creating them may also run beside the decisions (`begin`, patch todosBesideDecisions): a 待办 waits for DingTalk's
+ * rate on its task queue, and an approver who already has the card must not wait for it. Closing waits for the
+ * creations under way (it needs their task ids); a creation that failed is raised by `raiseFailure` or the next close.
  */
 import * as texts from '../../domain/texts';
 import type { DocumentSummary } from '../../domain/document';
 import type { StepState } from '../contract';
 import { waitingUserIds } from './decisions';
-import { cardSends, cardUpdates } from './proxies';
+import { todoCreates, todoUpdates } from './proxies';
 
 interface OpenTodo {
   stepId: string;
@@ -22,6 +26,9 @@ export class ApprovalTodos {
   private readonly open: OpenTodo[] = [];
   /** `${stepId}|${userId}` for everyone a 待办 was asked for (also those DingTalk had no unionId for). */
   private readonly asked = new Set<string>();
+  /** Creations begun beside the decisions, in order; never rejects (a failure is kept in `failure`). */
+  private creating?: Promise<void>;
+  private failure?: Error;
 
   /**
    * @param enabled false when replaying a run from before 待办 existed (no activities then).
@@ -41,22 +48,50 @@ export class ApprovalTodos {
     if (!this.enabled || step.outcome) return;
     const fresh = waitingUserIds(step).filter((userId) => !this.asked.has(`${step.id}|${userId}`));
     if (fresh.length === 0) return;
-    const created = await cardSends().createApprovalTodos({
-      workflowId: this.workflowId,
-      ...(this.round ? { round: this.round } : {}),
-      stepId: step.id,
-      userIds: fresh,
-      subject: texts.todoSubject(document, input.urgent),
-      description: texts.todoDescription(document, step.name),
-      ...(input.dueTime !== undefined ? { dueTime: input.dueTime } : {}),
-      ...(document.link ? { link: document.link } : {}),
-    });
+    // Asked from now on, so a creation running meanwhile (begun beside the decisions) does not ask again.
     for (const userId of fresh) this.asked.add(`${step.id}|${userId}`);
-    for (const todo of created) this.open.push({ stepId: step.id, ...todo });
+    try {
+      const created = await todoCreates().createApprovalTodos({
+        workflowId: this.workflowId,
+        ...(this.round ? { round: this.round } : {}),
+        stepId: step.id,
+        userIds: fresh,
+        subject: texts.todoSubject(document, input.urgent),
+        description: texts.todoDescription(document, step.name),
+        ...(input.dueTime !== undefined ? { dueTime: input.dueTime } : {}),
+        ...(document.link ? { link: document.link } : {}),
+      });
+      for (const todo of created) this.open.push({ stepId: step.id, ...todo });
+    } catch (err) {
+      for (const userId of fresh) this.asked.delete(`${step.id}|${userId}`); // a retried phase asks again
+      throw err;
+    }
+  }
+
+  /** `create`, without waiting for it: the decisions go on meanwhile. */
+  begin(document: DocumentSummary, step: StepState, input: { dueTime?: number; urgent: boolean }): void {
+    const created = (this.creating ?? Promise.resolve()).then(() => this.create(document, step, input));
+    this.creating = created.catch((err: unknown) => {
+      this.failure ??= err instanceof Error ? err : new Error(String(err));
+    });
+  }
+
+  /** Whether a creation begun beside the decisions failed (for good: its activity retries what can be retried). */
+  get failed(): boolean {
+    return this.failure !== undefined;
+  }
+
+  /** Throw a begun creation's failure, once: the approval parks, and a retry asks for the 待办 again. */
+  raiseFailure(): void {
+    if (this.failure === undefined) return;
+    const failure = this.failure;
+    this.failure = undefined;
+    throw failure;
   }
 
   /** Close the step's 待办 of everyone who may no longer decide on it (all of them once it has an outcome). */
   async settle(step: StepState): Promise<void> {
+    await this.creationsDone();
     const waiting = new Set(step.outcome ? [] : waitingUserIds(step));
     await this.close(
       this.open.filter((todo) => todo.stepId === step.id && !waiting.has(todo.userId)),
@@ -66,12 +101,19 @@ export class ApprovalTodos {
 
   /** The approval ended (outcome, closed in Kingdee, resolved by an admin): every open 待办 is closed. */
   async closeAll(steps: readonly StepState[]): Promise<void> {
+    await this.creationsDone();
     await this.close([...this.open], new Map(steps.map((s) => [s.id, s])));
+  }
+
+  /** Wait for the creations begun beside the decisions (closing needs their task ids); raise one that failed. */
+  private async creationsDone(): Promise<void> {
+    await this.creating;
+    this.raiseFailure();
   }
 
   private async close(todos: OpenTodo[], steps: ReadonlyMap<string, StepState>): Promise<void> {
     if (!this.enabled || todos.length === 0) return;
-    await cardUpdates().closeApprovalTodos({
+    await todoUpdates().closeApprovalTodos({
       todos: todos.map((todo) => ({
         unionId: todo.unionId,
         taskId: todo.taskId,

@@ -124,6 +124,8 @@ class ApprovalRun {
   private readonly overview: OverviewPublisher;
   /** The settling decision's 待办 close together with the write-back (approvalPatches.todosWithWriteBack). */
   private readonly todosWithWriteBack: boolean;
+  /** A step's 待办 are created beside its decisions (approvalPatches.todosBesideDecisions). */
+  private readonly todosBesideDecisions: boolean;
   /** planApproval and resolveApprovers as local activities (approvalPatches.planInline). */
   private readonly planInline: boolean;
   /** The write-back's refresh left answered cards to the API's confirmation (cardAnswersPatch); finish awaits it. */
@@ -165,6 +167,7 @@ class ApprovalRun {
     this.planInline = this.patches.has(approvalPatches.planInline);
     this.overview = new OverviewPublisher(this.patches.has(approvalPatches.overviewChangesOnly));
     this.todosWithWriteBack = this.patches.has(approvalPatches.todosWithWriteBack);
+    this.todosBesideDecisions = this.patches.has(approvalPatches.todosBesideDecisions);
     this.cards = new ApprovalCards(this.state.workflowId, round, () => ({
       ...(this.cardFields ? { fields: this.cardFields } : {}),
       decisions: decisionSummaries(this.state.steps),
@@ -341,8 +344,10 @@ class ApprovalRun {
     let escalateAt =
       escalateAfterMs === undefined ? undefined : addBusinessTime(startedAtMs, escalateAfterMs, calendar);
     if (!this.escalateAts.has(step.id)) this.escalateAts.set(step.id, escalateAt);
-    await this.createTodos(step);
+    if (this.todosBesideDecisions) this.beginTodos(step);
+    else await this.createTodos(step);
     for (;;) {
+      this.raiseTodoFailure();
       await this.processDecisions();
       if (this.externalChange) return 'external';
       if (step.outcome) return step.outcome;
@@ -367,7 +372,8 @@ class ApprovalRun {
         this.unprocessed.length > 0 ||
         this.externalChange !== undefined ||
         this.fault !== undefined ||
-        this.urgentRequest !== undefined;
+        this.urgentRequest !== undefined ||
+        this.todos.failed;
       if (next === Infinity) {
         await condition(somethingHappened);
         continue;
@@ -438,6 +444,23 @@ class ApprovalRun {
       ...(due !== undefined ? { dueTime: due } : {}),
       urgent: this.state.urgent !== undefined,
     });
+  }
+
+  /** `createTodos` beside the decisions: the approver who has the card decides while the 待办 wait for their queue. */
+  private beginTodos(step: StepState): void {
+    if (!this.todos.enabled) return;
+    const due = this.escalateAts.get(step.id);
+    this.todos.begin(this.mustDocument(), step, {
+      ...(due !== undefined ? { dueTime: due } : {}),
+      urgent: this.state.urgent !== undefined,
+    });
+  }
+
+  /** A 待办 creation begun beside the decisions failed for good: the approval parks naming the 待办. */
+  private raiseTodoFailure(): void {
+    if (!this.todos.failed) return;
+    this.task = texts.todoAttentionTask;
+    this.todos.raiseFailure();
   }
 
   private async closeTodos(): Promise<void> {
