@@ -40,7 +40,9 @@ export const chainFailureTypes = {
 export type ChainRules = Pick<
   Rules,
   'calendar' | 'robots' | 'escalation' | 'ops' | 'defaults' | 'delegates' | 'forms' | 'chains'
->;
+> &
+  // Absent from snapshots taken before the rules had it.
+  Partial<Pick<Rules, 'todos'>>;
 
 /** What a workflow keeps from the rules at start: only its own form, plus a fingerprint of the whole file. */
 export type RulesSnapshot = ChainRules & {
@@ -111,6 +113,8 @@ export interface ChainPlan {
   skippedSteps: Array<{ id: string; name: string; reason: string }>;
   writeBack: WriteBackPlan;
   escalation: { notifyManager: boolean; robot?: RobotTarget };
+  /** The approvers' 待办 (rules `todos`); absent in plans made before it existed: enabled, with the card. */
+  todos?: { enabled: boolean; afterMs: number };
   ops?: { robot?: RobotTarget; users: string[] };
   /** The calendar timeouts are counted in (captured with the plan). */
   calendar: Calendar;
@@ -129,6 +133,7 @@ export function snapshotRules(rules: Rules, formId: string): RulesSnapshot {
     calendar: rules.calendar,
     robots: rules.robots,
     escalation: rules.escalation,
+    ...(rules.todos ? { todos: rules.todos } : {}),
     ...(rules.ops ? { ops: rules.ops } : {}),
     defaults: rules.defaults,
     delegates: rules.delegates,
@@ -183,6 +188,7 @@ export function resolveChain(rules: ChainRules, document: DocumentSummary): Chai
       notifyManager: rules.escalation.notifyManager,
       ...optionalRobot(rules, rules.escalation.robot),
     },
+    ...(rules.todos ? { todos: { enabled: rules.todos.enabled, afterMs: rules.todos.after } } : {}),
     ...(rules.ops ? { ops: { ...optionalRobot(rules, rules.ops.robot), users: rules.ops.users } } : {}),
     calendar: rules.calendar,
     warnings,

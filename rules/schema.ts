@@ -260,6 +260,17 @@ export const defaultsSchema = strict({
   finalAction: finalActionSchema.optional(),
 });
 
+/** DingTalk 待办 for the approvers, beside their cards. */
+export const todosSchema = strict({
+  /** Each approver who may decide also gets a 待办 (needs the app's 待办 permission in DingTalk). */
+  enabled: z.boolean().default(true),
+  /**
+   * Created only once the approver has had the card this long without deciding (wall clock; 0: with the card). An
+   * approver who decides on the card at once needs no 待办, and it costs two metered DingTalk calls (create, close).
+   */
+  after: wallDurationMsSchema.default(0),
+});
+
 export const escalationSchema = strict({
   /** The escalation group's robot. */
   robot: robotNameSchema.optional(),
@@ -790,6 +801,7 @@ const rulesObjectSchema = strict({
   escalation: escalationSchema.prefault({}),
   ops: opsSchema.optional(),
   defaults: defaultsSchema.prefault({}),
+  todos: todosSchema.prefault({}),
   delegates: delegatesSchema.default({}),
   /** DingTalk userIds of the cashiers (出纳): only they may 确认付款. */
   cashiers: z.array(userIdSchema).default([]),

@@ -239,6 +239,8 @@ export interface HistoryFindings {
   decisionTaskScheduleToStart: number[];
   /** When each run started (epoch ms): ingestion's share of submit → first card. */
   startedAt: number[];
+  /** The same by workflow id (documents submitted at a rate: each from its own submission). */
+  startedAtById: Map<string, number>;
   /** When each run's first workflow task started (epoch ms): planning's share of it. */
   firstTaskStartedAt: number[];
   /** Histories that could not be read. */
@@ -270,6 +272,7 @@ export async function readHistories(client: Client, query: string, limit = Infin
     firstWorkflowTaskScheduleToStart: [],
     decisionTaskScheduleToStart: [],
     startedAt: [],
+    startedAtById: new Map(),
     firstTaskStartedAt: [],
     unreadable: 0,
   };
@@ -331,7 +334,11 @@ export async function readHistories(client: Client, query: string, limit = Infin
         .getHandle(execution.workflowId, execution.runId)
         .fetchHistory()
         .then(
-          (history) => visit(history.events ?? []),
+          (history) => {
+            const events = history.events ?? [];
+            visit(events);
+            if (events[0]) found.startedAtById.set(execution.workflowId, msOf(events[0].eventTime));
+          },
           () => {
             found.unreadable += 1;
           },

@@ -27,6 +27,8 @@ export interface BenchOptions {
   quotas: boolean;
   ingest: 'poll' | 'push';
   pollIntervalMs: number;
+  /** The rules' `todos.after` (e.g. `1m`); absent: the rules' default (with the card). */
+  todoAfter?: string;
   inProcess: boolean;
   /** Where logs, the rules file and DATA_DIRs go. */
   dir: string;
@@ -66,7 +68,7 @@ export const adminToken = 'bench-admin-token';
 export const pushSecret = 'bench-push-secret';
 
 /** One step (李四 approves), the cashier group told of every approval; no reminders or escalation timers. */
-export function benchRules(pollIntervalMs: number): string {
+export function benchRules(pollIntervalMs: number, todoAfter?: string): string {
   return `# npm run bench: single-step approvals of expense reports (scripts/bench)
 version: 1
 calendar: { utcOffset: '+08:00', alwaysOpen: true }
@@ -75,7 +77,7 @@ robots:
   ops: { label: 运维群, webhook: ops }
 ops: { robot: ops }
 ingestion: { pollInterval: ${Math.round(pollIntervalMs / 1000)}s, overlap: 2m }
-forms:
+${todoAfter ? `todos: { after: ${todoAfter} }\n` : ''}forms:
   ${benchFormId}:
     name: 费用报销单
     onApproved:
@@ -126,7 +128,7 @@ export async function startBenchWorld(options: BenchOptions, log: (line: string)
     stack.push(() => dingtalk.close());
 
     const rulesFile = path.join(options.dir, 'bench-rules.yaml');
-    writeFileSync(rulesFile, benchRules(options.pollIntervalMs));
+    writeFileSync(rulesFile, benchRules(options.pollIntervalMs, options.todoAfter));
     const taskQueue = `bench-${Date.now().toString(36)}`;
     const workerMetricsPort = await freePort();
     const apiPort = await freePort();

@@ -1,5 +1,7 @@
 import path from 'node:path';
 import { formatPath, loadRules, parseRules, RulesError, type Rules } from '../../rules';
+import { resolveChain } from '../../rules/plan';
+import { expenseClaim } from '../helpers/documents';
 
 const examplePath = path.join(__dirname, '../../config/rules.example.yaml');
 const badPath = path.join(__dirname, '../../config/rules.test-fixtures/bad.yaml');
@@ -341,6 +343,21 @@ ingestion: { pollInterval: 15s }
       path: 'ingestion.pollInterval',
       message: 'pollInterval must be between 1s and 5m (10s–30s advised)',
     });
+  });
+});
+
+describe('todos (待办)', () => {
+  it('defaults to a 待办 with the card; after and enabled as written; resolveChain carries them into the plan', () => {
+    expect(parseRules(minimal(), 'default.yaml').todos).toEqual({ enabled: true, after: 0 });
+    const rules = parseRules(minimal('todos: { after: 10m }\n'), 'after.yaml');
+    expect(rules.todos).toEqual({ enabled: true, after: 600_000 });
+    expect(resolveChain(rules, expenseClaim).todos).toEqual({ enabled: true, afterMs: 600_000 });
+    expect(parseRules(minimal('todos: { enabled: false }\n'), 'off.yaml').todos).toEqual({ enabled: false, after: 0 });
+  });
+
+  it('refuses what it does not know, saying where', () => {
+    expect(problemsOf(minimal('todos: { after: soon }\n')).problems[0]).toMatchObject({ path: 'todos.after' });
+    expect(problemsOf(minimal('todos: { enable: false }\n')).problems[0]?.path).toMatch(/^todos/);
   });
 });
 

@@ -68,9 +68,21 @@ export class ApprovalTodos {
     }
   }
 
-  /** `create`, without waiting for it: the decisions go on meanwhile. */
-  begin(document: DocumentSummary, step: StepState, input: { dueTime?: number; urgent: boolean }): void {
-    const created = (this.creating ?? Promise.resolve()).then(() => this.create(document, step, input));
+  /**
+   * `create`, without waiting for it: the decisions go on meanwhile. `waitFirst` (the rules' `todos.after`) is awaited
+   * before: whoever decided by then gets no 待办.
+   */
+  begin(
+    document: DocumentSummary,
+    step: StepState,
+    input: { dueTime?: number; urgent: boolean },
+    waitFirst?: () => Promise<unknown>,
+  ): void {
+    const previous = this.creating ?? Promise.resolve();
+    // Without a wait, exactly the chain runs recorded before `todos.after` took: the same commands in the same order.
+    const created = waitFirst
+      ? previous.then(waitFirst).then(() => this.create(document, step, input))
+      : previous.then(() => this.create(document, step, input));
     this.creating = created.catch((err: unknown) => {
       this.failure ??= err instanceof Error ? err : new Error(String(err));
     });

@@ -437,7 +437,7 @@ class ApprovalRun {
 
   /** 待办 for everyone on the step who may decide and has none yet (due when the step escalates). */
   private async createTodos(step: StepState): Promise<void> {
-    if (!this.todos.enabled) return;
+    if (!this.todosWanted()) return;
     this.task = texts.todoAttentionTask;
     const due = this.escalateAts.get(step.id);
     await this.todos.create(this.mustDocument(), step, {
@@ -446,14 +446,27 @@ class ApprovalRun {
     });
   }
 
-  /** `createTodos` beside the decisions: the approver who has the card decides while the 待办 wait for their queue. */
+  /**
+   * `createTodos` beside the decisions: the approver who has the card decides while the 待办 wait for their queue.
+   * With the rules' `todos.after`, only once that long has passed with someone still to decide (a durable timer).
+   */
   private beginTodos(step: StepState): void {
-    if (!this.todos.enabled) return;
+    if (!this.todosWanted()) return;
     const due = this.escalateAts.get(step.id);
-    this.todos.begin(this.mustDocument(), step, {
-      ...(due !== undefined ? { dueTime: due } : {}),
-      urgent: this.state.urgent !== undefined,
-    });
+    const afterMs = this.mustPlan().todos?.afterMs ?? 0;
+    const allDecided = () =>
+      step.outcome !== undefined || this.externalChange !== undefined || waitingUserIds(step).length === 0;
+    this.todos.begin(
+      this.mustDocument(),
+      step,
+      { ...(due !== undefined ? { dueTime: due } : {}), urgent: this.state.urgent !== undefined },
+      afterMs > 0 ? () => condition(allDecided, afterMs) : undefined,
+    );
+  }
+
+  /** Whether this run makes 待办: the patch that brought them, and the rules' `todos.enabled` (plans before it: yes). */
+  private todosWanted(): boolean {
+    return this.todos.enabled && (this.plan?.todos?.enabled ?? true);
   }
 
   /** A 待办 creation begun beside the decisions failed for good: the approval parks naming the 待办. */

@@ -1,0 +1,81 @@
+/**
+ * The rules' `todos`: `after` gives the approver that long on the card before a 待办 is made (whoever decides by then
+ * costs no 待办 — two metered DingTalk calls less), and `enabled: false` makes none (an app without the 待办
+ * permission). Real dev server, both emulators.
+ */
+import { pendingCard } from '../helpers/dingtalk';
+import { eventually } from '../helpers/eventually';
+import { singleStepRules, testRules } from '../helpers/rules';
+import { startWorld, type World } from '../helpers/world';
+
+const todosOf = (world: World, userId: string, billNo: string) =>
+  world.dingtalk.todosFor(userId, { includeDeleted: true }).filter((t) => t.subject.includes(billNo));
+
+async function approve(world: World, billNo: string): Promise<void> {
+  const card = await pendingCard(world.dingtalk, 'lisi', billNo);
+  await world.dingtalk.click(card.outTrackId, {
+    userId: 'lisi',
+    actionId: 'approve',
+    params: { workflowId: card.cardParamMap.workflowId, stepId: card.cardParamMap.stepId },
+  });
+}
+
+describe('todos.after', () => {
+  let world: World;
+  beforeAll(async () => {
+    world = await startWorld({ rules: testRules(singleStepRules, 'todos: { after: 4s }') });
+  });
+  afterAll(async () => {
+    await world?.stop();
+  });
+
+  it('makes no 待办 for an approver who decides on the card in time', async () => {
+    world.submitExpense('FYBX810001', 100, '办公用品');
+    const id = await world.startApproval('ER_ExpReimbursement', 'FYBX810001');
+    await approve(world, 'FYBX810001');
+    await world.waitForStage(id, 'approved', 30_000);
+    // The approval has ended: every 待办 it would ever make is made (closing waits for them). None.
+    expect(todosOf(world, 'lisi', 'FYBX810001')).toEqual([]);
+    expect(world.kingdee.stats().byDocument.FYBX810001).toEqual({ Audit: 1 });
+  });
+
+  it('makes the 待办 once the approver has had the card that long, and closes it when they decide', async () => {
+    world.submitExpense('FYBX810002', 200, '差旅费');
+    const id = await world.startApproval('ER_ExpReimbursement', 'FYBX810002');
+    await pendingCard(world.dingtalk, 'lisi', 'FYBX810002');
+    expect(todosOf(world, 'lisi', 'FYBX810002')).toEqual([]); // not with the card
+    const [todo] = await eventually(
+      () => (todosOf(world, 'lisi', 'FYBX810002').length > 0 ? todosOf(world, 'lisi', 'FYBX810002') : undefined),
+      15_000,
+      'lisi’s 待办 after 4 s',
+    );
+    expect(todo).toMatchObject({ done: false, deleted: false });
+    await approve(world, 'FYBX810002');
+    await world.waitForStage(id, 'approved', 30_000);
+    expect(todosOf(world, 'lisi', 'FYBX810002').map((t) => ({ done: t.done, deleted: t.deleted }))).toEqual([
+      { done: true, deleted: false },
+    ]);
+  });
+});
+
+describe('todos.enabled: false', () => {
+  let world: World;
+  beforeAll(async () => {
+    world = await startWorld({ rules: testRules(singleStepRules, 'todos: { enabled: false }') });
+  });
+  afterAll(async () => {
+    await world?.stop();
+  });
+
+  it('makes no 待办 at all: the card alone, and the approval finishes', async () => {
+    world.submitExpense('FYBX810003', 300, '交通费');
+    const id = await world.startApproval('ER_ExpReimbursement', 'FYBX810003');
+    await approve(world, 'FYBX810003');
+    await world.waitForStage(id, 'approved', 30_000);
+    expect(todosOf(world, 'lisi', 'FYBX810003')).toEqual([]);
+    // Not only none made: none asked for, at any point of the approval.
+    const events = (await world.service.client.workflow.getHandle(id).fetchHistory()).events ?? [];
+    const activities = events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
+    expect(activities.filter((name) => name.includes('Todos'))).toEqual([]);
+  });
+});
