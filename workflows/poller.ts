@@ -60,6 +60,12 @@ export const outageAlertAfterFailures = 3;
 const pollsPerRun = 200;
 /** Patch: continue-as-new as soon as Temporal suggests it (a burst's seen set makes every poll's payload large). */
 const continueWhenSuggestedPatch = 'poller-continue-when-suggested';
+/**
+ * Patch: the interval counts from the poll's start, not its end — Kingdee is polled every `intervalMs`, so under a
+ * steady stream of submissions a poll that took 8 s of a 10 s interval (pacing its starts) is followed 2 s later, not
+ * 10 s (npm run bench -- --rate 25: nothing started for 10 s after each long poll).
+ */
+const intervalFromStartPatch = 'poller-interval-from-start';
 
 export async function pollerWorkflow(input: PollerInput): Promise<void> {
   let kicked = false;
@@ -91,7 +97,10 @@ export async function pollerWorkflow(input: PollerInput): Promise<void> {
     page = result.next;
     if (page) continue; // a full page: read the rest of the window now
     if (workflowInfo().continueAsNewSuggested && patched(continueWhenSuggestedPatch)) break;
-    await condition(() => kicked, input.intervalMs);
+    const waitMs = patched(intervalFromStartPatch)
+      ? Math.max(1, input.intervalMs - (Date.now() - startedAt)) // a timer still, so the commands stay alike
+      : input.intervalMs;
+    await condition(() => kicked, waitMs);
   }
   const ongoing = outage.ongoing();
   await continueAsNew<typeof pollerWorkflow>({

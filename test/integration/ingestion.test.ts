@@ -104,3 +104,36 @@ it('picks up documents awaiting approval, survives a worker restart, and starts 
   const described = await first.describe();
   expect(await described.staticSummary()).toBe('费用报销单 FYBX000123 · ¥12,800.00 · 张三');
 });
+
+it('polls every interval counted from each poll’s start: a slow poll is followed sooner, not a whole interval later', async () => {
+  // Kingdee takes 700 ms to answer the next query (the interval here is 1 s).
+  world.kingdee.faults.push({ kind: 'latency', ms: 700, operation: 'ExecuteBillQuery', times: 1 });
+  const poller = world.service.client.workflow.getHandle(pollerWorkflowId(world.acctId, 'ER_ExpReimbursement'));
+  const ms = (t?: { seconds?: unknown; nanos?: number | null } | null) =>
+    Number(t?.seconds ?? 0) * 1000 + (t?.nanos ?? 0) / 1e6;
+  /** The wait (timer) after each poll that took at least 600 ms: started by the task that saw the poll's result. */
+  const waitsAfterSlowPolls = async () => {
+    const events = (await poller.fetchHistory()).events ?? [];
+    return events.flatMap((event, index) => {
+      const timer = event.timerStartedEventAttributes;
+      const done = events
+        .slice(0, index)
+        .reverse()
+        .find((e) => e.activityTaskCompletedEventAttributes);
+      const scheduledId = String(done?.activityTaskCompletedEventAttributes?.scheduledEventId ?? '');
+      const scheduled = events.find((e) => String(e.eventId) === scheduledId);
+      if (!timer || !done || !scheduled || ms(done.eventTime) - ms(scheduled.eventTime) < 600) return [];
+      return [ms(timer.startToFireTimeout)];
+    });
+  };
+  const waits = await eventually(
+    async () => {
+      const found = await waitsAfterSlowPolls();
+      return found.length > 0 ? found : undefined;
+    },
+    30_000,
+    'a wait after the slow poll',
+  );
+  // The 1 s interval less the ≥ 600 ms the poll took (before: a whole second after every poll).
+  for (const waitMs of waits) expect(waitMs).toBeLessThan(500);
+});
