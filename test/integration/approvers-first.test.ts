@@ -73,6 +73,16 @@ it('writes a decision back while new cards hang in DingTalk', async () => {
 
 it('writes a decision back while the approver’s 待办 is still being created, and closes the 待办 once it exists', async () => {
   const billNo = 'FYBX800005';
+  // The first test's waiting approvals make their 待办 once their (hanging) cards arrive: all made before the fault
+  // below, so the fault is this approval's (FYBX800001 finished, its 待办 with it).
+  await eventually(
+    () =>
+      ['FYBX800002', 'FYBX800003', 'FYBX800004'].every((bill) =>
+        world.dingtalk.todosFor('lisi', { includeDeleted: true }).some((t) => t.subject.includes(bill)),
+      ),
+    60_000,
+    'the first test’s 待办',
+  );
   // DingTalk takes 8 s to answer the 待办's creation (under the client's 10 s timeout), as behind a month-end burst.
   world.dingtalk.faults.push({ kind: 'latency', ms: 8_000, path: '/v1.0/todo/users/', times: 1 });
   world.submitExpense(billNo, 100, '办公用品');

@@ -71,6 +71,12 @@ it('runs a two-step chain to approval: cards, Kingdee audited once with the real
 
   const clicked = await click('lisi', 'FYBX000123', 'approve');
   expect(clicked.cardParamMap.status).toBe('approved'); // the callback's answer, applied by DingTalk
+  // 王五 decides once his 待办 exists (it is made beside the decisions; a click that beats it: approvers-first.test).
+  await eventually(
+    () => world.dingtalk.todosFor('wangwu').some((t) => t.subject.includes('FYBX000123')),
+    15_000,
+    'wangwu’s 待办',
+  );
   await click('wangwu', 'FYBX000123', 'approve', '情况属实');
   const state = await world.waitForStage(id, 'approved');
 
