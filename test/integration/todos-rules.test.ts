@@ -11,10 +11,10 @@ import { startWorld, type World } from '../helpers/world';
 const todosOf = (world: World, userId: string, billNo: string) =>
   world.dingtalk.todosFor(userId, { includeDeleted: true }).filter((t) => t.subject.includes(billNo));
 
-async function approve(world: World, billNo: string): Promise<void> {
-  const card = await pendingCard(world.dingtalk, 'lisi', billNo);
+async function approve(world: World, billNo: string, userId = 'lisi'): Promise<void> {
+  const card = await pendingCard(world.dingtalk, userId, billNo);
   await world.dingtalk.click(card.outTrackId, {
-    userId: 'lisi',
+    userId,
     actionId: 'approve',
     params: { workflowId: card.cardParamMap.workflowId, stepId: card.cardParamMap.stepId },
   });
@@ -77,5 +77,45 @@ describe('todos.enabled: false', () => {
     const events = (await world.service.client.workflow.getHandle(id).fetchHistory()).events ?? [];
     const activities = events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
     expect(activities.filter((name) => name.includes('Todos'))).toEqual([]);
+  });
+});
+
+describe('todos.after on a step everyone must approve', () => {
+  let world: World;
+  beforeAll(async () => {
+    world = await startWorld({
+      rules: testRules(
+        singleStepRules,
+        'todos: { after: 4s }',
+        `chains:
+  ER_ExpReimbursement:
+    - { id: countersign, name: 会签, mode: all, approvers: [{ user: lisi }, { user: wangwu }] }`,
+      ),
+    });
+  });
+  afterAll(async () => {
+    await world?.stop();
+  });
+
+  it('one approver’s decision neither makes the other’s 待办 early nor waits for it', async () => {
+    world.submitExpense('FYBX810004', 400, '会议费');
+    const id = await world.startApproval('ER_ExpReimbursement', 'FYBX810004');
+    await approve(world, 'FYBX810004', 'lisi');
+    await eventually(() => todosOf(world, 'wangwu', 'FYBX810004').length > 0, 15_000, 'wangwu’s 待办 after 4 s');
+    await approve(world, 'FYBX810004', 'wangwu');
+    await world.waitForStage(id, 'approved', 30_000);
+    expect(todosOf(world, 'lisi', 'FYBX810004')).toEqual([]);
+    expect(todosOf(world, 'wangwu', 'FYBX810004').map((t) => t.done)).toEqual([true]);
+
+    const events = (await world.service.client.workflow.getHandle(id).fetchHistory()).events ?? [];
+    const timerFired = events.findIndex((e) => e.timerFiredEventAttributes);
+    const scheduled = (name: string) =>
+      events.findIndex((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === name);
+    // 王五's 待办 came when his 4 s were up — not with 李四's decision, which did not make the others' 待办 at once …
+    expect(timerFired).toBeGreaterThan(-1);
+    expect(scheduled('createApprovalTodos')).toBeGreaterThan(timerFired);
+    // … and 李四's decision was taken (王五's card shows it) without waiting out those 4 s.
+    expect(scheduled('updateApprovalCards')).toBeGreaterThan(-1);
+    expect(scheduled('updateApprovalCards')).toBeLessThan(timerFired);
   });
 });

@@ -7,7 +7,9 @@
  *
  * Creating them may also run beside the decisions (`begin`, patch todosBesideDecisions): a 待办 waits for DingTalk's
  * rate on its task queue, and an approver who already has the card must not wait for it. Closing waits for the
- * creations under way (it needs their task ids); a creation that failed is raised by `raiseFailure` or the next close.
+ * creations under way (it needs their task ids) — but not for a creation still waiting out the rules' `todos.after`:
+ * that one asks only for whoever is still to decide when it runs, and none once the approval has ended. A creation
+ * that failed is raised by `raiseFailure` or the next close.
  */
 import * as texts from '../../domain/texts';
 import type { DocumentSummary } from '../../domain/document';
@@ -28,6 +30,11 @@ export class ApprovalTodos {
   private readonly asked = new Set<string>();
   /** Creations begun beside the decisions, in order; never rejects (a failure is kept in `failure`). */
   private creating?: Promise<void>;
+  /** … of which those whose activity is under way (not waiting out `todos.after`), and how many still wait. */
+  private readonly underway = new Set<Promise<void>>();
+  private deferred = 0;
+  /** Every 待办 has been closed for good (closeAll): a creation that still waited asks for none. */
+  private ended = false;
   private failure?: Error;
 
   /**
@@ -79,13 +86,25 @@ export class ApprovalTodos {
     waitFirst?: () => Promise<unknown>,
   ): void {
     const previous = this.creating ?? Promise.resolve();
-    // Without a wait, exactly the chain runs recorded before `todos.after` took: the same commands in the same order.
-    const created = waitFirst
-      ? previous.then(waitFirst).then(() => this.create(document, step, input))
-      : previous.then(() => this.create(document, step, input));
-    this.creating = created.catch((err: unknown) => {
+    const keepFailure = (err: unknown) => {
       this.failure ??= err instanceof Error ? err : new Error(String(err));
-    });
+    };
+    if (!waitFirst) {
+      // Exactly the chain runs recorded before `todos.after` existed: the same commands in the same order.
+      this.creating = previous.then(() => this.create(document, step, input)).catch(keepFailure);
+      return;
+    }
+    this.deferred += 1;
+    this.creating = previous
+      .then(waitFirst)
+      .then(() => {
+        this.deferred -= 1;
+        if (this.ended) return;
+        const creation = this.create(document, step, input).catch(keepFailure);
+        this.underway.add(creation);
+        return creation.then(() => void this.underway.delete(creation));
+      })
+      .catch(keepFailure);
   }
 
   /** Whether a creation begun beside the decisions failed (for good: its activity retries what can be retried). */
@@ -113,13 +132,19 @@ export class ApprovalTodos {
 
   /** The approval ended (outcome, closed in Kingdee, resolved by an admin): every open 待办 is closed. */
   async closeAll(steps: readonly StepState[]): Promise<void> {
+    this.ended = true;
     await this.creationsDone();
     await this.close([...this.open], new Map(steps.map((s) => [s.id, s])));
   }
 
-  /** Wait for the creations begun beside the decisions (closing needs their task ids); raise one that failed. */
+  /**
+   * Wait for the creations begun beside the decisions (closing needs their task ids); raise one that failed. While
+   * one waits out `todos.after`, only for those under way: the waiting one may take up to `after` (it asks only for
+   * whoever is still to decide then, so nothing it makes needs this close).
+   */
   private async creationsDone(): Promise<void> {
-    await this.creating;
+    if (this.deferred === 0) await this.creating;
+    else await Promise.all(this.underway);
     this.raiseFailure();
   }
 

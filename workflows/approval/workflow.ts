@@ -453,7 +453,7 @@ class ApprovalRun {
   private beginTodos(step: StepState): void {
     if (!this.todosWanted()) return;
     const due = this.escalateAts.get(step.id);
-    const afterMs = this.mustPlan().todos?.afterMs ?? 0;
+    const afterMs = this.todosAfterMs();
     const allDecided = () =>
       step.outcome !== undefined || this.externalChange !== undefined || waitingUserIds(step).length === 0;
     this.todos.begin(
@@ -462,6 +462,11 @@ class ApprovalRun {
       { ...(due !== undefined ? { dueTime: due } : {}), urgent: this.state.urgent !== undefined },
       afterMs > 0 ? () => condition(allDecided, afterMs) : undefined,
     );
+  }
+
+  /** The rules' `todos.after` as planned (0: with the card; plans from before it existed too). */
+  private todosAfterMs(): number {
+    return this.mustPlan().todos?.afterMs ?? 0;
   }
 
   /** Whether this run makes 待办: the patch that brought them, and the rules' `todos.enabled` (plans before it: yes). */
@@ -750,7 +755,10 @@ class ApprovalRun {
           this.cards.awaitingAnswers() && this.patches.has(approvalPatches.stepCardAnswers) ? 'await' : undefined;
         await this.cards.refresh(step, this.mustPlan().calendar, answers);
       }
-      await this.createTodos(step);
+      // A newcomer (转交, 加签) gets a 待办; with the rules' `todos.after`, after that long too (and whoever else is
+      // still to decide keeps waiting for theirs).
+      if (this.todosAfterMs() > 0) this.beginTodos(step);
+      else await this.createTodos(step);
       // The settling decision's 待办 close with the write-back (todosWithWriteBack), which must not wait for them.
       if (this.todos.enabled && !(settlesApproval && this.todosWithWriteBack)) {
         this.task = texts.todoAttentionTask;
