@@ -20,7 +20,6 @@ export function asFailure(err: unknown): never {
 }
 
 /** The running activity's context, if this runs inside one (tests and scripts call activities directly too). */
-/** The running activity's context; undefined outside an activity. */
 export function currentContext(): Context | undefined {
   try {
     return Context.current();

@@ -155,8 +155,8 @@ const handOvers = new WeakMap<OutboxDeps, OutboxHandOver>();
 
 /**
  * Group commit (common/group-commit.ts) of enqueue signals, per outbox: while one signal to an outbox is on its way,
- * the notices enqueued meanwhile wait and then go together in the next. A quiet hand-over is one signal as before; a month-end burst's
- * thousand approvals, all telling the same cashier group and work-notice outbox, no longer queue one by one on that
+ * the notices enqueued meanwhile wait and then go together in the next. A quiet hand-over is one signal as before; a
+ * month-end burst's thousand approvals, all telling the same cashier group and work-notice outbox, no longer queue one by one on that
  * outbox's lock in Temporal (each signal ~150 ms there, holding the finishing workflow task's slot) nor cost one outbox
  * workflow task each. Each caller returns when the signal carrying its notices is acknowledged. When a shared signal
  * fails, each caller's notices are tried on their own, so one caller's bad notice fails only that caller. Ids stay

@@ -265,7 +265,7 @@ export const todosSchema = strict({
   /** Each approver who may decide also gets a 待办 (needs the app's 待办 permission in DingTalk). */
   enabled: z.boolean().default(true),
   /**
-   * Created only once the approver has had the card this long without deciding (wall clock; 0: with the card). An
+   * Created only once the approver has had the card this long without deciding (wall clock; absent: with the card). An
    * approver who decides on the card at once needs no 待办, and it costs two metered DingTalk calls (create, close).
    */
   after: wallDurationMsSchema.default(0),

@@ -4,9 +4,9 @@
  *
  * Six workers per process, each with its own slots: the approvals' worker (every workflow, including the notice
  * outboxes, and the approvals' activities); the card workers on `<taskQueue>-card-sends`, `-card-updates`, `-todos`
- * and `-todo-updates` (the approval cards and 待办), whose dispatch Temporal itself limits to DingTalk's 20 calls a second for
- * every worker process together, so a burst's cards wait in Temporal's queue, not in a slot; and the notices' worker on
- * `<taskQueue>-notices` (only the outboxes' sends), paced by the outbox workflows. Nothing an approval waits for
+ * and `-todo-updates` (the approval cards and 待办), whose dispatch Temporal itself limits to DingTalk's 20 calls a
+ * second (DINGTALK_API_QPS) for every worker process together, so a burst's cards wait in Temporal's queue, not in a
+ * slot; and the notices' worker on `<taskQueue>-notices` (only the outboxes' sends), paced by the outbox workflows. Nothing an approval waits for
  * (planning, decisions, the write-back) shares a slot with a send that waits for a DingTalk quota.
  *
  * Memory (README "Capacity"): the workflow cache is capped (`maxCachedWorkflows`, WORKER_MAX_CACHED_WORKFLOWS), so any
@@ -135,7 +135,7 @@ export async function createNoticeWorker(setup: NoticeWorkerSetup): Promise<Work
 export interface CardWorkerSetup {
   connection: NativeConnection;
   namespace: string;
-  /** The approvals' task queue; these workers poll `<taskQueue>-card-sends`, `-card-updates`, `-todos`, `-todo-updates`. */
+  /** The approvals' task queue; these workers poll its `-card-sends`, `-card-updates`, `-todos`, `-todo-updates`. */
   taskQueue: string;
   /** The approvals' activities (the same object as the approvals' worker: card and 待办 activities among them). */
   activities: object;

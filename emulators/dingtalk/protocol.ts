@@ -1,8 +1,8 @@
 /**
  * The fake DingTalk's APIs over HTTP, as the real hosts answer them: injected faults first (latency, HTTP 500,
- * rate limits, a missing API permission, in the old or new API's shape), then access tokens (new and old endpoints), the old OAPI (token in
- * the query, errcode on HTTP 200: people, departments, work notifications), custom group robots (signature,
- * per-minute limit) and bot-session replies, and the new API (token header, HTTP 4xx with {code, message}:
+ * rate limits, a missing API permission, in the old or new API's shape), then access tokens (new and old
+ * endpoints), the old OAPI (token in the query, errcode on HTTP 200: people, departments, work notifications), custom
+ * group robots (signature, per-minute limit) and bot-session replies, and the new API (token header, HTTP 4xx with {code, message}:
  * interactive cards, callback routes and the user search); finally DingTalk's answers to bad requests and unknown paths.
  */
 import { createHmac, randomUUID } from 'node:crypto';

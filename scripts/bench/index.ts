@@ -3,7 +3,8 @@
  * approvers pressing 同意 as soon as each card arrives, DingTalk's quotas real (or lifted), and what it costs.
  *
  *   npm run bench -- [--documents 1000] [--think-ms 0] [--rate 0] [--todo-after D] [--ingest poll|push] [--no-quotas]
- *                    [--no-click] [--poll-interval 10s] [--applicants 50] [--in-process] [--timeout 9m] [--out test-artifacts/bench]
+ *                    [--no-click] [--poll-interval 10s] [--applicants 50] [--in-process] [--timeout 9m]
+ *                    [--out test-artifacts/bench]
  *                    [--profile]   (V8 CPU profile of the worker process, summarised by function)
  *                    [--compiled]  (worker and API from `npm run build`'s JavaScript, as the image runs them)
  *                    [--worker-heap-mb 128] [--worker-node-flags "--max-semi-space-size=1"]  (the worker process only)

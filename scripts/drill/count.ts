@@ -9,6 +9,7 @@
  * every other alert — needs-attention, a notice that may not have arrived — which a drill must not cause).
  */
 import { Client, Connection, type WorkflowExecutionInfo } from '@temporalio/client';
+import { noticeChannelLabel } from '../../domain/texts/merged-notices';
 import { ApprovalStage, KingdeeBillNo } from '../../workflows/search-attributes';
 import type { Card } from './actors';
 import { http, namespace } from './world';
@@ -137,8 +138,14 @@ async function approvalRuns(address: string): Promise<Map<string, { status: stri
 
 const isUncertainCheck = (m: Message) => (m.title ?? m.text).startsWith('【需要核对】');
 
-/** How a request to check names the notice's channel (domain/texts/merged-notices.ts noticeChannelLabel). */
-const channelLabels = { cashier: ['群机器人 cashier', '群 cidCashier'], applicant: ['工作通知'] } as const;
+/** How a request to check names each notice's channel: the cashier group's robot (or its card), the work notice. */
+const channelLabels = {
+  cashier: [
+    noticeChannelLabel({ kind: 'robot', robot: 'cashier' }).trim(),
+    noticeChannelLabel({ kind: 'groupCard', groupId: 'cidCashier' }),
+  ],
+  applicant: [noticeChannelLabel({ kind: 'workNotice' })],
+};
 
 /**
  * Whether ops were asked to check this bill's notice on this channel: its send was cut off mid-request, so its sender

@@ -20,16 +20,23 @@ async function approve(world: World, billNo: string, userId = 'lisi'): Promise<v
   });
 }
 
-describe('todos.after', () => {
-  let world: World;
+/** A world of the describe block's own: these rules laid over singleStepRules. */
+function worldFor(...rules: string[]): () => World {
+  let world: World | undefined;
   beforeAll(async () => {
-    world = await startWorld({ rules: testRules(singleStepRules, 'todos: { after: 4s }') });
+    world = await startWorld({ rules: testRules(singleStepRules, ...rules) });
   });
   afterAll(async () => {
     await world?.stop();
   });
+  return () => world!;
+}
+
+describe('todos.after', () => {
+  const worldOf = worldFor('todos: { after: 4s }');
 
   it('makes no 待办 for an approver who decides on the card in time', async () => {
+    const world = worldOf();
     world.submitExpense('FYBX810001', 100, '办公用品');
     const id = await world.startApproval('ER_ExpReimbursement', 'FYBX810001');
     await approve(world, 'FYBX810001');
@@ -40,6 +47,7 @@ describe('todos.after', () => {
   });
 
   it('makes the 待办 once the approver has had the card that long, and closes it when they decide', async () => {
+    const world = worldOf();
     world.submitExpense('FYBX810002', 200, '差旅费');
     const id = await world.startApproval('ER_ExpReimbursement', 'FYBX810002');
     await pendingCard(world.dingtalk, 'lisi', 'FYBX810002');
@@ -59,15 +67,10 @@ describe('todos.after', () => {
 });
 
 describe('todos.enabled: false', () => {
-  let world: World;
-  beforeAll(async () => {
-    world = await startWorld({ rules: testRules(singleStepRules, 'todos: { enabled: false }') });
-  });
-  afterAll(async () => {
-    await world?.stop();
-  });
+  const worldOf = worldFor('todos: { enabled: false }');
 
   it('makes no 待办 at all: the card alone, and the approval finishes', async () => {
+    const world = worldOf();
     world.submitExpense('FYBX810003', 300, '交通费');
     const id = await world.startApproval('ER_ExpReimbursement', 'FYBX810003');
     await approve(world, 'FYBX810003');
@@ -81,23 +84,15 @@ describe('todos.enabled: false', () => {
 });
 
 describe('todos.after on a step everyone must approve', () => {
-  let world: World;
-  beforeAll(async () => {
-    world = await startWorld({
-      rules: testRules(
-        singleStepRules,
-        'todos: { after: 4s }',
-        `chains:
+  const worldOf = worldFor(
+    'todos: { after: 4s }',
+    `chains:
   ER_ExpReimbursement:
     - { id: countersign, name: 会签, mode: all, approvers: [{ user: lisi }, { user: wangwu }] }`,
-      ),
-    });
-  });
-  afterAll(async () => {
-    await world?.stop();
-  });
+  );
 
   it('one approver’s decision neither makes the other’s 待办 early nor waits for it', async () => {
+    const world = worldOf();
     world.submitExpense('FYBX810004', 400, '会议费');
     const id = await world.startApproval('ER_ExpReimbursement', 'FYBX810004');
     await approve(world, 'FYBX810004', 'lisi');

@@ -60,7 +60,7 @@ export const approvalPatches = {
   overviewChangesOnly: 'overview-changes-only',
   /**
    * The decision that settles the approval closes the step's 待办 together with the write-back, not before it: the
-   * write-back no longer waits for the close (on the rate-limited card-updates queue) and a workflow task more.
+   * write-back no longer waits for the close (then on the rate-limited card-updates queue) and a workflow task more.
    */
   todosWithWriteBack: 'todos-with-write-back',
   /**
