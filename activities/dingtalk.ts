@@ -9,8 +9,10 @@ import { createHash } from 'node:crypto';
 import type { Logger } from '../common/logger';
 import type { DingTalkClient } from '../integrations/dingtalk';
 import type { RobotTarget } from '../rules/plan';
-import type { Notice } from '../workflows/contract';
+import type { Notice, NoticeHandOver, Person } from '../workflows/contract';
+import type { DocumentSummary } from '../domain/document';
 import { channelForRobot, enqueueNotices, queuedNotice, workNotices, type OutboxDeps } from './notices';
+import type { People } from './people';
 
 export interface DingTalkActivityDeps {
   dingtalk: DingTalkClient;
@@ -40,7 +42,7 @@ export function todoSourceIdFor(workflowId: string, stepId: string, userId: stri
   return `kdb-todo-${createHash('sha256').update(key).digest('hex').slice(0, 40)}`;
 }
 
-export function createDingTalkActivities(deps: DingTalkActivityDeps) {
+export function createDingTalkActivities(deps: DingTalkActivityDeps, people: People) {
   return {
     async deliverApprovalCards(input: {
       workflowId: string;
@@ -139,6 +141,51 @@ export function createDingTalkActivities(deps: DingTalkActivityDeps) {
     /** A post to a rules-file robot's group: enqueued into that robot's outbox. */
     async notifyGroup({ robot, notice }: { robot: RobotTarget; notice: Notice }): Promise<void> {
       await enqueueNotices(deps.outbox, channelForRobot(robot), [queuedNotice(notice, 'robot')]);
+    },
+
+    /**
+     * Several notices handed over at once — an approval's finish: the applicant's notice and each follow-up — with
+     * the applicant looked up once, if any of them asks for the applicant. One local activity is one activation of
+     * the approval's workflow, where a lookup and a hand-over each were one (the worker's workflow thread is the
+     * limit of a burst). Every hand-over is made even when one fails (then the activity fails, and its retry hands
+     * all of them over again: their ids come from their keys, so the outbox drops what it has).
+     * `applicant`: who the applicant is in DingTalk (null: not found), undefined when none of them asked.
+     */
+    async handOverNotices({
+      applicantOf,
+      items,
+    }: {
+      applicantOf: DocumentSummary;
+      items: NoticeHandOver[];
+    }): Promise<{ applicant?: Person | null }> {
+      const applicant = items.some((item) => item.applicant)
+        ? ((await people.applicantOf(applicantOf)) ?? null)
+        : undefined;
+      const handOvers = items.flatMap((item) => {
+        const userIds = new Set(item.userIds);
+        if (item.applicant && applicant) userIds.add(applicant.userId);
+        return [
+          ...(item.robot
+            ? [
+                enqueueNotices(deps.outbox, channelForRobot(item.robot), [
+                  queuedNotice(item.notice, 'robot', undefined, item.key),
+                ]),
+              ]
+            : []),
+          ...(userIds.size > 0
+            ? [
+                enqueueNotices(
+                  deps.outbox,
+                  { kind: 'workNotice' },
+                  workNotices(item.notice, [...userIds], 'users', item.key),
+                ),
+              ]
+            : []),
+        ];
+      });
+      const failed = (await Promise.allSettled(handOvers)).find((result) => result.status === 'rejected');
+      if (failed) throw failed.reason;
+      return applicant === undefined ? {} : { applicant };
     },
 
     /** The needs-attention alert: to the ops robot and/or ops people (each enqueued), else the log. */

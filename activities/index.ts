@@ -8,6 +8,7 @@
  * (notices.ts, `createNoticeActivities`) run on a task queue and worker of their own: `<taskQueue>-notices`.
  */
 import type { Logger } from '../common/logger';
+import type { ApprovalPlan } from '../workflows/contract';
 import { createDingTalkActivities, type DingTalkActivityDeps } from './dingtalk';
 import { classifyErrors } from './failures';
 import { createPollActivity, type IngestionDeps } from './ingestion';
@@ -41,10 +42,31 @@ export interface ActivityDeps extends IngestionDeps, KingdeeActivityDeps, DingTa
 
 export function createActivities(deps: ActivityDeps) {
   const people = new People(deps.dingtalk);
+  const kingdee = createKingdeeActivities(deps, people);
+  const peopleActivities = createPeopleActivities(deps, people);
   return classifyErrors({
-    ...createKingdeeActivities(deps, people),
-    ...createPeopleActivities(deps, people),
-    ...createDingTalkActivities(deps),
+    ...kingdee,
+    ...peopleActivities,
+    /**
+     * planApproval and, when it plans, resolveApprovers for the first step — in one local activity, so a new
+     * approval's first workflow task has one activation less. When the approvers cannot be resolved, the plan comes
+     * back without them and the step resolves them itself (and fails there, with the reason it always gave).
+     */
+    async planApprovalWithApprovers(input: Parameters<typeof kingdee.planApproval>[0]): Promise<ApprovalPlan> {
+      const planned = await kingdee.planApproval(input);
+      const first = planned.applicable === true ? planned.plan.steps[0] : undefined;
+      if (planned.applicable !== true || !first) return planned;
+      try {
+        const firstApprovers = await peopleActivities.resolveApprovers({
+          specs: first.approvers,
+          document: planned.document,
+        });
+        return { ...planned, firstApprovers };
+      } catch {
+        return planned;
+      }
+    },
+    ...createDingTalkActivities(deps, people),
     pollForm: createPollActivity(deps),
     ...createWatchActivities(deps),
     ...createPaymentActivities(deps),

@@ -119,19 +119,21 @@ export function noticeOutTrackId(messageKey: string): string {
 /**
  * A notice as the enqueuing activity queues it. The id is derived from the activity's identity — workflow id, run
  * id, activity id (stable across the activity's retries) and the part (which channel of the activity) — so a
- * retried enqueue repeats the same id.
+ * retried enqueue repeats the same id. With `key` (the workflow's own name for the notice, unique in its run) the
+ * key stands for the activity id: a later activity handing the same notice over again repeats its id too.
  */
-export function queuedNotice(notice: Notice, part: string, userIds?: string[]): QueuedNotice {
+export function queuedNotice(notice: Notice, part: string, userIds?: string[], key?: string): QueuedNotice {
   const info = Context.current().info;
   const workflowId = info.workflowExecution?.workflowId ?? info.workflowType ?? 'standalone';
   const runId = info.workflowExecution?.runId ?? '';
+  const source = key === undefined ? info.activityId : `key:${key}`;
   return {
-    id: `n-${sha(`${workflowId}\n${runId}\n${info.activityId}\n${part}`, 24)}`,
+    id: `n-${sha(`${workflowId}\n${runId}\n${source}\n${part}`, 24)}`,
     title: notice.title,
     text: notice.text,
     summary: noticeSummary(notice),
     ...(userIds ? { userIds } : {}),
-    origin: `${workflowId} #${info.activityId}${part ? ` ${part}` : ''}`,
+    origin: `${workflowId} ${key === undefined ? `#${info.activityId}` : key}${part ? ` ${part}` : ''}`,
     queuedAt: Date.now(),
   };
 }
@@ -196,11 +198,11 @@ class OutboxHandOver {
 }
 
 /** Work notices to many people go in sends of at most 100 (DingTalk's userid_list), each its own notice. */
-export function workNotices(notice: Notice, userIds: readonly string[], part: string): QueuedNotice[] {
+export function workNotices(notice: Notice, userIds: readonly string[], part: string, key?: string): QueuedNotice[] {
   const size = dingtalkLimits.workNotice.maxUsersPerSend;
   const chunks: string[][] = [];
   for (let i = 0; i < userIds.length; i += size) chunks.push(userIds.slice(i, i + size));
-  return chunks.map((chunk, i) => queuedNotice(notice, chunks.length > 1 ? `${part}/${i}` : part, chunk));
+  return chunks.map((chunk, i) => queuedNotice(notice, chunks.length > 1 ? `${part}/${i}` : part, chunk, key));
 }
 
 /**

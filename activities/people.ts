@@ -37,6 +37,11 @@ export class People {
     return userId ? this.describe(userId) : undefined;
   }
 
+  /** The applicant of a document in DingTalk, by the mobile Kingdee has for them. */
+  async applicantOf(document: DocumentSummary): Promise<Person | undefined> {
+    return document.applicant.mobile ? this.byMobile(document.applicant.mobile) : undefined;
+  }
+
   async managerOf(userId: string): Promise<Person | undefined> {
     const user = await this.details(userId);
     return user?.managerUserId ? this.describe(user.managerUserId) : undefined;
@@ -108,8 +113,7 @@ export function createPeopleActivities(deps: { logger: Logger }, people: People)
     },
 
     async findApplicant({ document }: { document: DocumentSummary }): Promise<Person | null> {
-      if (!document.applicant.mobile) return null;
-      return (await people.byMobile(document.applicant.mobile)) ?? null;
+      return (await people.applicantOf(document)) ?? null;
     },
   };
 }

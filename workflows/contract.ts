@@ -12,6 +12,7 @@ import type { DocumentRef, DocumentStatus, DocumentSummary } from '../domain/doc
 import type { CardField } from '../domain/texts/cards';
 import type { ChainPlan, ResolvedTarget, RobotTarget } from '../rules/plan';
 import type { DecisionLogEntry } from '../domain/decision-log';
+import type { Notice } from '../domain/texts';
 import type { Calendar } from '../domain/business-hours';
 import type { DeadlineShift, Recurrence } from '../domain/deadlines';
 import type { WatchCondition, WatchMemory } from '../domain/watch-state';
@@ -100,6 +101,11 @@ export type ApprovalPlan =
       card?: { fields?: CardField[] };
       /** Whether the document is urgent from the start, and the urgent schedule (rules `urgency`). */
       urgency?: UrgencyPlan;
+      /**
+       * The first step's approvers, when planApprovalWithApprovers could resolve them (absent otherwise: the step
+       * resolves them itself, and fails there as it always did).
+       */
+      firstApprovers?: Person[];
     }
   /** Nothing to approve (the document is not awaiting approval, or is gone). */
   | { applicable: false; reason: string; document?: DocumentSummary; contact?: AttentionContact }
@@ -122,7 +128,20 @@ export interface AttentionContact {
 }
 
 export type { ResolvedTarget, RobotTarget };
-export type { Notice } from '../domain/texts';
+export type { Notice };
+
+/**
+ * One notice of several handed over together (handOverNotices): to a robot's group and/or to people, the applicant
+ * too when `applicant`. `key` is the workflow's name for it, unique in its run: its outbox ids come from the key, so
+ * handing it over again (a retry) is dropped by the outbox as the same notice.
+ */
+export interface NoticeHandOver {
+  key: string;
+  notice: Notice;
+  robot?: RobotTarget;
+  userIds: string[];
+  applicant: boolean;
+}
 
 /** One seat on a step: the assignee decides, or a delegate on their behalf (configured, or a manager brought in by escalation). */
 export interface ApprovalSlot {

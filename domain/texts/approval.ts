@@ -190,6 +190,7 @@ export const attentionTasks = {
     `把审批结果（${outcome === 'approved' ? '同意' : '驳回'}）写回金蝶`,
   notifyApplicant: '通知申请人',
   followUp: '发送审批后的通知',
+  finishNotices: '通知申请人并发送审批后的通知',
   close: '结束审批并更新卡片',
 } as const;
 

@@ -60,7 +60,14 @@ beforeAll(async () => {
         const people = await real.resolveApprovers(input);
         return skewedAnswers.has(input.document.billNo) ? { approvers: people } : people;
       };
-      return { ...activities, resolveApprovers };
+      // Planning hands the first step its approvers: skewed the same way.
+      const planApprovalWithApprovers = async (input: Parameters<Activities['planApprovalWithApprovers']>[0]) => {
+        const planned = await real.planApprovalWithApprovers(input);
+        return skewedAnswers.has(input.document.billNo) && planned.applicable === true && planned.firstApprovers
+          ? { ...planned, firstApprovers: { approvers: planned.firstApprovers } }
+          : planned;
+      };
+      return { ...activities, resolveApprovers, planApprovalWithApprovers };
     },
   });
 });

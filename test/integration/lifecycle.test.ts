@@ -140,22 +140,20 @@ it('runs a two-step chain to approval: cards, Kingdee audited once with the real
   // Neither is 李四's card after the first step's decision: no card of this chain is updated by the workflow.
   expect(scheduled.map((activity) => activity.name)).not.toContain('updateApprovalCards');
   // The applicant's lookup and both notices' hand-over to their outboxes run inside the workflow task that sees the
-  // write-back and the 待办 closing done (local activities, recorded as markers): no activity after the write-back's.
+  // write-back and the 待办 closing done (a local activity, recorded as a marker): no activity after the write-back's.
+  // And in one local activity, not one each: each local activity's result is an activation of the worker's one
+  // workflow thread (before: findApplicant, notifyGroup, notifyUsers — three).
   expect(scheduled.slice(writeBackAt + 1)).toEqual(withWriteBack.slice(1));
   const writeBackEventId = events.find(
     (event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'writeBack',
   )!.eventId;
   const afterWriteBack = events.filter((event) => Number(event.eventId) > Number(writeBackEventId));
   const inlineAfterWriteBack = localActivityMarkers(afterWriteBack);
-  expect(inlineAfterWriteBack.map((activity) => activity.type).sort()).toEqual([
-    'findApplicant',
-    'notifyGroup',
-    'notifyUsers',
-  ]);
+  expect(inlineAfterWriteBack.map((activity) => activity.type)).toEqual(['handOverNotices']);
 
   // A new run records one patch marker, the bundle that stands for all the workflow's patches — not one marker and
   // one TemporalChangeVersion upsert per patch (workflows/approval/patches.ts).
-  expect(patchMarkers(events)).toEqual(['approval-patches-2026-12e']);
+  expect(patchMarkers(events)).toEqual(['approval-patches-2026-12f']);
 
   // The overview re-sends nothing: the memo once (its summary never changes after planning), and each search
   // attribute upsert only the attributes whose value changed — each upsert is an event and a visibility write.
@@ -180,6 +178,13 @@ it('runs a two-step chain to approval: cards, Kingdee audited once with the real
   expect(scheduled[0]).toEqual({ name: 'deliverApprovalCards', by: String(firstTaskCompleted.eventId) });
   expect(scheduled.map((activity) => activity.name)).not.toContain('planApproval');
   expect(scheduled.map((activity) => activity.name)).not.toContain('resolveApprovers');
+  // … in one local activity: planning resolves the first step's approvers too (before: planApproval, then
+  // resolveApprovers — two activations of the workflow thread). The second step resolves its own when it starts.
+  const inlineFirstTask = localActivityMarkers(events).filter(
+    (activity) => activity.by === String(firstTaskCompleted.eventId),
+  );
+  expect(inlineFirstTask.map((activity) => activity.type)).toEqual(['planApprovalWithApprovers']);
+  expect(localActivityMarkers(events).map((activity) => activity.type)).toContain('resolveApprovers');
 });
 
 it('updates a decided card itself when the API never confirmed that the click’s answer reached DingTalk', async () => {

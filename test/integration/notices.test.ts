@@ -204,13 +204,14 @@ describe('a retried enqueue', () => {
   beforeAll(async () => {
     const wrap = (activities: Activities): Activities => ({
       ...activities,
-      // The notice is enqueued, then the activity fails on its first attempt: Temporal retries it.
-      async notifyGroup(input) {
-        await activities.notifyGroup(input);
-        if (input.robot.name === 'cashier' && Context.current().info.attempt === 1) {
+      // The notices are enqueued, then the activity fails on its first attempt: Temporal retries it.
+      async handOverNotices(input) {
+        const result = await activities.handOverNotices(input);
+        if (input.items.some((item) => item.robot?.name === 'cashier') && Context.current().info.attempt === 1) {
           forced += 1;
           throw new Error('forced failure after signalWithStart');
         }
+        return result;
       },
     });
     world = await startWorld({
@@ -229,10 +230,15 @@ describe('a retried enqueue', () => {
     const history = await world.service.client.workflow.getHandle(id!).fetchHistory();
     // The hand-over runs as a local activity: its marker records the attempt that succeeded.
     const retried = localActivityMarkers(history.events ?? []).filter(
-      (marker) => marker.type === 'notifyGroup' && marker.attempt > 1,
+      (marker) => marker.type === 'handOverNotices' && marker.attempt > 1,
     );
     expect(retried.length).toBeGreaterThan(0);
     expect(messagesPerBill(world, 'cidCashier').get('FYBX303001')).toBe(1);
+    // The applicant's notice went in the same hand-over, twice: the outbox took it once (its id comes from its key).
+    const applicantNotices = () =>
+      world.dingtalk.messagesFor({ userId: 'zhangsan' }).filter((m) => m.title?.includes('FYBX303001'));
+    await eventually(() => applicantNotices().length > 0, 30_000, 'the applicant’s notice');
+    expect(applicantNotices().map((m) => m.title)).toEqual(['费用报销单 FYBX303001 已审批通过']);
 
     const cards = world.dingtalk
       .cardsFor()

@@ -8,7 +8,7 @@ import * as approvalTexts from '../../domain/texts/approval';
 import type { NewDecisionLogEntry } from '../../domain/decision-log';
 import type { DocumentSummary } from '../../domain/document';
 import type { ResolvedTarget } from '../../rules/plan';
-import type { Person } from '../contract';
+import type { NoticeHandOver, Person } from '../contract';
 import { approvalPatches, type ApprovalPatches } from './patches';
 import { inline, io, notify, notifyInline } from './proxies';
 
@@ -76,6 +76,56 @@ export class ApprovalNotices {
         channel: robot ? 'robot' : 'workNotice',
         comment: notice.title,
       });
+    }
+  }
+
+  /**
+   * The applicant's notice and notices to rules-file targets, handed over in one local activity
+   * (approvalPatches.finishNoticesTogether) — what tellApplicant and tell do for each, with the same once-keys, log
+   * entries and applicant lookup, in one activation of the workflow instead of one per lookup and hand-over. Only
+   * what is not done yet goes; all of it is done when the activity returns (its retry repeats their ids, so the
+   * outbox drops what it has).
+   */
+  async tellTogether(
+    applicant: { notice: texts.Notice; key: string },
+    targets: Array<{ target: ResolvedTarget; notice: texts.Notice; key: string; toApplicant: boolean }>,
+  ): Promise<void> {
+    const parts: Array<{ done: string; item: NoticeHandOver }> = [];
+    const applicantKey = `applicant:${applicant.key}`;
+    if (!this.done.has(applicantKey))
+      parts.push({
+        done: applicantKey,
+        item: { key: applicantKey, notice: applicant.notice, userIds: [], applicant: true },
+      });
+    for (const { target, notice, key, toApplicant } of targets) {
+      const robot = target.robot;
+      if (robot && !this.done.has(`${key}:robot`))
+        parts.push({ done: `${key}:robot`, item: { key, notice, robot, userIds: [], applicant: false } });
+      if (!this.done.has(`${key}:users`)) {
+        const userIds = new Set(target.users);
+        if (target.approvers) for (const id of this.host.approvers()) userIds.add(id);
+        parts.push({ done: `${key}:users`, item: { key, notice, userIds: [...userIds], applicant: toApplicant } });
+      }
+    }
+    if (parts.length > 0) {
+      const { applicant: found } = await notifyInline.handOverNotices({
+        applicantOf: this.host.document(),
+        items: parts.map((part) => part.item),
+      });
+      for (const part of parts) {
+        if (part.item.applicant && !found) this.applicantNotTold(part.item.notice);
+        this.done.add(part.done);
+      }
+    }
+    for (const { target, notice, key } of targets) {
+      if (this.firstTime(`${key}:recorded`)) {
+        this.host.record({
+          actor: 'system',
+          action: 'notify',
+          channel: target.robot ? 'robot' : 'workNotice',
+          comment: notice.title,
+        });
+      }
     }
   }
 

@@ -69,19 +69,38 @@ export const approvalPatches = {
    * audited p99 40 s when the decisions waited). Closing them waits for the creation.
    */
   todosBesideDecisions: 'todos-beside-decisions',
+  /**
+   * Planning also resolves the first step's approvers, in the same local activity (planApprovalWithApprovers): each
+   * local activity's result is an activation of the workflow, and a burst's limit is the worker's one workflow
+   * thread. Approvers it cannot resolve are left to the step, which resolves them itself as before.
+   */
+  planWithApprovers: 'plan-with-approvers',
+  /**
+   * The finish hands the applicant's notice and the follow-ups over in one local activity (handOverNotices: the
+   * applicant looked up once inside it), not one lookup and one hand-over each — three activations of the workflow
+   * become one.
+   */
+  finishNoticesTogether: 'finish-notices-together',
 } as const;
 export type ApprovalPatch = (typeof approvalPatches)[keyof typeof approvalPatches];
+
+/** The patches that came after bundle 12e: every older bundle came before them too. */
+const after12e = [approvalPatches.planWithApprovers, approvalPatches.finishNoticesTogether];
 
 /**
  * The bundles, newest first: a run started now records the first; a run that recorded an older one keeps what it
  * covers. A bundle's list never changes.
  */
 const bundles: ReadonlyArray<{ id: string; covers: ReadonlySet<ApprovalPatch> }> = [
-  { id: 'approval-patches-2026-12e', covers: allBut() },
-  { id: 'approval-patches-2026-12d', covers: allBut(approvalPatches.todosBesideDecisions) },
+  { id: 'approval-patches-2026-12f', covers: allBut() },
+  {
+    id: 'approval-patches-2026-12e',
+    covers: allBut(...after12e),
+  },
+  { id: 'approval-patches-2026-12d', covers: allBut(approvalPatches.todosBesideDecisions, ...after12e) },
   {
     id: 'approval-patches-2026-12c',
-    covers: allBut(approvalPatches.todosWithWriteBack, approvalPatches.todosBesideDecisions),
+    covers: allBut(approvalPatches.todosWithWriteBack, approvalPatches.todosBesideDecisions, ...after12e),
   },
   {
     id: 'approval-patches-2026-12b',
@@ -89,6 +108,7 @@ const bundles: ReadonlyArray<{ id: string; covers: ReadonlySet<ApprovalPatch> }>
       approvalPatches.overviewChangesOnly,
       approvalPatches.todosWithWriteBack,
       approvalPatches.todosBesideDecisions,
+      ...after12e,
     ),
   },
   {
@@ -98,11 +118,15 @@ const bundles: ReadonlyArray<{ id: string; covers: ReadonlySet<ApprovalPatch> }>
       approvalPatches.overviewChangesOnly,
       approvalPatches.todosWithWriteBack,
       approvalPatches.todosBesideDecisions,
+      ...after12e,
     ),
   },
 ];
 
-/** Every patch but the ones a bundle came before. */
+/**
+ * Every patch but the ones a bundle came before — so a new patch is added to every older bundle's `later` (as
+ * after12e), or their runs would take its path on replay.
+ */
 function allBut(...later: ApprovalPatch[]): ReadonlySet<ApprovalPatch> {
   return new Set(Object.values(approvalPatches).filter((patch) => !later.includes(patch)));
 }

@@ -53,6 +53,7 @@ import {
   type DecisionResult,
   type DocumentChange,
   type MarkUrgentInput,
+  type Person,
   type StepState,
   type UrgencyPlan,
 } from '../contract';
@@ -151,6 +152,8 @@ class ApprovalRun {
   private urgency?: UrgencyPlan;
   /** A markUrgent request the main flow has not handled yet. */
   private urgentRequest?: MarkUrgentInput;
+  /** The first step's approvers as planning found them (approvalPatches.planWithApprovers), until the step takes them. */
+  private firstApprovers?: Person[];
 
   constructor(private readonly input: ApprovalWorkflowInput) {
     this.state = {
@@ -259,7 +262,10 @@ class ApprovalRun {
     this.task = approvalTexts.attentionTasks.plan;
     // Published with the plan (or the next needs-attention entry); a retry is starting again, not needing attention.
     this.state.stage = 'starting';
-    const result = await (this.planInline ? inline : io).planApproval({ document: this.input.document });
+    const result =
+      this.planInline && this.patches.has(approvalPatches.planWithApprovers)
+        ? await inline.planApprovalWithApprovers({ document: this.input.document })
+        : await (this.planInline ? inline : io).planApproval({ document: this.input.document });
     this.planAnswered = true;
     this.contact = result.contact;
     if (result.applicable === true) {
@@ -269,6 +275,7 @@ class ApprovalRun {
       this.state.document = result.document;
       this.cardFields = result.card?.fields;
       this.urgency = result.urgency;
+      this.firstApprovers = result.firstApprovers;
       this.record({
         actor: 'system',
         action: 'start',
@@ -295,6 +302,13 @@ class ApprovalRun {
     throw new NeedsAttention(result.reason, result.type, approvalTexts.attentionActions.fixRules);
   }
 
+  /** The first approvers planning found, taken once by the first step's start. */
+  private takeFirstApprovers(): Person[] | undefined {
+    const people = this.firstApprovers;
+    this.firstApprovers = undefined;
+    return people;
+  }
+
   // ── one step ──────────────────────────────────────────────────────────────────────────────────────────────
 
   /** Runs step `index`: starts it (approvers, cards) unless it has started, then waits; a retry resumes it. */
@@ -307,7 +321,9 @@ class ApprovalRun {
     const resuming = step !== undefined;
     if (!step) {
       this.task = approvalTexts.attentionTasks.resolveApprovers(planned.name);
-      const people = await (this.planInline ? inline : io).resolveApprovers({ specs: planned.approvers, document });
+      const people =
+        (index === 0 ? this.takeFirstApprovers() : undefined) ??
+        (await (this.planInline ? inline : io).resolveApprovers({ specs: planned.approvers, document }));
       const startedAtMs = Date.now();
       const created = createStep(planned, people, new Date(startedAtMs).toISOString());
       this.task = approvalTexts.attentionTasks.lookUpPerson;
@@ -835,25 +851,29 @@ class ApprovalRun {
           () => this.cards.refreshAll(this.state.steps, plan.calendar, this.answersDeferred ? 'await' : undefined),
         ],
         [texts.todoAttentionTask, () => this.closeTodos()],
-        [
-          approvalTexts.attentionTasks.notifyApplicant,
-          () =>
-            this.notices.tellApplicant(
-              texts.applicantNotice(document, { outcome, decisions, tz: plan.calendar }),
-              'finish',
-            ),
-        ],
-        ...followUps.map((followUp, index): TaskEffect => [
-          approvalTexts.attentionTasks.followUp,
-          () =>
-            this.notices.tell(
-              followUp.to,
-              texts.followUpNotice(document, { template: followUp.template, outcome, decisions, tz: plan.calendar }),
-              `followUp:${index}`,
-              followUp.to.applicant,
-            ),
-        ]),
       ];
+      const applicantNotice = texts.applicantNotice(document, { outcome, decisions, tz: plan.calendar });
+      const followUpNotices = followUps.map((followUp, index) => ({
+        target: followUp.to,
+        notice: texts.followUpNotice(document, { template: followUp.template, outcome, decisions, tz: plan.calendar }),
+        key: `followUp:${index}`,
+        toApplicant: followUp.to.applicant,
+      }));
+      if (this.patches.has(approvalPatches.finishNoticesTogether))
+        effects.push([
+          followUps.length > 0
+            ? approvalTexts.attentionTasks.finishNotices
+            : approvalTexts.attentionTasks.notifyApplicant,
+          () => this.notices.tellTogether({ notice: applicantNotice, key: 'finish' }, followUpNotices),
+        ]);
+      else
+        effects.push(
+          [approvalTexts.attentionTasks.notifyApplicant, () => this.notices.tellApplicant(applicantNotice, 'finish')],
+          ...followUpNotices.map(({ target, notice, key, toApplicant }): TaskEffect => [
+            approvalTexts.attentionTasks.followUp,
+            () => this.notices.tell(target, notice, key, toApplicant),
+          ]),
+        );
       if (this.patches.has(approvalPatches.finishTogether)) await this.allTogether(effects);
       else
         for (const [task, effect] of effects) {
