@@ -13,6 +13,8 @@ import type { Notice, NoticeHandOver, Person } from '../workflows/contract';
 import type { DocumentSummary } from '../domain/document';
 import { channelForRobot, enqueueNotices, queuedNotice, workNotices, type OutboxDeps } from './notices';
 import type { People } from './people';
+import { DingTalkTroubleAlerts } from './dingtalk-trouble';
+import type { Rules } from '../rules';
 
 export interface DingTalkActivityDeps {
   dingtalk: DingTalkClient;
@@ -23,6 +25,10 @@ export interface DingTalkActivityDeps {
   cardTemplates: { approval: string; notice?: string };
   /** Where notices are enqueued: the Temporal client and the approvals' task queue. */
   outbox: OutboxDeps;
+  /** The rules: their ops target hears when DingTalk keeps failing the cards or 待办 (dingtalk-trouble.ts). */
+  rules: Rules;
+  /** Ops are told at this failed attempt of a card or 待办 call (default 8: about two minutes of retries). */
+  troubleAlertAfterAttempts?: number;
 }
 
 /**
@@ -43,7 +49,7 @@ export function todoSourceIdFor(workflowId: string, stepId: string, userId: stri
 }
 
 export function createDingTalkActivities(deps: DingTalkActivityDeps, people: People) {
-  return {
+  const activities = {
     async deliverApprovalCards(input: {
       workflowId: string;
       stepId: string;
@@ -203,4 +209,7 @@ export function createDingTalkActivities(deps: DingTalkActivityDeps, people: Peo
         deps.logger.error({ notice }, 'needs attention, and no ops target is configured');
     },
   };
+  // The approvers' path, retried without end: not silently (dingtalk-trouble.ts).
+  const trouble = new DingTalkTroubleAlerts({ ...deps, afterAttempts: deps.troubleAlertAfterAttempts ?? 8 });
+  return { ...activities, ...trouble.watch(activities) };
 }

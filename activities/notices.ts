@@ -409,18 +409,29 @@ export function createNoticeActivities(deps: NoticeActivityDeps) {
     }
   }
 
-  /** A notice to the rules' ops target (robot and/or people), enqueued with this id (`-u` for the people's). */
-  async function enqueueOps(base: Omit<QueuedNotice, 'id' | 'userIds'>, id: string): Promise<void> {
-    const ops = deps.rules.ops;
-    if (ops?.robot) {
-      const robot = deps.rules.robots[ops.robot];
-      await enqueueNotices(deps.outbox, channelForRobot({ name: ops.robot, ...robot }), [{ ...base, id }]);
-    }
-    if (ops?.users.length) {
-      await enqueueNotices(deps.outbox, { kind: 'workNotice' }, [{ ...base, id: `${id}-u`, userIds: ops.users }]);
-    }
-    if (!ops?.robot && !ops?.users.length) deps.logger.error({ notice: base }, 'no ops target is configured');
+  function enqueueOps(base: Omit<QueuedNotice, 'id' | 'userIds'>, id: string): Promise<void> {
+    return enqueueOpsNotice(deps, base, id);
   }
+}
+
+/**
+ * A notice to the rules' ops target (robot and/or people), enqueued with this id (`-u` for the people's). Ids of
+ * alerts about the delivery path itself start with `p-`: the outbox never alerts about those.
+ */
+export async function enqueueOpsNotice(
+  deps: { outbox: OutboxDeps; rules: Pick<Rules, 'ops' | 'robots'>; logger: Logger },
+  base: Omit<QueuedNotice, 'id' | 'userIds'>,
+  id: string,
+): Promise<void> {
+  const ops = deps.rules.ops;
+  if (ops?.robot) {
+    const robot = deps.rules.robots[ops.robot];
+    await enqueueNotices(deps.outbox, channelForRobot({ name: ops.robot, ...robot }), [{ ...base, id }]);
+  }
+  if (ops?.users.length) {
+    await enqueueNotices(deps.outbox, { kind: 'workNotice' }, [{ ...base, id: `${id}-u`, userIds: ops.users }]);
+  }
+  if (!ops?.robot && !ops?.users.length) deps.logger.error({ notice: base }, 'no ops target is configured');
 }
 
 export type NoticeActivities = ReturnType<typeof createNoticeActivities>;

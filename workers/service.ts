@@ -86,6 +86,8 @@ export interface ServiceOptions {
   pollPageSize?: number;
   /** Tests only: wrap the approvals' activities (e.g. fail one after it did its work, to see it retried). */
   wrapActivities?: <T extends object>(activities: T) => T;
+  /** Tests only: tell ops that DingTalk keeps failing a card or 待办 call at this attempt (default 8). */
+  troubleAlertAfterAttempts?: number;
 }
 
 export interface RunningService {
@@ -250,6 +252,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       robots: clients.robots,
       // The weekly report reads this month's DingTalk calls from here (integrations/dingtalk/usage.ts).
       dataDir: settings.dataDir,
+      ...(options.troubleAlertAfterAttempts ? { troubleAlertAfterAttempts: options.troubleAlertAfterAttempts } : {}),
     });
     const activities = options.wrapActivities ? options.wrapActivities(createdActivities) : createdActivities;
     let running: { stop: () => Promise<void> } | undefined;

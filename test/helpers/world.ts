@@ -66,6 +66,8 @@ export async function startWorld(options: {
   robotMinuteMs?: number;
   /** Wrap the service's approval activities (e.g. to fail one after it did its work). */
   wrapActivities?: <T extends object>(activities: T) => T;
+  /** Tell ops that DingTalk keeps failing a card or 待办 call at this attempt (the service's default: 8). */
+  troubleAlertAfterAttempts?: number;
   /** Another Temporal than the run's shared dev server (a test's own, to stop and restart it). */
   temporalAddress?: string;
   /** DATA_DIR of the service (the decision journal lives there); default the settings' default. */
@@ -120,6 +122,7 @@ export async function startWorld(options: {
       ...(options.robotMinuteMs ? { noticeMinuteMs: options.robotMinuteMs } : {}),
       ...(options.pollPageSize ? { pollPageSize: options.pollPageSize } : {}),
       ...(options.wrapActivities ? { wrapActivities: options.wrapActivities } : {}),
+      ...(options.troubleAlertAfterAttempts ? { troubleAlertAfterAttempts: options.troubleAlertAfterAttempts } : {}),
     });
   const connectCallbacks = async (running: RunningService) => {
     if (options.callbackMode === 'http')
