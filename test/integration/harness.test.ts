@@ -19,33 +19,40 @@ describe('the shared Temporal dev server', () => {
 
   beforeAll(async () => {
     temporal = await connectClient();
+    const planApproval = async ({ document }: { document: { billNo: string } }) => {
+      const summary: DocumentSummary = {
+        acctId: 'acct',
+        formId: 'ER_ExpReimbursement',
+        billNo: document.billNo,
+        billId: '1',
+        formName: '费用报销单',
+        status: 'B',
+        applicant: { name: '张三' },
+        amount: 12_800,
+        currency: 'CNY',
+        purpose: '差旅费',
+        lines: [],
+        link: 'http://example.invalid',
+        modifyDate: '2026-11-24T10:00:00',
+        personMobiles: {},
+      };
+      return { applicable: true, document: summary, plan: resolveChain(rules, summary) };
+    };
+    const approvers = [{ userId: 'lisi', name: '李四' }];
     worker = await startTestWorker({
-      planApproval: async ({ document }: { document: { billNo: string } }) => {
-        const summary: DocumentSummary = {
-          acctId: 'acct',
-          formId: 'ER_ExpReimbursement',
-          billNo: document.billNo,
-          billId: '1',
-          formName: '费用报销单',
-          status: 'B',
-          applicant: { name: '张三' },
-          amount: 12_800,
-          currency: 'CNY',
-          purpose: '差旅费',
-          lines: [],
-          link: 'http://example.invalid',
-          modifyDate: '2026-11-24T10:00:00',
-          personMobiles: {},
-        };
-        return { applicable: true, document: summary, plan: resolveChain(rules, summary) };
-      },
-      resolveApprovers: async () => [{ userId: 'lisi', name: '李四' }],
+      planApproval,
+      planApprovalWithApprovers: async (input: { document: { billNo: string } }) => ({
+        ...(await planApproval(input)),
+        firstApprovers: approvers,
+      }),
+      resolveApprovers: async () => approvers,
       deliverApprovalCards: async ({ userIds }: { userIds: string[] }) =>
         userIds.map((userId) => ({ outTrackId: `card-${userId}`, userId })),
       updateApprovalCards: async () => undefined,
       notifyUsers: async () => undefined,
       notifyGroup: async () => undefined,
       findApplicant: async () => null,
+      handOverNotices: async () => ({ applicant: null }),
       createApprovalTodos: async () => [],
       closeApprovalTodos: async () => undefined,
       writeBack: async ({ document }: { document: DocumentSummary }) => {
