@@ -49,6 +49,7 @@ const hadolintVersion = '2.15.1';
 /** The activities that reach each system; the dashboard and the alerts use exactly these lists. */
 const kingdeeActivities = [
   'planApproval',
+  'planApprovalWithApprovers',
   'writeBack',
   'pollForm',
   'checkWatch',
@@ -61,6 +62,7 @@ const dingtalkActivities = [
   'updateApprovalCards',
   'notifyUsers',
   'notifyGroup',
+  'handOverNotices',
   'notifyOps',
   'resolveApprovers',
   'describeUser',
