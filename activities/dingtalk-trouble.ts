@@ -22,12 +22,11 @@ export interface TroubleAlertDeps {
   logger: Logger;
   /** The failed attempt at which ops are told (a card call's retries: 1 s, 2 s … 1 min apart; 8 ≈ two minutes). */
   afterAttempts: number;
-  now?: () => number;
 }
 
 export class DingTalkTroubleAlerts {
-  /** Windows this process has told ops about, per call: `<call>\n<window>`. */
-  private readonly told = new Set<string>();
+  /** The window this process last told ops about, per call. */
+  private readonly told = new Map<WatchedCall, number>();
 
   constructor(private readonly deps: TroubleAlertDeps) {}
 
@@ -54,11 +53,10 @@ export class DingTalkTroubleAlerts {
     if (!(err instanceof DingTalkError) || !err.retryable) return; // a refusal for good parks the approval instead
     const info = currentContext()?.info;
     if (!info || info.attempt < this.deps.afterAttempts) return;
-    const now = (this.deps.now ?? Date.now)();
+    const now = Date.now();
     const window = Math.floor(now / dingtalkTroubleWindowMs);
-    const key = `${call}\n${window}`;
-    if (this.told.has(key)) return;
-    this.told.add(key);
+    if (this.told.get(call) === window) return;
+    this.told.set(call, window);
     const notice = dingtalkTroubleAlert(
       {
         task: dingtalkTroubleTasks[call],
@@ -71,14 +69,14 @@ export class DingTalkTroubleAlerts {
     );
     this.deps.logger.warn({ call, attempt: info.attempt, error: err.message }, 'DingTalk keeps failing: telling ops');
     try {
-      const id = `p-d-${createHash('sha256').update(key).digest('hex').slice(0, 24)}`;
+      const id = `p-d-${createHash('sha256').update(`${call}\n${window}`).digest('hex').slice(0, 24)}`;
       await enqueueOpsNotice(
         this.deps,
         { title: notice.title, text: notice.text, summary: notice.title, origin: call },
         id,
       );
     } catch (alertErr) {
-      this.told.delete(key); // the next failing attempt tries again
+      this.told.delete(call); // the next failing attempt tries again
       this.deps.logger.error({ call, error: String(alertErr) }, 'could not tell ops that DingTalk keeps failing');
     }
   }
