@@ -49,6 +49,12 @@ export function todoSourceIdFor(workflowId: string, stepId: string, userId: stri
 }
 
 export function createDingTalkActivities(deps: DingTalkActivityDeps, people: People) {
+  /** A notice into a robot's group outbox; `key`: the workflow's name for it (queuedNotice). */
+  const toGroup = (robot: RobotTarget, notice: Notice, key?: string) =>
+    enqueueNotices(deps.outbox, channelForRobot(robot), [queuedNotice(notice, 'robot', undefined, key)]);
+  /** A notice into the work-notice outbox, for these people. */
+  const toUsers = (userIds: readonly string[], notice: Notice, key?: string) =>
+    enqueueNotices(deps.outbox, { kind: 'workNotice' }, workNotices(notice, userIds, 'users', key));
   const activities = {
     async deliverApprovalCards(input: {
       workflowId: string;
@@ -141,12 +147,12 @@ export function createDingTalkActivities(deps: DingTalkActivityDeps, people: Peo
     /** Work notification(s) to people: enqueued (one outbox for all work notifications), sent by the outbox. */
     async notifyUsers({ userIds, notice }: { userIds: string[]; notice: Notice }): Promise<void> {
       if (userIds.length === 0) return;
-      await enqueueNotices(deps.outbox, { kind: 'workNotice' }, workNotices(notice, userIds, 'users'));
+      await toUsers(userIds, notice);
     },
 
     /** A post to a rules-file robot's group: enqueued into that robot's outbox. */
     async notifyGroup({ robot, notice }: { robot: RobotTarget; notice: Notice }): Promise<void> {
-      await enqueueNotices(deps.outbox, channelForRobot(robot), [queuedNotice(notice, 'robot')]);
+      await toGroup(robot, notice);
     },
 
     /**
@@ -167,28 +173,13 @@ export function createDingTalkActivities(deps: DingTalkActivityDeps, people: Peo
       const applicant = items.some((item) => item.applicant)
         ? ((await people.applicantOf(applicantOf)) ?? null)
         : undefined;
-      const handOvers = items.flatMap((item) => {
+      const handOvers: Array<Promise<void>> = [];
+      for (const item of items) {
         const userIds = new Set(item.userIds);
         if (item.applicant && applicant) userIds.add(applicant.userId);
-        return [
-          ...(item.robot
-            ? [
-                enqueueNotices(deps.outbox, channelForRobot(item.robot), [
-                  queuedNotice(item.notice, 'robot', undefined, item.key),
-                ]),
-              ]
-            : []),
-          ...(userIds.size > 0
-            ? [
-                enqueueNotices(
-                  deps.outbox,
-                  { kind: 'workNotice' },
-                  workNotices(item.notice, [...userIds], 'users', item.key),
-                ),
-              ]
-            : []),
-        ];
-      });
+        if (item.robot) handOvers.push(toGroup(item.robot, item.notice, item.key));
+        if (userIds.size > 0) handOvers.push(toUsers([...userIds], item.notice, item.key));
+      }
       const failed = (await Promise.allSettled(handOvers)).find((result) => result.status === 'rejected');
       if (failed) throw failed.reason;
       return applicant === undefined ? {} : { applicant };
@@ -202,9 +193,8 @@ export function createDingTalkActivities(deps: DingTalkActivityDeps, people: Peo
       notice: Notice;
       ops?: { robot?: RobotTarget; users: string[] };
     }): Promise<void> {
-      if (ops?.robot) await enqueueNotices(deps.outbox, channelForRobot(ops.robot), [queuedNotice(notice, 'robot')]);
-      if (ops?.users.length)
-        await enqueueNotices(deps.outbox, { kind: 'workNotice' }, workNotices(notice, ops.users, 'users'));
+      if (ops?.robot) await toGroup(ops.robot, notice);
+      if (ops?.users.length) await toUsers(ops.users, notice);
       if (!ops?.robot && !ops?.users.length)
         deps.logger.error({ notice }, 'needs attention, and no ops target is configured');
     },

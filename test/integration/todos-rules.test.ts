@@ -20,6 +20,15 @@ async function approve(world: World, billNo: string, userId = 'lisi'): Promise<v
   });
 }
 
+/** A document submitted and approved on the card at once; its approval's workflow id once it is approved. */
+async function approvedAtOnce(world: World, billNo: string, amount: number, purpose: string): Promise<string> {
+  world.submitExpense(billNo, amount, purpose);
+  const id = await world.startApproval('ER_ExpReimbursement', billNo);
+  await approve(world, billNo);
+  await world.waitForStage(id, 'approved', 30_000);
+  return id;
+}
+
 /** A world of the describe block's own: these rules laid over singleStepRules. */
 function worldFor(...rules: string[]): () => World {
   let world: World | undefined;
@@ -37,10 +46,7 @@ describe('todos.after', () => {
 
   it('makes no 待办 for an approver who decides on the card in time', async () => {
     const world = worldOf();
-    world.submitExpense('FYBX810001', 100, '办公用品');
-    const id = await world.startApproval('ER_ExpReimbursement', 'FYBX810001');
-    await approve(world, 'FYBX810001');
-    await world.waitForStage(id, 'approved', 30_000);
+    await approvedAtOnce(world, 'FYBX810001', 100, '办公用品');
     // The approval has ended: every 待办 it would ever make is made (closing waits for them). None.
     expect(todosOf(world, 'lisi', 'FYBX810001')).toEqual([]);
     expect(world.kingdee.stats().byDocument.FYBX810001).toEqual({ Audit: 1 });
@@ -71,10 +77,7 @@ describe('todos.enabled: false', () => {
 
   it('makes no 待办 at all: the card alone, and the approval finishes', async () => {
     const world = worldOf();
-    world.submitExpense('FYBX810003', 300, '交通费');
-    const id = await world.startApproval('ER_ExpReimbursement', 'FYBX810003');
-    await approve(world, 'FYBX810003');
-    await world.waitForStage(id, 'approved', 30_000);
+    const id = await approvedAtOnce(world, 'FYBX810003', 300, '交通费');
     expect(todosOf(world, 'lisi', 'FYBX810003')).toEqual([]);
     // Not only none made: none asked for, at any point of the approval.
     const events = (await world.service.client.workflow.getHandle(id).fetchHistory()).events ?? [];

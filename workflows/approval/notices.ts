@@ -60,23 +60,15 @@ export class ApprovalNotices {
     const robot = target.robot;
     if (robot) await this.once(`${key}:robot`, () => this.notify().notifyGroup({ robot, notice }));
     await this.once(`${key}:users`, async () => {
-      const userIds = new Set(target.users);
+      const userIds = this.targetUsers(target);
       if (toApplicant) {
         const applicant = await this.findApplicant();
         if (applicant) userIds.add(applicant.userId);
         else this.applicantNotTold(notice);
       }
-      if (target.approvers) for (const id of this.host.approvers()) userIds.add(id);
       if (userIds.size > 0) await this.notify().notifyUsers({ userIds: [...userIds], notice });
     });
-    if (this.firstTime(`${key}:recorded`)) {
-      this.host.record({
-        actor: 'system',
-        action: 'notify',
-        channel: robot ? 'robot' : 'workNotice',
-        comment: notice.title,
-      });
-    }
+    this.recordTold(target, notice, key);
   }
 
   /**
@@ -102,9 +94,8 @@ export class ApprovalNotices {
       if (robot && !this.done.has(`${key}:robot`))
         parts.push({ done: `${key}:robot`, item: { key, notice, robot, userIds: [], applicant: false } });
       if (!this.done.has(`${key}:users`)) {
-        const userIds = new Set(target.users);
-        if (target.approvers) for (const id of this.host.approvers()) userIds.add(id);
-        parts.push({ done: `${key}:users`, item: { key, notice, userIds: [...userIds], applicant: toApplicant } });
+        const userIds = [...this.targetUsers(target)];
+        parts.push({ done: `${key}:users`, item: { key, notice, userIds, applicant: toApplicant } });
       }
     }
     if (parts.length > 0) {
@@ -117,16 +108,25 @@ export class ApprovalNotices {
         this.done.add(part.done);
       }
     }
-    for (const { target, notice, key } of targets) {
-      if (this.firstTime(`${key}:recorded`)) {
-        this.host.record({
-          actor: 'system',
-          action: 'notify',
-          channel: target.robot ? 'robot' : 'workNotice',
-          comment: notice.title,
-        });
-      }
-    }
+    for (const { target, notice, key } of targets) this.recordTold(target, notice, key);
+  }
+
+  /** A target's people: its users, and everyone asked on any step when it says `approvers: true`. */
+  private targetUsers(target: ResolvedTarget): Set<string> {
+    const userIds = new Set(target.users);
+    if (target.approvers) for (const id of this.host.approvers()) userIds.add(id);
+    return userIds;
+  }
+
+  /** The log's entry for a target's notice, written once. */
+  private recordTold(target: ResolvedTarget, notice: texts.Notice, key: string): void {
+    if (!this.firstTime(`${key}:recorded`)) return;
+    this.host.record({
+      actor: 'system',
+      action: 'notify',
+      channel: target.robot ? 'robot' : 'workNotice',
+      comment: notice.title,
+    });
   }
 
   private findApplicant(): Promise<Person | null> {
