@@ -35,10 +35,8 @@ it('writes a decision back while new cards hang in DingTalk', async () => {
   // Every send is scheduled and at least two hang in DingTalk (as many as the approvals' worker has slots).
   await eventually(
     async () => {
-      const described = await Promise.all(ids.map((id) => world.service.client.workflow.getHandle(id).describe()));
-      const sends = described.flatMap((d) =>
-        (d.raw.pendingActivities ?? []).filter((a) => a.activityType?.name === 'deliverApprovalCards'),
-      );
+      const pending = await Promise.all(ids.map(pendingActivities));
+      const sends = pending.flat().filter((a) => a.activityType?.name === 'deliverApprovalCards');
       const hangingNow = sends.filter(
         (a) => a.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED,
       );
@@ -88,6 +86,13 @@ it('writes a decision back while the approver’s 待办 is still being created,
   world.submitExpense(billNo, 100, '办公用品');
   const id = await world.startApproval('ER_ExpReimbursement', billNo);
   const card = await pendingCard(world.dingtalk, 'lisi', billNo);
+  // The click comes once the 待办's creation hangs in DingTalk. (A click the workflow takes before it asks for the 待办
+  // rightly gets none: lisi has decided by then.)
+  await eventually(
+    async () => (await startedActivities(id)).includes('createApprovalTodos'),
+    20_000,
+    'the 待办’s creation to be hanging in DingTalk',
+  );
   const todos = () =>
     world.dingtalk.todosFor('lisi', { includeDeleted: true }).filter((t) => t.subject.includes(billNo));
   await world.dingtalk.click(card.outTrackId, {
@@ -107,3 +112,15 @@ it('writes a decision back while the approver’s 待办 is still being created,
   expect(todos().map((t) => ({ done: t.done, deleted: t.deleted }))).toEqual([{ done: true, deleted: false }]);
   expect(world.kingdee.stats().byDocument[billNo]).toEqual({ Audit: 1 });
 });
+
+async function pendingActivities(workflowId: string) {
+  const described = await world.service.client.workflow.getHandle(workflowId).describe();
+  return described.raw.pendingActivities ?? [];
+}
+
+/** The activity types of the workflow's activities under way (started, not finished). */
+async function startedActivities(workflowId: string): Promise<string[]> {
+  return (await pendingActivities(workflowId))
+    .filter((a) => a.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED)
+    .map((a) => a.activityType?.name ?? '');
+}
