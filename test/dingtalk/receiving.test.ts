@@ -105,12 +105,16 @@ describe('HTTP callbacks', () => {
   let served: Awaited<ReturnType<typeof serveCallbacks>>;
   let url: string;
   const clicks: CardClickPayload[] = [];
+  /** How long the app takes to answer a card callback. */
+  let answerAfterMs = 0;
   beforeEach(async () => {
+    answerAfterMs = 0;
     served = await serveCallbacks({
       cardCallbackSecret: 'route-secret',
       appSecret: demoDingTalk.clientSecret,
       onCardCallback: async (click) => {
         clicks.push(click);
+        if (answerAfterMs > 0) await new Promise((resolve) => setTimeout(resolve, answerAfterMs));
         return {
           cardData: { cardParamMap: { status: 'rejected', result: '李四 已驳回' } },
           cardUpdateOptions: { updateCardDataByKey: true },
@@ -173,6 +177,17 @@ describe('HTTP callbacks', () => {
     );
     expect(malformed.status).toBe(400);
     expect(clicks.length).toBe(before + 1);
+  });
+
+  it('fails a click whose callback is answered after DingTalk’s 2 s deadline: the card stays as it was', async () => {
+    emulator = await startTestDingTalk();
+    emulator.setCallbackUrl('kdb-approval', url, 'route-secret');
+    await dingtalkClientFor(emulator).deliverCard(pendingCard('kdb-http-slow', 'HTTP'));
+    answerAfterMs = 2_500;
+    const card = await emulator.click('kdb-http-slow', { userId: 'lisi', actionId: 'reject' });
+    expect(card.lastCallback).toMatchObject({ ok: false, detail: expect.stringContaining('timeout') });
+    expect(card.cardParamMap.status).toBe('pending');
+    expect(clicks.at(-1)).toMatchObject({ outTrackId: 'kdb-http-slow', actionIds: ['reject'] });
   });
 });
 

@@ -67,14 +67,13 @@ it('keeps clicks made while Temporal is down through a bridge restart: each docu
 
   await server!.stop(); // Temporal goes down
   for (const card of cards) {
-    const clickedAt = Date.now();
     const clicked = await w.dingtalk.click(card.outTrackId, {
       userId: 'lisi',
       actionId: 'approve',
       params: { workflowId: card.cardParamMap.workflowId, stepId: card.cardParamMap.stepId },
     });
+    // Answered within DingTalk's 2 s callback deadline: the emulator, like DingTalk, fails a callback that takes longer.
     expect(clicked.lastCallback).toMatchObject({ ok: true });
-    expect(Date.now() - clickedAt).toBeLessThan(2_000); // within DingTalk's callback deadline
     expect(clicked.cardParamMap.status).toBe('processing'); // "received, processing"
   }
   // Received means on disk: the journal holds the three decisions, in click order.
