@@ -17,6 +17,8 @@ export interface DemoInBrowser {
   demo: Demo;
   service: RunningService;
   page: Page;
+  /** The service's own task queue: its workflows among every test file's on the shared dev server. */
+  taskQueue: string;
   /** Closes the browser, then stops the service and the demo. */
   stop(): Promise<void>;
 }
@@ -50,7 +52,7 @@ export async function startDemoInBrowser(name: string): Promise<DemoInBrowser> {
     });
     browser = await launchBrowser();
     const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
-    return { demo, service, page, stop };
+    return { demo, service, page, taskQueue: settings.temporal.taskQueue, stop };
   } catch (error) {
     // Whatever did start would outlive the test file and keep jest from exiting.
     await stop();
