@@ -37,7 +37,8 @@ const { values: args } = parseArgs({
 /** Time, calls and promises inside the sandbox: every call the SDK makes into it goes through Script#runInContext. */
 const sandbox = { ms: 0, calls: 0, promises: 0, inside: false };
 const promiseSites = new Map<string, number>();
-const siteFrames = Number(args['promise-sites']);
+/** Workflow frames named per promise site (--promise-sites; 0: sites not collected). */
+let siteFrames = 0;
 
 const runInContext = vm.Script.prototype.runInContext;
 vm.Script.prototype.runInContext = function (this: vm.Script, ...callArgs: Parameters<vm.Script['runInContext']>) {
@@ -80,7 +81,7 @@ function wholeNumber(name: string, value: string | undefined, min: number): numb
 async function main(): Promise<void> {
   const approvals = wholeNumber('approvals', args.approvals, 1);
   const rounds = wholeNumber('rounds', args.rounds, 1);
-  wholeNumber('promise-sites', args['promise-sites'], 0);
+  siteFrames = wholeNumber('promise-sites', args['promise-sites'], 0);
   const file = path.resolve(__dirname, '..', 'test', 'fixtures', 'histories', `${args.history}.json`);
   if (!existsSync(file))
     throw new Error(
