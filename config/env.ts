@@ -431,7 +431,8 @@ export function loadSettings(env: NodeJS.ProcessEnv): Settings {
       workerMetricsHost: e.WORKER_METRICS_HOST,
       worker: {
         maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
-        maxConcurrentWorkflowTasks: e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS ?? e.WORKER_PLANNING_WINDOW + slotsForDecisions,
+        maxConcurrentWorkflowTasks:
+          e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS ?? e.WORKER_PLANNING_WINDOW + slotsForDecisions,
         planningWindow: e.WORKER_PLANNING_WINDOW,
         maxConcurrentActivities: e.WORKER_MAX_CONCURRENT_ACTIVITIES,
         workflowTaskPollers: e.WORKER_WORKFLOW_TASK_POLLERS,
