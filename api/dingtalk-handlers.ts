@@ -15,7 +15,9 @@ import type { ApprovalState, DecisionAction, DecisionInput } from '../workflows/
 import {
   botReplies,
   cardProcessingText,
+  cardStateParams,
   cardUnknownActionText,
+  type DecidedCardState,
   refusal,
   systemActorName,
   type EndedApproval,
@@ -44,6 +46,8 @@ export interface CardClick {
   userId: string;
   actionIds: string[];
   params: Record<string, unknown>;
+  /** When DingTalk sent it, by its clock (ms), when it says. */
+  sentAt?: number;
 }
 
 /**
@@ -110,7 +114,8 @@ export type HandlerApprovals = Pick<ApprovalService, 'decide' | 'list' | 'status
 
 /**
  * DingTalk takes a card callback's answer within 2 s of sending the click; an answer ready within this much of the
- * click's arrival is taken to reach it in time (the rest is for the network), and the workflow is told so.
+ * click's sending (clickStartedAt) is taken to reach it in time (the rest is for the network), and the workflow is
+ * told so. One that still does not arrive (the connection broke) is put right by the person's next click.
  */
 export const cardAnswerInTimeMs = 1_500;
 
@@ -120,6 +125,18 @@ const buttonActions: Record<string, DecisionAction> = {
   transfer: 'transfer',
   addApprover: 'addApprover',
 };
+
+/**
+ * Where DingTalk's 2 s for a click's answer started: when it sent the click, if that is earlier than now (the click
+ * waited in a busy process) and plausible — a sender's clock far behind ours would make every answer look late, so
+ * beyond clockSkewToleranceMs the arrival counts, as it does when DingTalk's clock is ahead.
+ */
+function clickStartedAt(click: CardClick): number {
+  const now = Date.now();
+  const waited = click.sentAt === undefined ? 0 : now - click.sentAt;
+  return waited > 0 && waited <= clockSkewToleranceMs ? click.sentAt! : now;
+}
+const clockSkewToleranceMs = 5_000;
 
 /** China Standard Time, for answers when no calendar is given. */
 const defaultTimeZone: TimeZone = { offsetMinutes: 480 };
@@ -293,7 +310,7 @@ export function createDingTalkHandlers(deps: {
 
   return {
     async onCardClick(click: CardClick): Promise<CardCallbackAnswer> {
-      const arrivedAt = Date.now();
+      const startedAt = clickStartedAt(click);
       const action = buttonActions[click.actionIds[0] ?? ''];
       const workflowId = text(click.params.workflowId);
       if (!action || !workflowId) {
@@ -322,7 +339,7 @@ export function createDingTalkHandlers(deps: {
       switch (outcome.kind) {
         case 'accepted': {
           const params = outcome.result.cardParams;
-          if (Date.now() - arrivedAt <= cardAnswerInTimeMs) {
+          if (Date.now() - startedAt <= cardAnswerInTimeMs) {
             // Once the transport has sent the answer (it does so as this returns): the card needs no update.
             setImmediate(() => confirmAnswer(workflowId, click.outTrackId, params));
           }
@@ -332,9 +349,9 @@ export function createDingTalkHandlers(deps: {
           // The workflow will update this card itself once it has applied the decision.
           return cardAnswer({ status: 'processing', result: cardProcessingText, actions: '[]' });
         case 'refused':
-          return tipOnly(outcome.message);
+          return settledAnswer(outcome.card, outcome.message, tz);
         case 'ended':
-          return tipOnly(botReplies.ended(endedApproval(outcome.state), tz));
+          return settledAnswer(outcome.card, botReplies.ended(endedApproval(outcome.state), tz), tz);
         case 'unavailable':
           return tipOnly(botReplies.unavailable());
         case 'notFound':
@@ -475,6 +492,20 @@ function cardAnswer(cardParamMap: Record<string, string>): CardCallbackAnswer {
   return {
     cardData: { cardParamMap },
     userPrivateData: { cardParamMap: { [cardTipParam]: '' } },
+    cardUpdateOptions: { updateCardDataByKey: true, updatePrivateDataByKey: true },
+  };
+}
+
+/**
+ * A click on a settled seat: the tip, and the card as it is settled — it still offered buttons only if the answer to
+ * the person's earlier click never reached DingTalk (DingTalk then told them the click failed).
+ */
+function settledAnswer(card: DecidedCardState | undefined, message: string, tz: TimeZone): CardCallbackAnswer {
+  if (!card) return tipOnly(message);
+  const params = cardStateParams(card, tz);
+  return {
+    cardData: { cardParamMap: params },
+    userPrivateData: { cardParamMap: { [cardTipParam]: message } },
     cardUpdateOptions: { updateCardDataByKey: true, updatePrivateDataByKey: true },
   };
 }

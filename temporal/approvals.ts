@@ -15,6 +15,7 @@ import {
   type WorkflowExecutionInfo,
 } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
+import { z } from 'zod';
 import { silentLogger, type Logger } from '../common/logger';
 import { PlanningWindow, type PlanningWindowOptions, type StartedRun } from './planning-window';
 import {
@@ -28,6 +29,7 @@ import {
   oaImportStatusQuery,
   type MarkUrgentInput,
   statusQuery,
+  settledCardQuery,
   type AdminAction,
   type ApprovalStage,
   type ApprovalState,
@@ -45,20 +47,38 @@ import {
   KingdeeFormId,
 } from '../workflows/search-attributes';
 import type { DocumentRef } from '../domain/document';
+import type { DecidedCardState } from '../domain/texts';
 import { DecisionJournal } from './decision-journal';
 import { isNotFound } from './errors';
 
+/** A refusal's detail (workflow.ts check): the settled card of the clicker. Parsed: it crossed Temporal. */
+const instant = z.union([z.string(), z.number()]);
+const settledCardSchema = z.discriminatedUnion('status', [
+  z.object({ status: z.literal('approved'), byName: z.string(), at: instant, comment: z.string().optional() }),
+  z.object({ status: z.literal('rejected'), byName: z.string(), at: instant, comment: z.string().optional() }),
+  z.object({
+    status: z.literal('transferred'),
+    byName: z.string(),
+    toName: z.string(),
+    at: instant,
+    comment: z.string().optional(),
+  }),
+]) satisfies z.ZodType<DecidedCardState>;
+
 export type DecideOutcome =
   | { kind: 'accepted'; result: DecisionResult }
-  /** The workflow refused the decision (not an approver, stale card, already decided …); nothing changed. */
-  | { kind: 'refused'; message: string }
+  /**
+   * The workflow refused the decision (not an approver, stale card, already decided …); nothing changed. `card`: the
+   * clicker's seat is settled, and this is what their card shows (a card still offering buttons is put right).
+   */
+  | { kind: 'refused'; message: string; card?: DecidedCardState }
   /**
    * The workflow could not answer in time; the decision is stored durably (acknowledged by Temporal, or fsync'd to
    * the decision journal) and will be applied.
    */
   | { kind: 'queued' }
   /** The approval has ended (approved, rejected, closed in Kingdee …): its last state says how and by whom. */
-  | { kind: 'ended'; state: ApprovalState; execution?: ExecutionStatus }
+  | { kind: 'ended'; state: ApprovalState; execution?: ExecutionStatus; card?: DecidedCardState }
   /** Temporal cannot take the decision now and it could not be stored either: the person must try again later. */
   | { kind: 'unavailable' }
   | { kind: 'notFound' };
@@ -358,9 +378,14 @@ export class ApprovalService {
     } catch (err) {
       if (err instanceof WorkflowUpdateFailedError) {
         const cause = err.cause instanceof ApplicationFailure ? err.cause : undefined;
-        return { kind: 'refused', message: cause?.message ?? err.message };
+        const card = settledCardSchema.safeParse(cause?.details?.[0]);
+        return {
+          kind: 'refused',
+          message: cause?.message ?? err.message,
+          ...(card.success ? { card: card.data } : {}),
+        };
       }
-      if (isNotFound(err)) return this.endedOrNotFound(workflowId);
+      if (isNotFound(err)) return this.endedOrNotFound(workflowId, decision);
       this.log.warn(
         { workflowId, err: String(err) },
         'decision update did not complete in time; handing the decision over durably',
@@ -388,7 +413,7 @@ export class ApprovalService {
       );
       return { kind: 'queued' };
     } catch (err) {
-      if (isNotFound(err)) return this.endedOrNotFound(workflowId);
+      if (isNotFound(err)) return this.endedOrNotFound(workflowId, decision);
       this.log.error(
         { workflowId, userId: decision.userId, action: decision.action, err: String(err) },
         'a decision could not be handed over nor stored: the person is asked to try again',
@@ -397,8 +422,11 @@ export class ApprovalService {
     }
   }
 
-  /** The Update found no open workflow: it has ended (its last state says how), or it never existed. */
-  private async endedOrNotFound(workflowId: string): Promise<DecideOutcome> {
+  /**
+   * The Update found no open workflow: it has ended (its last state says how, and what the decider's card on the
+   * step should show), or it never existed.
+   */
+  private async endedOrNotFound(workflowId: string, decision: DecisionInput): Promise<DecideOutcome> {
     try {
       const handle = this.client.workflow.getHandle(workflowId);
       const description = await this.read(() => handle.describe());
@@ -408,11 +436,25 @@ export class ApprovalService {
         execution === 'Completed'
           ? ((await this.read(() => handle.result())) as ApprovalState)
           : await this.read(() => handle.query(statusQuery));
-      return { kind: 'ended', state, execution };
+      const card = await this.settledCard(handle, decision);
+      return { kind: 'ended', state, execution, ...(card ? { card } : {}) };
     } catch (err) {
       if (!isNotFound(err)) this.log.warn({ workflowId, err: String(err) }, 'could not read how an approval ended');
       return { kind: 'notFound' };
     }
+  }
+
+  /** What the decider's card on an ended approval shows, if their seat was settled (best effort: a replay). */
+  private async settledCard(
+    handle: ReturnType<Client['workflow']['getHandle']>,
+    decision: DecisionInput,
+  ): Promise<DecidedCardState | undefined> {
+    if (decision.stepId === undefined) return undefined;
+    const { stepId, userId } = decision;
+    const card = settledCardSchema.safeParse(
+      await this.quietly(() => handle.query(settledCardQuery, { stepId, userId })),
+    );
+    return card.success ? card.data : undefined;
   }
 
   /** Hand over what the journal holds, now and whenever Temporal can take it, until stopJournalReplay(). */

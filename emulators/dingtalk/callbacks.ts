@@ -74,6 +74,10 @@ export async function clickCard(
         throw new Error(`callback answered HTTP ${answer.status}: ${JSON.stringify(answer.data)}`);
       response = answer.data;
     }
+    if (state.cardAnswersToLose > 0) {
+      state.cardAnswersToLose -= 1;
+      throw new Error('the answer never arrived: the connection broke on its way (injected loseCardAnswers)');
+    }
     applyCallbackResponse(card, input.userId, response);
     card.lastCallback = { at: Date.now(), ok: true };
   } catch (err) {

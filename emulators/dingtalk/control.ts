@@ -69,17 +69,24 @@ export function mountControl(app: Express, emulator: DingTalkEmulator): void {
     const body = (req.body ?? {}) as { kind?: string };
     if (body.kind === 'expireTokens') emulator.expireTokens();
     else if (body.kind === 'dropStream') emulator.dropStreamConnections();
-    else if (['rateLimit', 'http500', 'latency', 'permissionDenied'].includes(body.kind ?? ''))
+    else if (body.kind === 'loseCardAnswers') {
+      const times = (body as { times?: unknown }).times ?? 1;
+      if (typeof times !== 'number' || !Number.isInteger(times) || times < 1)
+        return void res.status(400).json({ code: 'param.invalid', message: 'times must be a whole number ≥ 1' });
+      emulator.cardAnswersToLose += times;
+    } else if (['rateLimit', 'http500', 'latency', 'permissionDenied'].includes(body.kind ?? ''))
       emulator.faults.push(body as DingTalkFault);
     else
       return void res.status(400).json({
         code: 'param.invalid',
-        message: 'kind must be rateLimit, http500, latency, permissionDenied, expireTokens or dropStream',
+        message:
+          'kind must be rateLimit, http500, latency, permissionDenied, expireTokens, dropStream or loseCardAnswers',
       });
     res.status(204).end();
   });
   app.delete('/_emulator/faults', (_req, res) => {
     emulator.faults = [];
+    emulator.cardAnswersToLose = 0;
     res.status(204).end();
   });
 

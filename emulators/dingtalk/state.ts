@@ -197,6 +197,11 @@ export class DingTalkState {
   /** 待办 by task id (deleted ones kept, marked, so a test sees they were removed). */
   readonly todos = new Map<string, EmulatedTodo>();
   faults: DingTalkFault[] = [];
+  /**
+   * How many card-callback answers are lost on their way back (the connection broke after the app sent them): the
+   * click fails for the person and the card stays as it was, though the app answered in time.
+   */
+  cardAnswersToLose = 0;
   /** What people wrote to the bot through the sandbox or the control API, oldest first (their side of the chat). */
   readonly sentToBot: SentBotMessage[] = [];
   readonly routes = new Map<string, { url: string; apiSecret?: string }>();

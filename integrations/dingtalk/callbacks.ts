@@ -113,6 +113,11 @@ export interface CardClickPayload {
   userId: string;
   actionIds: string[];
   params: Record<string, unknown>;
+  /**
+   * When DingTalk sent the click, by its clock (ms): the Stream frame's `time`, or the HTTP callback's signature
+   * timestamp. Its 2 s for the answer run from then, also while the click waited in this process.
+   */
+  sentAt?: number;
 }
 export interface BotTextMessage {
   senderStaffId: string;
@@ -127,12 +132,14 @@ export interface CardCallbackResponse {
   cardUpdateOptions?: { updateCardDataByKey?: boolean; updatePrivateDataByKey?: boolean };
 }
 
-export function toCardClick(payload: z.infer<typeof cardCallbackSchema>): CardClickPayload {
+export function toCardClick(payload: z.infer<typeof cardCallbackSchema>, sentAt?: string): CardClickPayload {
+  const sentAtMs = sentAt !== undefined && /^\d{1,15}$/.test(sentAt) ? Number(sentAt) : undefined;
   return {
     outTrackId: payload.outTrackId,
     userId: payload.userId,
     actionIds: payload.content.cardPrivateData.actionIds,
     params: payload.content.cardPrivateData.params,
+    ...(sentAtMs !== undefined ? { sentAt: sentAtMs } : {}),
   };
 }
 
@@ -353,7 +360,7 @@ export function createDingTalkCallbackRouter(options: {
     }
     const payload = cardCallbackSchema.safeParse(req.body);
     if (!payload.success) return void refuse(res, 400, `malformed card callback: ${issuesText(payload.error)}`);
-    res.json(await options.onCardCallback(toCardClick(payload.data)));
+    res.json(await options.onCardCallback(toCardClick(payload.data, req.header('x-ddpaas-signature-timestamp'))));
   });
 
   router.post('/robot', async (req, res) => {

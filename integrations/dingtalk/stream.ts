@@ -126,7 +126,8 @@ export async function startStreamListener(options: {
           client.socketCallBackResponse(messageId, {});
           return;
         }
-        client.socketCallBackResponse(messageId, await options.onCardCallback(toCardClick(payload.data)));
+        const click = toCardClick(payload.data, message.headers.time);
+        client.socketCallBackResponse(messageId, await options.onCardCallback(click));
       } catch (err) {
         log.error({ err }, 'card callback handling failed');
         client.socketCallBackResponse(messageId, {});

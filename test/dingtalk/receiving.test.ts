@@ -74,6 +74,7 @@ it('Stream: connects, receives a card click and a bot message, answers in the AC
   });
   await eventually(() => emulator.isStreamConnected());
   await dingtalkClientFor(emulator).deliverCard(pendingCard('kdb-stream-1', 'STREAM'));
+  const clickedAt = Date.now();
   const card = await emulator.click('kdb-stream-1', {
     userId: 'lisi',
     actionId: 'approve',
@@ -85,8 +86,10 @@ it('Stream: connects, receives a card click and a bot message, answers in the AC
       userId: 'lisi',
       actionIds: ['approve'],
       params: { workflowId: 'wf-1', stepId: 'manager' },
+      sentAt: expect.any(Number) as number, // the frame's time: DingTalk's 2 s for the answer run from it
     },
   ]);
+  expect(clicks[0]!.sentAt).toBeGreaterThanOrEqual(clickedAt);
   expect(card.cardParamMap).toMatchObject({ status: 'approved', result: '李四 已同意', billNo: 'FYBX000123' });
 
   emulator.dropStreamConnections();
@@ -137,6 +140,7 @@ describe('HTTP callbacks', () => {
     });
     expect(card.cardParamMap.status).toBe('rejected');
     expect(clicks.at(-1)).toMatchObject({ userId: 'lisi', actionIds: ['reject'], params: { comment: '发票缺失' } });
+    expect(clicks.at(-1)?.sentAt).toEqual(expect.any(Number)); // the signature's timestamp
 
     const body = {
       outTrackId: 'kdb-http-1',

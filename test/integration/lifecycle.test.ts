@@ -213,6 +213,41 @@ it('updates a decided card itself when the API never confirmed that the click’
   expect(events.filter((event) => event.timerFiredEventAttributes)).toHaveLength(2);
 });
 
+it('puts a card right with the next click when the answer to the deciding click never reached DingTalk', async () => {
+  world.submitExpense('FYBX000208', 720, '差旅费');
+  const id = await world.startApproval('ER_ExpReimbursement', 'FYBX000208');
+  // The answer to lisi's click is lost on its way back (the connection broke after the API sent it, in time): the
+  // decision is taken, DingTalk tells lisi the click failed, and the card keeps its buttons.
+  world.dingtalk.cardAnswersToLose = 1;
+  const lost = await click('lisi', 'FYBX000208', 'approve');
+  expect(lost.lastCallback).toMatchObject({ ok: false });
+  expect(lost.cardParamMap.status).toBe('pending');
+  const wangwuCard = await cardOf('wangwu', 'FYBX000208');
+  // lisi clicks again while the approval runs: refused (the step moved on), and the answer shows the decision.
+  const again = await click('lisi', 'FYBX000208', 'approve');
+  expect(again.lastCallback).toMatchObject({ ok: true });
+  expect(again.cardParamMap).toMatchObject({ status: 'approved', actions: '[]' });
+  expect(again.cardParamMap.result).toContain('李四 已同意');
+  expect(again.privateData.lisi?.tip).toBe(
+    '单据 FYBX000208 的「部门经理审批」已由 李四 同意，已进入「财务经理审批」，无需您再操作',
+  );
+
+  // The settling click's answer is lost too: the approval ends with wangwu's card still offering buttons …
+  world.dingtalk.cardAnswersToLose = 1;
+  expect((await click('wangwu', 'FYBX000208', 'approve')).lastCallback).toMatchObject({ ok: false });
+  await world.service.client.workflow.getHandle(id).result();
+  expect(world.dingtalk.cardsFor().find((c) => c.outTrackId === wangwuCard.outTrackId)?.cardParamMap.status).toBe(
+    'pending',
+  );
+  // … until wangwu presses it again: the ended approval's answer shows their approval.
+  const healed = await click('wangwu', 'FYBX000208', 'approve');
+  expect(healed.outTrackId).toBe(wangwuCard.outTrackId);
+  expect(healed.cardParamMap).toMatchObject({ status: 'approved', actions: '[]' });
+  expect(healed.cardParamMap.result).toContain('王五 已同意');
+  expect(healed.privateData.wangwu?.tip).toMatch(/^单据 FYBX000208 已审批通过.*无需再操作$/);
+  expect(world.kingdee.stats().byDocument.FYBX000208).toEqual({ Audit: 1 });
+});
+
 it('adds the CFO step over ¥50,000 and approves a Kingdee-workflow form with WorkflowAudit on the approver’s behalf', async () => {
   const id = await world.startApproval('AP_PAYBILL', 'FKD000045');
   await click('wangwu', 'FKD000045', 'approve');

@@ -16,6 +16,7 @@ import {
   pendingSlots,
   refusalFor,
   rejectBySystem,
+  settledCardState,
   unknownTarget,
   waitingOf,
   waitingSlots,
@@ -241,6 +242,30 @@ describe('closedCardStateFor', () => {
       '李四 已同意（2026-11-24 10:30） · 意见：同意；已在金蝶处理（金蝶状态：已审核），无需在钉钉操作',
     );
     expect(closedCardStateFor(s, 'wangwu', closed)).toEqual(closed); // still pending: only the note
+  });
+});
+
+describe('settledCardState (what a click on a settled seat puts on the card)', () => {
+  it('the decided state for someone who sat on the step; nothing while pending, for strangers or a closed approval', () => {
+    const state = stateWith(step('all'));
+    expect(settledCardState(state, 'finance', 'lisi')).toBeUndefined(); // still pending: the card keeps its buttons
+    applyDecision(state, approve('lisi'), T1);
+    expect(settledCardState(state, 'finance', 'lisi')).toEqual({ status: 'approved', byName: '李四', at: T1 });
+    expect(settledCardState(state, 'finance', 'wangwu')).toBeUndefined(); // wangwu's seat is still open
+    expect(settledCardState(state, 'finance', 'qianqi')).toBeUndefined(); // never asked: no card of theirs
+    expect(settledCardState(state, 'other-step', 'lisi')).toBeUndefined();
+    expect(settledCardState(state, undefined, 'lisi')).toBeUndefined();
+    expect(settledCardState({ ...state, stage: 'closed-in-kingdee' }, 'finance', 'lisi')).toBeUndefined();
+  });
+
+  it('the step’s outcome for a seat someone else settled, and the transfer for who handed their seat on', () => {
+    const anyStep = stateWith(step('any'));
+    applyDecision(anyStep, approve('wangwu'), T1);
+    expect(settledCardState(anyStep, 'finance', 'lisi')).toMatchObject({ status: 'approved', byName: '王五' });
+    const handedOn = stateWith(step('any'));
+    currentStep(handedOn)!.names.zhaoliu = '赵六';
+    applyDecision(handedOn, approve('lisi', { action: 'transfer', targetUserId: 'zhaoliu' }), T1);
+    expect(settledCardState(handedOn, 'finance', 'lisi')).toMatchObject({ status: 'transferred', toName: '赵六' });
   });
 });
 

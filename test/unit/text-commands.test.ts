@@ -317,6 +317,18 @@ describe('handlers', () => {
     }
     await new Promise((resolve) => setImmediate(resolve));
     expect(slow.answered).toEqual([]);
+
+    // DingTalk's 2 s run from when it sent the click: one that waited here 1.8 s before its handler ran is late.
+    const waited = world({ outcome: accepted });
+    await waited.handlers.onCardClick({ ...click, sentAt: Date.now() - 1_800 });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(waited.answered).toEqual([]);
+    // A sender's clock far behind ours (or ahead of it) says nothing about waiting: the arrival counts.
+    const skewed = world({ outcome: accepted });
+    await skewed.handlers.onCardClick({ ...click, sentAt: Date.now() - 60_000 });
+    await skewed.handlers.onCardClick({ ...click, sentAt: Date.now() + 60_000 });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(skewed.answered).toHaveLength(2);
   });
 
   it('says so when Temporal can take nothing, and changes no card', async () => {

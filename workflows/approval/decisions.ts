@@ -317,6 +317,27 @@ export function cardStateFor(step: StepState, userId: string): CardState {
 }
 
 /**
+ * What the person's card on the step should show when their click can no longer decide anything (their seat or the
+ * step is settled): its settled state, so a card whose callback answer was lost on its way to DingTalk (the click
+ * failed for them, the card kept its buttons) is put right by their next click. Undefined while the card is still
+ * pending, for a step they never sat on, and for a closed approval (its cards show the close, which this would hide).
+ */
+export function settledCardState(
+  state: ApprovalState,
+  stepId: string | undefined,
+  userId: string,
+): DecidedCardState | undefined {
+  if (stepId === undefined || state.stage === 'closed-in-kingdee') return undefined;
+  const step = state.steps.find((s) => s.id === stepId);
+  const satOnIt =
+    step?.approvers.includes(userId) ||
+    step?.slots.some((slot) => slot.transferredFrom?.includes(userId) || slot.decision?.by === userId);
+  if (!step || !satOnIt) return undefined;
+  const card = cardStateFor(step, userId);
+  return card.status === 'approved' || card.status === 'rejected' || card.status === 'transferred' ? card : undefined;
+}
+
+/**
  * What a person's card shows once the approval is closed (in Kingdee or by an admin): the closed note, after what
  * the card showed before (their own decision, a transfer, the step's outcome) so nobody loses their decision.
  */

@@ -43,6 +43,7 @@ import {
   documentChangedSignal,
   markUrgentSignal,
   statusQuery,
+  settledCardQuery,
   type AdminAction,
   type ApprovalWorkflowInput,
   type ApprovalStage,
@@ -91,6 +92,7 @@ import {
   unknownTarget,
   waitingOf,
   waitingUserIds,
+  settledCardState,
 } from './decisions';
 import { OverviewPublisher } from './overview';
 
@@ -613,6 +615,7 @@ class ApprovalRun {
 
   private registerHandlers(): void {
     setHandler(statusQuery, () => this.state);
+    setHandler(settledCardQuery, ({ stepId, userId }) => settledCardState(this.state, stepId, userId) ?? null);
     // The handler is decide itself: an extra await here would complete the Update later than recorded histories do.
     setHandler(decideUpdate, (decision: DecisionInput) => this.decide(decision, 'update'), {
       validator: (decision: DecisionInput) => this.check(decision),
@@ -668,10 +671,14 @@ class ApprovalRun {
       ...(this.externalChange ? { closing: this.externalChange.status } : {}),
     });
     if (refusal) {
+      // A card still offering buttons on a settled seat (its callback answer never reached DingTalk) is put right
+      // by the answer to this click: the refusal carries what the card should show.
+      const settled = this.externalChange ? undefined : settledCardState(this.state, decision.stepId, decision.userId);
       throw ApplicationFailure.create({
         type: refusedType,
         nonRetryable: true,
         message: approvalTexts.approvalRefusalText(refusal, this.state.document),
+        ...(settled ? { details: [settled] } : {}),
       });
     }
   }
