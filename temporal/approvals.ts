@@ -48,6 +48,7 @@ import {
 } from '../workflows/search-attributes';
 import type { DocumentRef } from '../domain/document';
 import type { DecidedCardState } from '../domain/texts';
+import { connectionDown } from './connect';
 import { DecisionJournal } from './decision-journal';
 import { isNotFound } from './errors';
 
@@ -367,6 +368,11 @@ export class ApprovalService {
   async decide(workflowId: string, decision: DecisionInput): Promise<DecideOutcome> {
     if (this.journal?.hasPendingFor(workflowId)) {
       // Earlier decisions for this approval still wait in the journal: this one queues behind them, in order.
+      return this.handOver(workflowId, decision);
+    }
+    if (this.journal && connectionDown(this.client.connection)) {
+      // Temporal is unreachable now: to the journal at once. Waiting out the Update's deadline first would leave
+      // the fsync too little of DingTalk's 2 s on a busy machine (a slow but reachable Temporal still gets the wait).
       return this.handOver(workflowId, decision);
     }
     const handle = this.client.workflow.getHandle(workflowId);

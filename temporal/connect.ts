@@ -61,3 +61,19 @@ export async function connectWhenReachable(options: ConnectOptions): Promise<Con
     }
   }
 }
+
+/** gRPC's connectivity state TRANSIENT_FAILURE: the channel's last attempt to connect failed. */
+const transientFailure = 3;
+
+/**
+ * Whether the connection to Temporal is down now — its channel's last attempt to connect failed — told locally,
+ * without a call (a call would wait out its deadline). False when it cannot be told: the channel not yet used, or
+ * the SDK's internals changed (the client's gRPC channel is not public API), so callers behave as before.
+ */
+export function connectionDown(connection: unknown): boolean {
+  const client = (connection as { client?: { getChannel?: () => unknown } } | undefined)?.client;
+  const channel = typeof client?.getChannel === 'function' ? client.getChannel() : undefined;
+  const state = (channel as { getConnectivityState?: (tryToConnect: boolean) => unknown } | undefined)
+    ?.getConnectivityState;
+  return typeof state === 'function' && state.call(channel, false) === transientFailure;
+}

@@ -3,7 +3,8 @@
  * journal in DATA_DIR before DingTalk gets its answer; the bridge is then stopped, a new bridge is started on the same
  * DATA_DIR while Temporal is still down (it waits, it does not die), Temporal comes back with its database, and every
  * document is audited exactly once in the Kingdee emulator. Also: a decision for an approval that has ended says how
- * it ended, and one that can be neither handed over nor stored is answered "unavailable".
+ * it ended, one made while Temporal is unreachable is stored at once (the Update is not waited for), and one that
+ * can be neither handed over nor stored is answered "unavailable".
  * A private Temporal dev server with a database file, so it can be stopped and restarted with its state.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -114,6 +115,47 @@ it('keeps clicks made while Temporal is down through a bridge restart: each docu
   expect(again).toMatchObject({ kind: 'ended', execution: 'Completed', state: { stage: 'approved' } });
   expect(w.kingdee.stats().byDocument[bills[0]!]).toEqual({ Audit: 1 });
 }, 240_000);
+
+it('stores a decision at once while Temporal is unreachable, without waiting out the Update’s deadline', async () => {
+  const calls: string[] = []; // the gRPC methods the bridge's client called
+  const connection = Connection.lazy({
+    address: `127.0.0.1:${await freePort()}`, // nothing listens there
+    interceptors: [
+      (options, nextCall) => {
+        calls.push(options.method_definition.path.split('/').pop()!);
+        return nextCall(options);
+      },
+    ],
+  });
+  const journalDir = mkdtempSync(path.join(tmpdir(), 'kdb-journal-'));
+  const journalFile = path.join(journalDir, 'decision-journal.jsonl');
+  const approvals = new ApprovalService(new Client({ connection }), {
+    taskQueue: world!.taskQueue,
+    journalFile,
+    decideDeadlineMs: 120_000,
+  });
+  await approvals.startJournalReplay();
+  try {
+    // A bridge's connection learns that Temporal is gone from its calls failing (here: one).
+    await connection
+      .withDeadline(Date.now() + 300, () => connection.workflowService.getSystemInfo({}))
+      .catch(() => undefined);
+    const outcome = await approvals.decide('approval:x:ER_ExpReimbursement:FYBX000698', {
+      userId: 'lisi',
+      action: 'approve',
+      channel: 'card',
+    });
+    expect(outcome).toEqual({ kind: 'queued' });
+    expect(calls).not.toContain('UpdateWorkflowExecution'); // not tried: it would only wait out its deadline
+    expect(readDecisionJournal(journalFile).map((e) => e.data.workflowId)).toEqual([
+      'approval:x:ER_ExpReimbursement:FYBX000698',
+    ]);
+  } finally {
+    await approvals.stopJournalReplay();
+    await connection.close();
+    rmSync(journalDir, { recursive: true, force: true });
+  }
+}, 30_000);
 
 it('answers "unavailable" when Temporal cannot take a decision and it cannot be stored either', async () => {
   const connection = Connection.lazy({ address: `127.0.0.1:${await freePort()}` }); // nothing listens there
