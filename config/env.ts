@@ -64,6 +64,9 @@ const robotsJson = z
     ),
   );
 
+/** Workflow-task slots kept free for decisions beyond the planning window's (WORKER_MAX_CONCURRENT_WORKFLOW_TASKS). */
+const slotsForDecisions = 6;
+
 const envFieldsSchema = z.object({
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   DATA_DIR: z.string().default('.data'),
@@ -103,11 +106,12 @@ const envFieldsSchema = z.object({
    */
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(250),
   /**
-   * Workflow tasks the worker runs at once (Temporal's maxConcurrentWorkflowTaskExecutions; at least 2). 16 answers
-   * clicks sooner in a burst (README "Capacity"), but the short drill's DingTalk storms then strand an approval: tasks
-   * waiting on local activities hold the slots. So 40 until that is solved.
+   * Workflow tasks the worker runs at once (Temporal's maxConcurrentWorkflowTaskExecutions; at least 2). They share
+   * one workflow thread, so more only queue inside the worker, where a click's task waits behind them (README
+   * "Capacity": 40 → 16 took click → audited p99 from 2.4–2.9 s to ~1 s). Unset: the planning window's tasks, which
+   * may wait on a local activity (Kingdee, DingTalk), plus 6 always free for decisions — 16 with the default window.
    */
-  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).default(40),
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).optional(),
   /**
    * The polls' starts wait while this many approvals they started wait for their first workflow task (planning), so
    * a burst queues in the poll, not ahead of everything in Temporal's queue (temporal/planning-window.ts); 0: unpaced.
@@ -427,7 +431,8 @@ export function loadSettings(env: NodeJS.ProcessEnv): Settings {
       workerMetricsHost: e.WORKER_METRICS_HOST,
       worker: {
         maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
-        maxConcurrentWorkflowTasks: e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+        maxConcurrentWorkflowTasks:
+          e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS ?? e.WORKER_PLANNING_WINDOW + slotsForDecisions,
         planningWindow: e.WORKER_PLANNING_WINDOW,
         maxConcurrentActivities: e.WORKER_MAX_CONCURRENT_ACTIVITIES,
         workflowTaskPollers: e.WORKER_WORKFLOW_TASK_POLLERS,

@@ -95,11 +95,15 @@ describe('ROLE and WORKER_METRICS_HOST', () => {
 });
 
 describe('WORKER_MAX_CONCURRENT_WORKFLOW_TASKS', () => {
-  it('defaults to 40 and takes a value of at least 2', () => {
-    expect(loadSettings(real).temporal.worker.maxConcurrentWorkflowTasks).toBe(40);
-    expect(loadSettings({ ...real, WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '16' }).temporal.worker).toMatchObject({
-      maxConcurrentWorkflowTasks: 16,
-    });
+  const slots = (env: Record<string, string>) => loadSettings({ ...real, ...env }).temporal.worker;
+  it('leaves 6 slots beyond the planning window for decisions unless set', () => {
+    expect(slots({})).toMatchObject({ planningWindow: 10, maxConcurrentWorkflowTasks: 16 });
+    expect(slots({ WORKER_PLANNING_WINDOW: '20' })).toMatchObject({ maxConcurrentWorkflowTasks: 26 });
+    expect(slots({ WORKER_PLANNING_WINDOW: '0' })).toMatchObject({ maxConcurrentWorkflowTasks: 6 });
+    expect(slots({ WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '8' })).toMatchObject({ maxConcurrentWorkflowTasks: 8 });
+  });
+
+  it('refuses fewer than 2', () => {
     expect(errorOf({ ...real, WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '1' })).toContain(
       'WORKER_MAX_CONCURRENT_WORKFLOW_TASKS',
     );
