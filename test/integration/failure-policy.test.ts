@@ -422,6 +422,8 @@ it('the second of two simultaneous clicks is told the step was decided, by whom,
   expect(refused[0]).toEqual({
     kind: 'refused',
     message: `单据 CGDD000301 的「经理审批」已由 ${winner} 同意，已进入「财务经理审批」，无需您再操作`,
+    // The loser's card is settled by the winner's approval: the answer to the click shows it.
+    card: { status: 'approved', byName: winner, at: expect.any(String) as string },
   });
 });
 
