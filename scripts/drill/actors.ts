@@ -25,6 +25,8 @@ export interface Click {
   ok: boolean;
   /** What the card showed the person afterwards: approved, processing, pending (the callback failed) … */
   status: string;
+  /** The person's tip afterwards (a refusal, or how the approval ended); empty for an accepted decision. */
+  tip: string;
 }
 
 export interface Approvers {
@@ -83,6 +85,7 @@ export function startApprovers(dingtalk: string, options: { intervalMs: number; 
             userId,
             ok: after?.lastCallback?.ok === true,
             status: after?.privateData?.[userId]?.status ?? after?.cardParamMap.status ?? 'unknown',
+            tip: after?.privateData?.[userId]?.tip ?? '',
           };
           approvers.clicks.push(click);
           if (click.ok && approvers.afterDecision) await approvers.afterDecision(click).catch(() => undefined);

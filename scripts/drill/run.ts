@@ -127,6 +127,8 @@ function nextBill(scenarioIndex: number): Submitted {
 }
 
 /** `total` split into `parts` near-equal whole parts. */
+/** What a card shows once its person's seat is settled. */
+const settledStatuses = ['approved', 'rejected', 'transferred'];
 const split = (total: number, parts: number) =>
   Array.from({ length: parts }, (_, i) => Math.floor(total / parts) + (i < total % parts ? 1 : 0));
 
@@ -420,6 +422,10 @@ async function runScenario(world: DrillWorld, index: number, scenario: Scenario,
   if (ctx.extra.processCrashes > 0) ctx.notes.crashes = world.crashes.slice(crashesBefore);
   if (cutShort) ctx.notes.cutShort = cutShort;
   ctx.notes.clicks = approvers.clicks.length;
+  // A pending card pressed again whose answer settles it with a tip: the answer to the deciding click never reached
+  // DingTalk (late, or the connection broke), and this click put the card right.
+  const putRight = approvers.clicks.filter((c) => c.ok && c.tip !== '' && settledStatuses.includes(c.status)).length;
+  if (putRight > 0) ctx.notes.cardsPutRightByClick = putRight;
   ctx.notes.outages = ctx.outages;
   ctx.notes.alertableOutages = ctx.alertableOutages;
   const passed =

@@ -10,13 +10,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
 import { freePort, startDevServer, type DevServer } from '../../scripts/temporal-cli';
 import { ApprovalService } from '../../temporal/approvals';
 import { decisionJournalFile, readDecisionJournal } from '../../temporal/decision-journal';
 import { eventually } from '../helpers/eventually';
 import { singleStepRules, testRules } from '../helpers/rules';
 import { startWorld, type World } from '../helpers/world';
+
+type GrpcInterceptor = NonNullable<ConnectionOptions['interceptors']>[number];
 
 const bills = ['FYBX000601', 'FYBX000602', 'FYBX000603'];
 let dir: string;
@@ -123,7 +125,7 @@ it('stores a decision at once while Temporal is unreachable, without waiting out
     interceptors: [
       (options, nextCall) => {
         calls.push(options.method_definition.path.split('/').pop()!);
-        return nextCall(options);
+        return nextCall(options) as ReturnType<GrpcInterceptor>;
       },
     ],
   });
