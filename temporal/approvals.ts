@@ -66,6 +66,9 @@ const settledCardSchema = z.discriminatedUnion('status', [
   }),
 ]) satisfies z.ZodType<DecidedCardState>;
 
+/** How long a click on an ended approval waits for its card's settled state (a query: a replay on a worker). */
+const settledCardQueryMs = 700;
+
 export type DecideOutcome =
   | { kind: 'accepted'; result: DecisionResult }
   /**
@@ -450,16 +453,21 @@ export class ApprovalService {
     }
   }
 
-  /** What the decider's card on an ended approval shows, if their seat was settled (best effort: a replay). */
+  /**
+   * What the decider's card on an ended approval shows, if their seat was settled. Best effort within
+   * settledCardQueryMs: the query replays the approval on a worker, and without one the click still gets its tip in
+   * DingTalk's 2 s.
+   */
   private async settledCard(
     handle: ReturnType<Client['workflow']['getHandle']>,
     decision: DecisionInput,
   ): Promise<DecidedCardState | undefined> {
     if (decision.stepId === undefined) return undefined;
     const { stepId, userId } = decision;
-    const card = settledCardSchema.safeParse(
-      await this.quietly(() => handle.query(settledCardQuery, { stepId, userId })),
-    );
+    const answer = await this.client
+      .withDeadline(Date.now() + settledCardQueryMs, () => handle.query(settledCardQuery, { stepId, userId }))
+      .catch(() => undefined);
+    const card = settledCardSchema.safeParse(answer);
     return card.success ? card.data : undefined;
   }
 
