@@ -487,11 +487,11 @@ function text(value: unknown): string | undefined {
   return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
 }
 
-/** An accepted click: the card's new public state, and the clicking person's tip cleared. */
-function cardAnswer(cardParamMap: Record<string, string>): CardCallbackAnswer {
+/** An accepted click: the card's new public state, and the clicking person's tip cleared (or set, for a settled seat). */
+function cardAnswer(cardParamMap: Record<string, string>, tip = ''): CardCallbackAnswer {
   return {
     cardData: { cardParamMap },
-    userPrivateData: { cardParamMap: { [cardTipParam]: '' } },
+    userPrivateData: { cardParamMap: { [cardTipParam]: tip } },
     cardUpdateOptions: { updateCardDataByKey: true, updatePrivateDataByKey: true },
   };
 }
@@ -501,13 +501,7 @@ function cardAnswer(cardParamMap: Record<string, string>): CardCallbackAnswer {
  * the person's earlier click never reached DingTalk (DingTalk then told them the click failed).
  */
 function settledAnswer(card: DecidedCardState | undefined, message: string, tz: TimeZone): CardCallbackAnswer {
-  if (!card) return tipOnly(message);
-  const params = cardStateParams(card, tz);
-  return {
-    cardData: { cardParamMap: params },
-    userPrivateData: { cardParamMap: { [cardTipParam]: message } },
-    cardUpdateOptions: { updateCardDataByKey: true, updatePrivateDataByKey: true },
-  };
+  return card ? cardAnswer(cardStateParams(card, tz), message) : tipOnly(message);
 }
 
 /** A refused click: only the clicking person's tip; what everyone sees on the card stays as it is. */

@@ -29,7 +29,6 @@ import {
   oaImportStatusQuery,
   type MarkUrgentInput,
   statusQuery,
-  settledCardQuery,
   type AdminAction,
   type ApprovalStage,
   type ApprovalState,
@@ -48,6 +47,7 @@ import {
 } from '../workflows/search-attributes';
 import type { DocumentRef } from '../domain/document';
 import type { DecidedCardState } from '../domain/texts';
+import { settledCardState } from '../workflows/card-state';
 import { connectionDown } from './connect';
 import { DecisionJournal } from './decision-journal';
 import { isNotFound } from './errors';
@@ -65,9 +65,6 @@ const settledCardSchema = z.discriminatedUnion('status', [
     comment: z.string().optional(),
   }),
 ]) satisfies z.ZodType<DecidedCardState>;
-
-/** How long a click on an ended approval waits for its card's settled state (a query: a replay on a worker). */
-const settledCardQueryMs = 700;
 
 export type DecideOutcome =
   | { kind: 'accepted'; result: DecisionResult }
@@ -445,30 +442,12 @@ export class ApprovalService {
         execution === 'Completed'
           ? ((await this.read(() => handle.result())) as ApprovalState)
           : await this.read(() => handle.query(statusQuery));
-      const card = await this.settledCard(handle, decision);
+      const card = settledCardState(state, decision.stepId, decision.userId);
       return { kind: 'ended', state, execution, ...(card ? { card } : {}) };
     } catch (err) {
       if (!isNotFound(err)) this.log.warn({ workflowId, err: String(err) }, 'could not read how an approval ended');
       return { kind: 'notFound' };
     }
-  }
-
-  /**
-   * What the decider's card on an ended approval shows, if their seat was settled. Best effort within
-   * settledCardQueryMs: the query replays the approval on a worker, and without one the click still gets its tip in
-   * DingTalk's 2 s.
-   */
-  private async settledCard(
-    handle: ReturnType<Client['workflow']['getHandle']>,
-    decision: DecisionInput,
-  ): Promise<DecidedCardState | undefined> {
-    if (decision.stepId === undefined) return undefined;
-    const { stepId, userId } = decision;
-    const answer = await this.client
-      .withDeadline(Date.now() + settledCardQueryMs, () => handle.query(settledCardQuery, { stepId, userId }))
-      .catch(() => undefined);
-    const card = settledCardSchema.safeParse(answer);
-    return card.success ? card.data : undefined;
   }
 
   /** Hand over what the journal holds, now and whenever Temporal can take it, until stopJournalReplay(). */

@@ -12,7 +12,7 @@ import type { DocumentRef, DocumentStatus, DocumentSummary } from '../domain/doc
 import type { CardField } from '../domain/texts/cards';
 import type { ChainPlan, ResolvedTarget, RobotTarget } from '../rules/plan';
 import type { DecisionLogEntry } from '../domain/decision-log';
-import type { DecidedCardState, Notice } from '../domain/texts';
+import type { Notice } from '../domain/texts';
 import type { Calendar } from '../domain/business-hours';
 import type { DeadlineShift, Recurrence } from '../domain/deadlines';
 import type { WatchCondition, WatchMemory } from '../domain/watch-state';
@@ -257,13 +257,6 @@ export const cardAnsweredSignal = defineSignal<[CardAnswered]>('cardAnswered');
 export const documentChangedSignal = defineSignal<[DocumentChange]>('documentChanged');
 export const adminUpdate = defineUpdate<ApprovalStage, [AdminAction]>('admin');
 export const statusQuery = defineQuery<ApprovalState>('status');
-/**
- * What the person's card on the step shows once their seat is settled, null while it is pending (or was never
- * theirs): asked for a click on an ended approval, whose answer then puts right a card still offering buttons.
- */
-export const settledCardQuery = defineQuery<DecidedCardState | null, [{ stepId: string; userId: string }]>(
-  'settledCard',
-);
 
 /** One change-detection poller per Kingdee account and form. */
 export function pollerWorkflowId(acctId: string, formId: string): string {

@@ -126,9 +126,9 @@ function nextBill(scenarioIndex: number): Submitted {
   };
 }
 
-/** `total` split into `parts` near-equal whole parts. */
 /** What a card shows once its person's seat is settled. */
 const settledStatuses = ['approved', 'rejected', 'transferred'];
+/** `total` split into `parts` near-equal whole parts. */
 const split = (total: number, parts: number) =>
   Array.from({ length: parts }, (_, i) => Math.floor(total / parts) + (i < total % parts ? 1 : 0));
 

@@ -43,7 +43,6 @@ import {
   documentChangedSignal,
   markUrgentSignal,
   statusQuery,
-  settledCardQuery,
   type AdminAction,
   type ApprovalWorkflowInput,
   type ApprovalStage,
@@ -615,7 +614,6 @@ class ApprovalRun {
 
   private registerHandlers(): void {
     setHandler(statusQuery, () => this.state);
-    setHandler(settledCardQuery, ({ stepId, userId }) => settledCardState(this.state, stepId, userId) ?? null);
     // The handler is decide itself: an extra await here would complete the Update later than recorded histories do.
     setHandler(decideUpdate, (decision: DecisionInput) => this.decide(decision, 'update'), {
       validator: (decision: DecisionInput) => this.check(decision),
