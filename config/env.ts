@@ -130,6 +130,12 @@ const envFieldsSchema = z.object({
     .transform((value) => (value === 'auto' ? ('auto' as const) : Math.max(2, Number(value)))),
   /** Threads that run workflow code (each one reused V8 context, ~30 MB); 2 lets activations use a second core. */
   WORKER_WORKFLOW_THREADS: z.coerce.number().int().min(1).max(16).default(1),
+  /**
+   * Frames in a stack trace taken inside workflow code. The SDK takes one for every promise workflow code makes (the
+   * Temporal UI's stack-trace query) and formats each frame, so this is a cost per promise; 6 shows the same stacks in
+   * the UI as V8's default of 10 (the SDK cuts its own frames off), for less of the workflow thread (README Capacity).
+   */
+  WORKER_WORKFLOW_STACK_FRAMES: z.coerce.number().int().min(1).max(100).default(6),
   /** Activities of the approvals' task queue the worker runs at once (the notices' queue has its own 50). */
   WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).default(100),
   /**
@@ -370,6 +376,8 @@ interface CommonSettings {
       /** 'auto': autoscaling; a number: at most that many. */
       workflowTaskPollers: 'auto' | number;
       workflowThreads: number;
+      /** Stack-trace frames inside workflow code. */
+      workflowStackFrames: number;
       workflowBundle?: string;
     };
   };
@@ -437,6 +445,7 @@ export function loadSettings(env: NodeJS.ProcessEnv): Settings {
         maxConcurrentActivities: e.WORKER_MAX_CONCURRENT_ACTIVITIES,
         workflowTaskPollers: e.WORKER_WORKFLOW_TASK_POLLERS,
         workflowThreads: e.WORKER_WORKFLOW_THREADS,
+        workflowStackFrames: e.WORKER_WORKFLOW_STACK_FRAMES,
         ...(e.WORKER_WORKFLOW_BUNDLE ? { workflowBundle: e.WORKER_WORKFLOW_BUNDLE } : {}),
       },
     },

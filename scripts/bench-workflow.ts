@@ -10,10 +10,12 @@
  * promise made in there (for the Web UI's stack-trace query). The replayer's own work (history decoding, its core)
  * is outside it. `--promise-sites N` also prints where those promises are made (N workflow frames each); it takes
  * a stack trace of its own for each, so the times of that run are not comparable.
+ * `--stack-frames N`: the frames of each such stack trace, as WORKER_WORKFLOW_STACK_FRAMES sets them in the worker
+ * (default: the worker's, from this environment).
  * Prints numbers; never fails on them.
  *
  *   npm run bench:workflow [-- --approvals 500] [--rounds 3] [--history notices-together-FYBX000123]
- *                              [--promise-sites 2] [--bundle workflow-bundle.js]
+ *                              [--promise-sites 2] [--stack-frames 6] [--bundle workflow-bundle.js]
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -22,6 +24,8 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { loadSettings } from '../config/env';
+import { stackFramesForNewContexts } from '../workers/worker';
 
 const { values: args } = parseArgs({
   options: {
@@ -29,6 +33,7 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '3' },
     history: { type: 'string', default: 'notices-together-FYBX000123' },
     'promise-sites': { type: 'string', default: '0' },
+    'stack-frames': { type: 'string' },
     /** A workflow bundle already built (the test suite's); without it the workflows are bundled first. */
     bundle: { type: 'string' },
   },
@@ -82,6 +87,11 @@ async function main(): Promise<void> {
   const approvals = wholeNumber('approvals', args.approvals, 1);
   const rounds = wholeNumber('rounds', args.rounds, 1);
   siteFrames = wholeNumber('promise-sites', args['promise-sites'], 0);
+  const stackFrames =
+    args['stack-frames'] === undefined
+      ? loadSettings(process.env).temporal.worker.workflowStackFrames
+      : wholeNumber('stack-frames', args['stack-frames'], 1);
+  stackFramesForNewContexts(stackFrames); // this process only replays: no need to set it back
   const file = path.resolve(__dirname, '..', 'test', 'fixtures', 'histories', `${args.history}.json`);
   if (!existsSync(file))
     throw new Error(
@@ -96,7 +106,8 @@ async function main(): Promise<void> {
     ? { codePath: path.resolve(args.bundle) }
     : await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: new DefaultLogger('ERROR') });
   console.log(
-    `Replaying ${args.history} (${events.length} events, ${workflowTasks} workflow tasks) ${approvals} times a round`,
+    `Replaying ${args.history} (${events.length} events, ${workflowTasks} workflow tasks) ${approvals} times a round; ` +
+      `stack traces of ${stackFrames} frames in workflow code`,
   );
   console.log('round  approvals/s  wall ms  CPU ms  in the sandbox ms  calls into it  promises there  (per approval)');
   for (let round = 1; round <= rounds; round++) {

@@ -263,6 +263,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
         namespace: settings.temporal.namespace,
         taskQueue: settings.temporal.taskQueue,
         workflowBundlePath: options.workflowBundlePath ?? settings.temporal.worker.workflowBundle,
+        workflowStackFrames: settings.temporal.worker.workflowStackFrames,
         activities,
         // A month-end burst starts hundreds of approvals at once: their first workflow tasks wait on the normal
         // (non-sticky) queue, which a fixed two pollers drain slowly; pollers follow the backlog Temporal reports

@@ -18,6 +18,8 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { dingtalkLimits } from '../integrations/dingtalk';
 import {
@@ -35,12 +37,15 @@ export interface WorkerSetup {
   activities: object;
   /** A pre-built bundle (tests share one, WORKER_WORKFLOW_BUNDLE); otherwise bundled at start-up in a child process. */
   workflowBundlePath?: string;
+  /** Frames in a stack trace taken inside workflow code (WORKER_WORKFLOW_STACK_FRAMES); unset: V8's, as elsewhere. */
+  workflowStackFrames?: number;
   options?: Partial<WorkerOptions>;
 }
 
 export async function createWorker(setup: WorkerSetup): Promise<Worker> {
   const bundled = setup.workflowBundlePath ? undefined : await bundleWorkflowsApart();
   const codePath = setup.workflowBundlePath ?? bundled?.codePath;
+  const restoreStackFrames = stackFramesForNewContexts(setup.workflowStackFrames);
   try {
     return await Worker.create({
       connection: setup.connection,
@@ -53,9 +58,23 @@ export async function createWorker(setup: WorkerSetup): Promise<Worker> {
       ...setup.options,
     });
   } finally {
+    restoreStackFrames();
     // Worker.create has read the code into its workflow thread: the file is no longer needed.
     bundled?.remove();
   }
+}
+
+/**
+ * Sets how many frames a stack trace has in the V8 contexts created from now until the returned function is called:
+ * V8 gives each new context `Error.stackTraceLimit` from its --stack-trace-limit flag. Worker.create makes its
+ * workflow threads and their sandbox in that time, so the limit holds in workflow code only (where the SDK freezes
+ * `Error`, so workflow code cannot set it) and this process's own stack traces keep theirs.
+ */
+export function stackFramesForNewContexts(frames: number | undefined): () => void {
+  if (frames === undefined) return () => undefined;
+  const before: unknown = vm.runInNewContext('Error.stackTraceLimit');
+  v8.setFlagsFromString(`--stack-trace-limit=${frames}`);
+  return () => v8.setFlagsFromString(`--stack-trace-limit=${typeof before === 'number' ? before : 10}`);
 }
 
 /**

@@ -117,7 +117,7 @@ if (args.help) {
 
 The worker takes its settings from this environment: WORKER_MAX_CACHED_WORKFLOWS, WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
 WORKER_PLANNING_WINDOW, WORKER_MAX_CONCURRENT_ACTIVITIES, WORKER_WORKFLOW_TASK_POLLERS, WORKER_WORKFLOW_THREADS,
-WORKER_WORKFLOW_BUNDLE; and MALLOC_ARENA_MAX (glibc's malloc arenas, all processes). All of them are recorded in the report.`);
+WORKER_WORKFLOW_STACK_FRAMES, WORKER_WORKFLOW_BUNDLE; and MALLOC_ARENA_MAX (glibc's malloc arenas, all processes). All of them are recorded in the report.`);
   process.exit(0);
 }
 

@@ -56,7 +56,11 @@ export interface TestWorker {
 }
 
 /** Start a Worker on its own task queue (or the given one) with the shared bundle; it runs until stop(). */
-export async function startTestWorker(activities: object = {}, taskQueue = uniqueTaskQueue()): Promise<TestWorker> {
+export async function startTestWorker(
+  activities: object = {},
+  taskQueue = uniqueTaskQueue(),
+  options: { workflowStackFrames?: number } = {},
+): Promise<TestWorker> {
   quietRuntime();
   const connection = await NativeConnection.connect({ address: temporalAddress() });
   const worker = await createWorker({
@@ -65,6 +69,7 @@ export async function startTestWorker(activities: object = {}, taskQueue = uniqu
     taskQueue,
     activities,
     workflowBundlePath: required('TEST_WORKFLOW_BUNDLE'),
+    ...options,
   });
   // The approval workflows send their cards on task queues of their own (workers/worker.ts); a worker without
   // activities (workflows only) has nothing to serve there.

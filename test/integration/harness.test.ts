@@ -4,6 +4,7 @@
  * stand-ins here; the lifecycle tests use the real ones against the emulators.
  */
 import { randomUUID } from 'node:crypto';
+import vm from 'node:vm';
 import { resolveChain } from '../../rules/plan';
 import { approvalWorkflowId, decideSignal, statusQuery } from '../../workflows/contract';
 import type { approvalWorkflow } from '../../workflows/approval/workflow';
@@ -14,6 +15,7 @@ import { connectClient, startTestWorker, type TestTemporal, type TestWorker } fr
 describe('the shared Temporal dev server', () => {
   let temporal: TestTemporal;
   let worker: TestWorker;
+  let activities: object;
   const writtenBack: string[] = [];
   const rules = testRules(singleStepRules);
 
@@ -39,7 +41,7 @@ describe('the shared Temporal dev server', () => {
       return { applicable: true, document: summary, plan: resolveChain(rules, summary) };
     };
     const approvers = [{ userId: 'lisi', name: '李四' }];
-    worker = await startTestWorker({
+    activities = {
       planApproval,
       planApprovalWithApprovers: async (input: { document: { billNo: string } }) => ({
         ...(await planApproval(input)),
@@ -59,22 +61,29 @@ describe('the shared Temporal dev server', () => {
         writtenBack.push(document.billNo);
         return { operation: 'audit', alreadyInState: false };
       },
-    });
+    };
+    worker = await startTestWorker(activities);
   });
   afterAll(async () => {
     await worker?.stop();
     await temporal?.close();
   });
 
-  it('runs a workflow: start, signal, query, result, and a visibility query on a search attribute', async () => {
+  /** An approval started on `taskQueue`, once it waits for its approver. */
+  async function waitingApproval(taskQueue: string) {
     const billNo = `FYBX${randomUUID().slice(0, 8)}`;
     const ref = { acctId: 'acct', formId: 'ER_ExpReimbursement', billNo };
     const handle = await temporal.client.workflow.start<typeof approvalWorkflow>('approvalWorkflow', {
-      taskQueue: worker.taskQueue,
+      taskQueue,
       workflowId: `${approvalWorkflowId(ref)}:${randomUUID()}`,
       args: [{ document: ref }],
     });
     await eventually(async () => ((await handle.query(statusQuery)).stage === 'awaiting-approval' ? true : undefined));
+    return { billNo, handle };
+  }
+
+  it('runs a workflow: start, signal, query, result, and a visibility query on a search attribute', async () => {
+    const { billNo, handle } = await waitingApproval(worker.taskQueue);
 
     await handle.signal(decideSignal, { userId: 'wangwu', action: 'approve', channel: 'text' }); // not an approver
     await handle.signal(decideSignal, { userId: 'lisi', action: 'approve', comment: '同意', channel: 'text' });
@@ -91,6 +100,30 @@ describe('the shared Temporal dev server', () => {
       return ids.length > 0 ? ids : undefined;
     });
     expect(found).toEqual([handle.workflowId]);
+  });
+
+  it("limits stack traces in workflow code to the worker's frames, and only there", async () => {
+    /** The most frames any one of a stack-trace query's stacks has. */
+    const deepest = (trace: string) =>
+      Math.max(
+        ...trace.split('\n\n').map((stack) => stack.split('\n').filter((l) => l.trim().startsWith('at ')).length),
+      );
+    const ownLimit = Error.stackTraceLimit;
+    const newContextLimit: unknown = vm.runInNewContext('Error.stackTraceLimit');
+    // Two frames: the promise hook's own (which the SDK drops) and one of workflow code.
+    const short = await startTestWorker(activities, undefined, { workflowStackFrames: 2 });
+    try {
+      expect(Error.stackTraceLimit).toBe(ownLimit);
+      expect(vm.runInNewContext('Error.stackTraceLimit')).toBe(newContextLimit);
+      // A waiting approval's main flow is at least `advance ← execute`: two frames where V8's default applies.
+      const whole = await (await waitingApproval(worker.taskQueue)).handle.query<string>('__stack_trace');
+      const cut = await (await waitingApproval(short.taskQueue)).handle.query<string>('__stack_trace');
+      expect(whole).toContain('at execute');
+      expect(deepest(whole)).toBeGreaterThanOrEqual(2);
+      expect(deepest(cut)).toBe(1);
+    } finally {
+      await short.stop();
+    }
   });
 });
 
