@@ -1,7 +1,8 @@
 /**
  * Activities: every piece of I/O the workflows do, as thin wrappers over the Kingdee and DingTalk clients, one file
  * per collaborator — kingdee.ts (plan and write back), people.ts (DingTalk users and managers), dingtalk.ts (cards,
- * and notices enqueued into their outbox), ingestion.ts (polling Kingdee). `createActivities(deps)` merges them and
+ * and notices enqueued into their outbox), ingestion.ts (polling Kingdee; own-write-backs.ts tells it which changes the
+ * approvals' write-backs made, so they are not signalled back). `createActivities(deps)` merges them and
  * receives the clients, so production, the demo and the tests differ only in what they pass in (real systems or the
  * emulators);
  * workflows see only the types, through proxyActivities, and call each activity by its name. The notice sends
@@ -13,6 +14,7 @@ import { createDingTalkActivities, type DingTalkActivityDeps } from './dingtalk'
 import { classifyErrors } from './failures';
 import { createPollActivity, type IngestionDeps } from './ingestion';
 import { createKingdeeActivities, type KingdeeActivityDeps } from './kingdee';
+import { OwnWriteBacks } from './own-write-backs';
 import { createPeopleActivities, People } from './people';
 import { createPaymentActivities } from './payments';
 import { createDraftActivities } from './drafts';
@@ -42,7 +44,8 @@ export interface ActivityDeps extends IngestionDeps, KingdeeActivityDeps, DingTa
 
 export function createActivities(deps: ActivityDeps) {
   const people = new People(deps.dingtalk);
-  const kingdee = createKingdeeActivities(deps, people);
+  const ownWriteBacks = new OwnWriteBacks();
+  const kingdee = createKingdeeActivities(deps, people, ownWriteBacks);
   const peopleActivities = createPeopleActivities(deps, people);
   return classifyErrors({
     ...kingdee,
@@ -67,7 +70,7 @@ export function createActivities(deps: ActivityDeps) {
       }
     },
     ...createDingTalkActivities(deps, people),
-    pollForm: createPollActivity(deps),
+    pollForm: createPollActivity({ ...deps, ownWriteBacks }),
     ...createWatchActivities(deps),
     ...createPaymentActivities(deps),
     ...createDraftActivities(deps, people),

@@ -23,6 +23,7 @@ import type { NotificationRule, Rules } from '../rules';
 import { currencyCodes, formProfiles, type KingdeeClient } from '../integrations/kingdee';
 import { polledSummaryLine } from '../domain/texts';
 import type { ApprovalService } from '../temporal/approvals';
+import type { OwnWriteBacks } from './own-write-backs';
 import type { PollerInput, PollPage, PollResult } from '../workflows/contract';
 import { isAwaitingApproval, isDocumentStatus, type DocumentStatus } from '../domain/document';
 
@@ -30,6 +31,8 @@ export interface IngestionDeps {
   approvals: ApprovalService;
   /** Fires a notification-only rule for a document (rate-limited by the caller's limiter). */
   notifyRule?: (rule: NotificationRule, row: ChangedDocument) => Promise<boolean>;
+  /** What this process's write-backs did: the approval made those changes itself and is not told of them. */
+  ownWriteBacks?: OwnWriteBacks;
 }
 
 export interface ChangedDocument {
@@ -149,6 +152,8 @@ export function createPollActivity(deps: IngestionDeps & { kingdee: KingdeeClien
           { modifyDate: document.modifyDate, summary: summaryOf(input.formId, row), paceUntil },
         );
         if (result.started) started += 1;
+      } else if (deps.ownWriteBacks?.gave(ref, document.status)) {
+        // The approval's own write-back (own-write-backs.ts): nothing to tell it.
       } else if (
         await deps.approvals.documentChanged(ref, {
           status: document.status,

@@ -23,6 +23,7 @@ import { urgencyReasonFor } from '../domain/texts/cards';
 import { businessDurationMs } from '../domain/business-hours';
 import { toDocumentSummary } from './documents';
 import { asFailure } from './failures';
+import type { OwnWriteBacks } from './own-write-backs';
 import type { People } from './people';
 
 export interface KingdeeActivityDeps {
@@ -32,6 +33,11 @@ export interface KingdeeActivityDeps {
   documentLinkTemplate: string;
   /** Where a person acts on a needs-attention approval (settings PUBLIC_BASE_URL, TEMPORAL_UI_URL), if known. */
   attentionLinks?: { apiBaseUrl?: string; temporalUiUrl?: string };
+}
+
+interface WriteBackAnswer {
+  operation: string;
+  alreadyInState: boolean;
 }
 
 /** Kingdee's status after a WorkflowAudit rejection: D 重新审核 (back to the applicant for changes). */
@@ -46,7 +52,7 @@ const userNameCacheMs = 10 * 60_000;
  * document's status (the exactly-once check), the Kingdee user of the approver for WorkflowAudit only (cached), and
  * the operation itself.
  */
-export function createKingdeeActivities(deps: KingdeeActivityDeps, people: People) {
+export function createKingdeeActivities(deps: KingdeeActivityDeps, people: People, ownWriteBacks?: OwnWriteBacks) {
   const userNames = new Map<string, { userName: string | undefined; at: number }>();
 
   async function loadDocument(ref: DocumentRef): Promise<DocumentSummary | undefined> {
@@ -175,9 +181,14 @@ export function createKingdeeActivities(deps: KingdeeActivityDeps, people: Peopl
       comment: string;
       operation: 'audit' | 'workflowAudit' | 'none' | 'unAudit' | 'cancelAssign' | 'workflowReject';
       actingUserId?: string;
-    }): Promise<{ operation: string; alreadyInState: boolean }> {
+    }): Promise<WriteBackAnswer> {
       const { document, operation } = input;
       const numbers = [document.billNo];
+      /** The document is audited now: the next poll's sight of it is this approval's own change (own-write-backs.ts). */
+      const audited = (answer: WriteBackAnswer): WriteBackAnswer => {
+        ownWriteBacks?.remember(document, 'C');
+        return answer;
+      };
       try {
         const status = await currentStatus(document);
         if (!status)
@@ -189,14 +200,15 @@ export function createKingdeeActivities(deps: KingdeeActivityDeps, people: Peopl
         const current = { status };
         switch (operation) {
           case 'audit': {
-            if (isAudited(current.status)) return { operation, alreadyInState: true };
+            if (isAudited(current.status)) return audited({ operation, alreadyInState: true });
             const result = await deps.kingdee.audit(document.formId, { numbers });
-            return { operation, alreadyInState: result.alreadyInState };
+            return audited({ operation, alreadyInState: result.alreadyInState });
           }
           case 'workflowAudit':
           case 'workflowReject': {
             const done = operation === 'workflowAudit' ? isAudited : isReturnedForChanges;
-            if (done(current.status)) return { operation, alreadyInState: true };
+            const settled = (answer: WriteBackAnswer) => (operation === 'workflowAudit' ? audited(answer) : answer);
+            if (done(current.status)) return settled({ operation, alreadyInState: true });
             // Only WorkflowAudit acts as a person: the approver's Kingdee user.
             const actingUserName = input.actingUserId ? await kingdeeUserNameFor(input.actingUserId) : undefined;
             const result = await deps.kingdee.workflowAudit({
@@ -206,7 +218,7 @@ export function createKingdeeActivities(deps: KingdeeActivityDeps, people: Peopl
               approvalType: operation === 'workflowAudit' ? 1 : 2,
               disposition: input.comment,
             });
-            return { operation, alreadyInState: result.alreadyInState };
+            return settled({ operation, alreadyInState: result.alreadyInState });
           }
           case 'cancelAssign': {
             if (!isAwaitingApproval(current.status)) return { operation, alreadyInState: true };

@@ -5,6 +5,7 @@
  */
 import { defaultPayloadConverter } from '@temporalio/common';
 import { approvalWorkflowId, pollerWorkflowId, statusQuery, type PollerInput } from '../../workflows/contract';
+import type { Activities } from '../../activities';
 import { eventually } from '../helpers/eventually';
 import { testRules } from '../helpers/rules';
 import { startWorld, type World } from '../helpers/world';
@@ -31,9 +32,27 @@ notifications:
     template: '{单号} 已在金蝶审核（{申请人} {金额}）'
 `);
 
+/** Bills whose approval's finish waits (in its notices' hand-over) until this many more polls have been made. */
+const finishAfterPolls = new Map<string, number>();
+
 let world: World;
 beforeAll(async () => {
-  world = await startWorld({ rules, pollers: true });
+  world = await startWorld({
+    rules,
+    pollers: true,
+    wrapActivities: <T extends object>(activities: T): T => {
+      const real = activities as unknown as Activities;
+      const handOverNotices = async (input: Parameters<Activities['handOverNotices']>[0]) => {
+        const polls = finishAfterPolls.get(input.applicantOf.billNo);
+        if (polls !== undefined) {
+          const until = pollsSoFar() + polls;
+          await eventually(() => pollsSoFar() >= until, 15_000, `${polls} polls before the finish`);
+        }
+        return real.handOverNotices(input);
+      };
+      return { ...activities, handOverNotices };
+    },
+  });
 });
 afterAll(async () => {
   await world?.stop();
@@ -103,6 +122,29 @@ it('picks up documents awaiting approval, survives a worker restart, and starts 
   expect(Object.entries(carried).filter(([, status]) => status !== 'C')).toEqual([]);
   const described = await first.describe();
   expect(await described.staticSummary()).toBe('费用报销单 FYBX000123 · ¥12,800.00 · 张三');
+});
+
+it('does not signal an approval the audit its own write-back made (the next poll reads the bill again)', async () => {
+  world.submitExpense('FYBX000402', 88, '本单自己审核');
+  // The approval stays running after its write-back while two polls read the audited bill (its FModifyDate moved).
+  finishAfterPolls.set('FYBX000402', 2);
+  const found = await card('FYBX000402');
+  await world.dingtalk.click(found.outTrackId, {
+    userId: 'lisi',
+    actionId: 'approve',
+    params: { workflowId: found.cardParamMap.workflowId, stepId: found.cardParamMap.stepId, comment: '' },
+  });
+  const handle = world.service.client.workflow.getHandle(
+    approvalWorkflowId({ acctId: world.acctId, formId: 'ER_ExpReimbursement', billNo: 'FYBX000402' }),
+  );
+  const result = await handle.result();
+  expect(result.stage).toBe('approved');
+  expect(world.kingdee.getDocument('ER_ExpReimbursement', 'FYBX000402')?.status).toBe('C');
+  const signals = ((await handle.fetchHistory()).events ?? []).flatMap((event) => {
+    const name = event.workflowExecutionSignaledEventAttributes?.signalName;
+    return name ? [name] : [];
+  });
+  expect(signals).not.toContain('documentChanged'); // before: one, for the audit it had just made
 });
 
 it('polls every interval counted from each poll’s start: a slow poll is followed sooner, not a whole interval later', async () => {
