@@ -146,6 +146,7 @@ export function createPollActivity(deps: IngestionDeps & { kingdee: KingdeeClien
     await eachLimited(todo, startConcurrency, async ({ document, row, version }) => {
       const ref = { acctId: input.acctId, formId: input.formId, billNo: document.billNo, billId: document.billId };
       if (isAwaitingApproval(document.status)) {
+        deps.ownWriteBacks?.forget(ref); // a new round: its audit, when it comes, is not the last round's
         const applicantMobile = profile ? cellText(row[`${profile.applicantField}.FMobile`]).trim() : '';
         const result = await deps.approvals.start(
           { ...ref, ...(applicantMobile ? { polled: { applicantMobile } } : {}) },

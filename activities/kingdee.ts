@@ -143,6 +143,7 @@ export function createKingdeeActivities(deps: KingdeeActivityDeps, people: Peopl
   return {
     /** Load the document and plan its approval from the rules loaded at start-up (captured in history). */
     async planApproval({ document: ref }: { document: DocumentRef }): Promise<ApprovalPlan> {
+      ownWriteBacks?.forget(ref); // a new round: its audit, when it comes, is not an earlier round's
       const document = await loadDocument(ref);
       if (!document) return { applicable: false, reason: documentGoneReason(ref.billNo), contact: contact() };
       if (!isAwaitingApproval(document.status)) {

@@ -1,10 +1,15 @@
 /**
- * The statuses this process's write-backs gave documents, kept for a few minutes. Kingdee moves a document's
+ * The statuses this process's write-backs gave documents, kept for two minutes. Kingdee moves a document's
  * FModifyDate when it is audited, so the next poll reads every approved document again; the change it sees is the
  * one the approval made itself, which the approval knows (it has ended, or is finishing). Without this the poll
  * signalled it back: in a month-end burst one more signal for every approval, and one more workflow task for each
  * still running. A write-back in another worker process is not known here; its documents are signalled as before,
  * which the approval ignores.
+ *
+ * A bill seen again at another status, awaiting approval again, or planned again is forgotten at once: a new round's
+ * approval must hear of an audit made in Kingdee. What this process cannot see — the new round started and planned
+ * by another worker process, and audited in Kingdee, all within the two minutes — leaves that approval waiting until
+ * its approver's click finds the bill audited and ends it.
  */
 import type { DocumentStatus } from '../domain/document';
 
@@ -21,9 +26,9 @@ export class OwnWriteBacks {
   private readonly max: number;
   private readonly now: () => number;
 
-  /** `keepMs`: several poll intervals and the poll's overlap (default 10 minutes); `max`: bills kept at most. */
+  /** `keepMs`: long enough for the next polls (default 2 minutes); `max`: bills kept at most. */
   constructor(options: { keepMs?: number; max?: number; now?: () => number } = {}) {
-    this.keepMs = options.keepMs ?? 10 * 60_000;
+    this.keepMs = options.keepMs ?? 2 * 60_000;
     this.max = options.max ?? 20_000;
     this.now = options.now ?? Date.now;
   }
@@ -36,10 +41,21 @@ export class OwnWriteBacks {
     this.forgetOld();
   }
 
-  /** Whether the bill is at `status` because a write-back of this process put it there a short while ago. */
+  /**
+   * Whether the bill is at `status` because a write-back of this process put it there a short while ago. Seen at
+   * another status, it has changed since: forgotten.
+   */
   gave(bill: BillRef, status: DocumentStatus): boolean {
     this.forgetOld();
-    return this.written.get(keyOf(bill))?.status === status;
+    const key = keyOf(bill);
+    const entry = this.written.get(key);
+    if (entry && entry.status !== status) this.written.delete(key);
+    return entry?.status === status;
+  }
+
+  /** The bill is in a new round (awaiting approval again, or being planned): its next audit is not ours. */
+  forget(bill: BillRef): void {
+    this.written.delete(keyOf(bill));
   }
 
   private forgetOld(): void {

@@ -145,6 +145,20 @@ it('does not signal an approval the audit its own write-back made (the next poll
     return name ? [name] : [];
   });
   expect(signals).not.toContain('documentChanged'); // before: one, for the audit it had just made
+
+  // Un-audited and submitted again: a new round. Audited in Kingdee this time, its approval must hear of it.
+  world.kingdee.setStatus('ER_ExpReimbursement', 'FYBX000402', 'B');
+  await eventually(
+    () => world.dingtalk.cardsFor('lisi').filter((c) => c.cardParamMap.billNo === 'FYBX000402').length === 2,
+    afterRestart,
+    'the new round’s card',
+  );
+  world.kingdee.setStatus('ER_ExpReimbursement', 'FYBX000402', 'C');
+  await eventually(
+    async () => (await handle.query(statusQuery)).stage === 'closed-in-kingdee',
+    15_000,
+    'the audit in Kingdee to close the new round',
+  );
 });
 
 it('polls every interval counted from each poll’s start: a slow poll is followed sooner, not a whole interval later', async () => {

@@ -8,11 +8,20 @@ describe('OwnWriteBacks', () => {
     const own = new OwnWriteBacks({ keepMs: 60_000, now: () => now });
     own.remember(bill('FYBX1'), 'C');
     expect(own.gave(bill('FYBX1'), 'C')).toBe(true);
-    expect(own.gave(bill('FYBX1'), 'D')).toBe(false); // changed again since: the approval must hear of it
     expect(own.gave(bill('FYBX2'), 'C')).toBe(false); // audited by someone else
     expect(own.gave({ ...bill('FYBX1'), formId: 'AP_PAYBILL' }, 'C')).toBe(false);
     now = 60_001;
     expect(own.gave(bill('FYBX1'), 'C')).toBe(false);
+  });
+
+  it('forgets a bill seen at another status since, or in a new round', () => {
+    const own = new OwnWriteBacks();
+    own.remember(bill('FYBX1'), 'C');
+    expect(own.gave(bill('FYBX1'), 'D')).toBe(false); // un-audited since
+    expect(own.gave(bill('FYBX1'), 'C')).toBe(false); // … and audited again: not by us
+    own.remember(bill('FYBX2'), 'C');
+    own.forget(bill('FYBX2')); // resubmitted, a new approval planned
+    expect(own.gave(bill('FYBX2'), 'C')).toBe(false);
   });
 
   it('keeps at most `max` bills, the newest', () => {
