@@ -68,14 +68,27 @@ export async function createWorker(setup: WorkerSetup): Promise<Worker> {
  * Sets how many frames a stack trace has in the V8 contexts created from now until the returned function is called:
  * V8 gives each new context `Error.stackTraceLimit` from its --stack-trace-limit flag. Worker.create makes its
  * workflow threads and their sandbox in that time, so the limit holds in workflow code only (where the SDK freezes
- * `Error`, so workflow code cannot set it) and this process's own stack traces keep theirs.
+ * `Error`, so workflow code cannot set it) and this process's own stack traces keep theirs. Workers created at the
+ * same time (tests) set it back once the last is done.
  */
 export function stackFramesForNewContexts(frames: number | undefined): () => void {
   if (frames === undefined) return () => undefined;
-  const before: unknown = vm.runInNewContext('Error.stackTraceLimit');
+  if (stackFrameSetters === 0) {
+    const before: unknown = vm.runInNewContext('Error.stackTraceLimit');
+    framesBefore = typeof before === 'number' ? before : 10;
+  }
+  stackFrameSetters += 1;
   v8.setFlagsFromString(`--stack-trace-limit=${frames}`);
-  return () => v8.setFlagsFromString(`--stack-trace-limit=${typeof before === 'number' ? before : 10}`);
+  let restored = false;
+  return () => {
+    if (restored) return;
+    restored = true;
+    stackFrameSetters -= 1;
+    if (stackFrameSetters === 0) v8.setFlagsFromString(`--stack-trace-limit=${framesBefore}`);
+  };
 }
+let stackFrameSetters = 0;
+let framesBefore = 10;
 
 /**
  * The workflows bundled by `bundleWorkflowCode` in a child process (the same Node and loader flags as this one), into
