@@ -185,9 +185,9 @@ export function createKingdeeActivities(deps: KingdeeActivityDeps, people: Peopl
     }): Promise<WriteBackAnswer> {
       const { document, operation } = input;
       const numbers = [document.billNo];
-      /** The document is audited now: the next poll's sight of it is this approval's own change (own-write-backs.ts). */
-      const audited = (answer: WriteBackAnswer): WriteBackAnswer => {
-        ownWriteBacks?.remember(document, 'C');
+      /** Done: an audit is remembered, so the next poll's sight of it is known as this approval's own change. */
+      const written = (answer: WriteBackAnswer): WriteBackAnswer => {
+        if (operation === 'audit' || operation === 'workflowAudit') ownWriteBacks?.remember(document, 'C');
         return answer;
       };
       try {
@@ -201,15 +201,14 @@ export function createKingdeeActivities(deps: KingdeeActivityDeps, people: Peopl
         const current = { status };
         switch (operation) {
           case 'audit': {
-            if (isAudited(current.status)) return audited({ operation, alreadyInState: true });
+            if (isAudited(current.status)) return written({ operation, alreadyInState: true });
             const result = await deps.kingdee.audit(document.formId, { numbers });
-            return audited({ operation, alreadyInState: result.alreadyInState });
+            return written({ operation, alreadyInState: result.alreadyInState });
           }
           case 'workflowAudit':
           case 'workflowReject': {
             const done = operation === 'workflowAudit' ? isAudited : isReturnedForChanges;
-            const settled = (answer: WriteBackAnswer) => (operation === 'workflowAudit' ? audited(answer) : answer);
-            if (done(current.status)) return settled({ operation, alreadyInState: true });
+            if (done(current.status)) return written({ operation, alreadyInState: true });
             // Only WorkflowAudit acts as a person: the approver's Kingdee user.
             const actingUserName = input.actingUserId ? await kingdeeUserNameFor(input.actingUserId) : undefined;
             const result = await deps.kingdee.workflowAudit({
@@ -219,7 +218,7 @@ export function createKingdeeActivities(deps: KingdeeActivityDeps, people: Peopl
               approvalType: operation === 'workflowAudit' ? 1 : 2,
               disposition: input.comment,
             });
-            return settled({ operation, alreadyInState: result.alreadyInState });
+            return written({ operation, alreadyInState: result.alreadyInState });
           }
           case 'cancelAssign': {
             if (!isAwaitingApproval(current.status)) return { operation, alreadyInState: true };

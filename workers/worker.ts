@@ -64,6 +64,10 @@ export async function createWorker(setup: WorkerSetup): Promise<Worker> {
   }
 }
 
+/** Callers of stackFramesForNewContexts not done yet, and the limit to set back once none is left. */
+let stackFrameSetters = 0;
+let framesBefore = 10;
+
 /**
  * Sets how many frames a stack trace has in the V8 contexts created from now until the returned function is called:
  * V8 gives each new context `Error.stackTraceLimit` from its --stack-trace-limit flag. Worker.create makes its
@@ -87,8 +91,6 @@ export function stackFramesForNewContexts(frames: number | undefined): () => voi
     if (stackFrameSetters === 0) v8.setFlagsFromString(`--stack-trace-limit=${framesBefore}`);
   };
 }
-let stackFrameSetters = 0;
-let framesBefore = 10;
 
 /**
  * The workflows bundled by `bundleWorkflowCode` in a child process (the same Node and loader flags as this one), into
