@@ -6,7 +6,7 @@
  * go.sum, so the build is verified against known hashes even where Go's checksum database cannot be reached.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, renameSync, accessSync, constants as fsConstants } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, accessSync, constants as fsConstants } from 'node:fs';
 import { homedir } from 'node:os';
 import net from 'node:net';
 import path from 'node:path';
@@ -278,6 +278,13 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   // left with a backlog. The CLI cannot constrain a value to some queues (production-sql.yaml does: the card queues).
   args.push('--dynamic-config-value', 'matching.numTaskqueueReadPartitions=1');
   args.push('--dynamic-config-value', 'matching.numTaskqueueWritePartitions=1');
+  // The CLI makes every visibility write and search-attribute check read the search attributes from the database
+  // again (so one added at runtime shows at once): measured with perf during npm run bench, 3.7 % of the server's CPU.
+  // A new database gets ours with --search-attribute before the server starts, so nothing is added at runtime and the
+  // server's own cache (as in production) is exact. An existing one may still be missing one that registering below
+  // adds: it keeps the CLI's setting.
+  const freshDatabase = !options.dbFilename || !existsSync(options.dbFilename);
+  if (freshDatabase) args.push('--dynamic-config-value', 'system.forceSearchAttributesCacheRefreshOnRead=false');
   if (ui && uiPort) args.push('--ui-port', String(uiPort));
   else args.push('--headless');
   if (options.dbFilename) {
