@@ -14,8 +14,9 @@
  * audited in Kingdee and every follow-up notice delivered (or the timeout), then prints a table and writes JSON
  * under --out: approvals/s; submit → first card and last click → audited (p50/p95/p99); follow-up notices after
  * their audit; activity schedule-to-start p99 per activity type (the worker's Prometheus metrics); CPU and peak RSS
- * per process; Temporal actions, Kingdee calls and DingTalk calls per approval; the month's DingTalk projection
- * against the standard edition's quota; and each target met or missed. It never fails: exit code 0 unless it could
+ * per process, and the machine's busy, idle and stolen CPU (time the hypervisor gave others: a run's noise);
+ * Temporal actions, Kingdee calls and DingTalk calls per approval; the month's DingTalk projection against the
+ * standard edition's quota; and each target met or missed. It never fails: exit code 0 unless it could
  * not run at all. `--no-click` leaves the approvals waiting (e.g. `--documents 10000 --no-quotas --no-click` for the
  * worker's memory with 10,000 approvals waiting).
  *
@@ -40,6 +41,7 @@ import {
   histogramQuantiles,
   parsePrometheus,
   ProcessWatch,
+  type MachineSample,
   readHistories,
   round,
   spread,
@@ -330,6 +332,7 @@ async function run(world: BenchWorld): Promise<Record<string, unknown>> {
     await new Promise((resolve) => setTimeout(resolve, 20_000));
   }
   const processes = watch.end();
+  const machine = watch.machine();
   log('collecting metrics and histories');
 
   // Latencies.
@@ -592,6 +595,7 @@ async function run(world: BenchWorld): Promise<Record<string, unknown>> {
       workerPrometheusP99: prometheusS2S,
     },
     processes,
+    ...(machine ? { machine } : {}),
     workerAsOwnProcess: world.separateWorker,
     temporalActionsPerApproval: round(perApprovalActions, 1),
     temporalActions: {
@@ -668,6 +672,7 @@ function printReport(
     backlogAtEndMs?: number | null;
     durationsMs: Record<string, number>;
     processes: Record<string, { cpuSeconds: number; rssAtStartMb: number; rssMb: number; peakRssMb: number }>;
+    machine?: MachineSample;
     scheduleToStartMs: {
       fromHistories: { activities: Record<string, Spread>; workflowTasks: Record<string, Spread> };
       workerPrometheusP99: { activities: Record<string, { quantileMs?: number }> };
@@ -724,6 +729,11 @@ function printReport(
   lines.push('', '  processes (CPU during the burst; RSS before the burst → at the end / peak)');
   for (const [name, p] of Object.entries(r.processes))
     row(`    ${name}`, `${p.cpuSeconds} s CPU, ${p.rssAtStartMb} → ${p.rssMb} MB / ${p.peakRssMb} MB`);
+  if (r.machine)
+    row(
+      `    machine (${os.cpus().length} cores)`,
+      `${r.machine.busySeconds} s busy, ${r.machine.idleSeconds} s idle, ${r.machine.stolenSeconds} s stolen by the hypervisor`,
+    );
   lines.push('');
   row('Temporal actions per approval', String(r.temporalActionsPerApproval));
   row(

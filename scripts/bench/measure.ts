@@ -60,6 +60,44 @@ export function sampleProcess(pid: number): ProcessSample | undefined {
   }
 }
 
+/** The machine's CPU time since boot by kind (/proc/stat's first line), in seconds summed over its cores. */
+export interface MachineSample {
+  busySeconds: number;
+  idleSeconds: number;
+  /** Time the hypervisor ran someone else while this VM wanted a core: a run's noise, not our cost. */
+  stolenSeconds: number;
+}
+
+/** /proc/stat's `cpu` line: user nice system idle iowait irq softirq steal … (proc(5); guest time is inside user). */
+export function parseMachineLine(line: string): MachineSample | undefined {
+  const [label, ...fields] = line.trim().split(/\s+/);
+  const ticks = fields.slice(0, 8).map(Number);
+  if (label !== 'cpu' || ticks.length < 8 || ticks.some((t) => !Number.isFinite(t))) return undefined;
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = ticks as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  return {
+    busySeconds: (user + nice + system + irq + softirq) / clockTicks,
+    idleSeconds: (idle + iowait) / clockTicks,
+    stolenSeconds: steal / clockTicks,
+  };
+}
+
+export function sampleMachine(): MachineSample | undefined {
+  try {
+    return parseMachineLine(readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? '');
+  } catch {
+    return undefined;
+  }
+}
+
 export interface ProcessUse {
   cpuSeconds: number;
   rssAtStartMb: number;
@@ -78,8 +116,10 @@ export class ProcessWatch {
   constructor(private readonly pids: Map<string, number>) {}
 
   private readonly rssAtStart = new Map<string, number>();
+  private machineAtStart?: MachineSample;
 
   begin(everyMs = 1_000): void {
+    this.machineAtStart = sampleMachine();
     for (const [name, pid] of this.pids) {
       const s = sampleProcess(pid);
       this.start.set(name, s?.cpuSeconds ?? 0);
@@ -115,6 +155,18 @@ export class ProcessWatch {
       };
     }
     return out;
+  }
+
+  /** The whole machine's CPU between begin() and now (undefined without /proc/stat). */
+  machine(): MachineSample | undefined {
+    const now = sampleMachine();
+    const start = this.machineAtStart;
+    if (!now || !start) return undefined;
+    return {
+      busySeconds: round(now.busySeconds - start.busySeconds, 1),
+      idleSeconds: round(now.idleSeconds - start.idleSeconds, 1),
+      stolenSeconds: round(now.stolenSeconds - start.stolenSeconds, 1),
+    };
   }
 }
 
