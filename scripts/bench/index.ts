@@ -6,6 +6,7 @@
  *                    [--no-click] [--poll-interval 10s] [--applicants 50] [--in-process] [--timeout 9m]
  *                    [--out test-artifacts/bench]
  *                    [--profile]   (V8 CPU profile of the worker process, summarised by function)
+ *                    [--profile-temporal]   (Linux perf on the Temporal dev server: its CPU by work and by layer)
  *                    [--compiled]  (worker and API from `npm run build`'s JavaScript, as the image runs them)
  *                    [--worker-heap-mb 128] [--worker-node-flags "--max-semi-space-size=1"]  (the worker process only)
  *
@@ -36,6 +37,7 @@ import type { EmulatedCard } from '../../emulators/dingtalk/server';
 import { quotaKindOf, standardEditionMonthly } from '../../emulators/dingtalk/state';
 import { dingtalkLimits } from '../../integrations/dingtalk';
 import { approvalWorkflowId, workflowTypes } from '../../workflows/contract';
+import { startServerProfile, type ServerProfileSummary } from './server-profile';
 import {
   summariseProfiles,
   histogramQuantiles,
@@ -84,6 +86,7 @@ const { values: args } = parseArgs({
     'monthly-documents': { type: 'string' },
     'history-sample': { type: 'string', default: '2000' },
     profile: { type: 'boolean', default: false },
+    'profile-temporal': { type: 'boolean', default: false },
     'worker-heap-mb': { type: 'string' },
     'worker-node-flags': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
@@ -107,6 +110,8 @@ if (args.help) {
   --compiled           run the worker and API from compiled JavaScript (built first), as the image does; without it
                        they run through tsx, which costs the worker ~60 MB and start-up CPU production does not spend
   --profile            CPU-profile the worker process (summary by function)
+  --profile-temporal   sample the Temporal dev server's stacks with Linux perf during the burst (apt install
+                       linux-perf): its CPU by the work it served and by layer (SQLite, gRPC, garbage collector)
   --worker-heap-mb N   the worker's V8 heap limit (--max-old-space-size=N; in production NODE_OPTIONS)
   --worker-node-flags "F"   more Node/V8 flags for the worker process only, space separated, e.g.
                        --worker-node-flags "--max-semi-space-size=1" (after --worker-heap-mb's, so a --max-old-space-size
@@ -212,6 +217,10 @@ async function run(world: BenchWorld): Promise<Record<string, unknown>> {
   dingtalk.resetStats({ month: true });
   const watch = new ProcessWatch(world.pids);
   watch.begin();
+  const serverProfile =
+    args['profile-temporal'] && world.temporal.process.pid !== undefined
+      ? startServerProfile(world.temporal.process.pid, path.join(outDir, runName, 'temporal.perf.data'), log)
+      : undefined;
 
   // The approvers: a card arrives (the emulator stores it) → 同意 after --think-ms, a few dozen presses at once.
   const pressing = new Set<Promise<void>>();
@@ -333,6 +342,7 @@ async function run(world: BenchWorld): Promise<Record<string, unknown>> {
   }
   const processes = watch.end();
   const machine = watch.machine();
+  const temporalProfile = await serverProfile?.stop();
   log('collecting metrics and histories');
 
   // Latencies.
@@ -596,6 +606,7 @@ async function run(world: BenchWorld): Promise<Record<string, unknown>> {
     },
     processes,
     ...(machine ? { machine } : {}),
+    ...(temporalProfile ? { temporalProfile } : {}),
     workerAsOwnProcess: world.separateWorker,
     temporalActionsPerApproval: round(perApprovalActions, 1),
     temporalActions: {
@@ -673,6 +684,7 @@ function printReport(
     durationsMs: Record<string, number>;
     processes: Record<string, { cpuSeconds: number; rssAtStartMb: number; rssMb: number; peakRssMb: number }>;
     machine?: MachineSample;
+    temporalProfile?: ServerProfileSummary;
     scheduleToStartMs: {
       fromHistories: { activities: Record<string, Spread>; workflowTasks: Record<string, Spread> };
       workerPrometheusP99: { activities: Record<string, { quantileMs?: number }> };
@@ -734,6 +746,12 @@ function printReport(
       `    machine (${os.cpus().length} cores)`,
       `${r.machine.busySeconds} s busy, ${r.machine.idleSeconds} s idle, ${r.machine.stolenSeconds} s stolen by the hypervisor`,
     );
+  if (r.temporalProfile) {
+    lines.push('', `  Temporal server CPU (perf, ${r.temporalProfile.samples} samples) by the work it served`);
+    for (const [area, share] of Object.entries(r.temporalProfile.byWork)) row(`    ${area}`, `${share} %`);
+    lines.push('  … and by layer (a sample in each layer its stack passes through)');
+    for (const [layer, share] of Object.entries(r.temporalProfile.byLayer)) row(`    ${layer}`, `${share} %`);
+  }
   lines.push('');
   row('Temporal actions per approval', String(r.temporalActionsPerApproval));
   row(
