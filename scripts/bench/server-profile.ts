@@ -24,6 +24,9 @@ const workAreas: ReadonlyArray<readonly [string, RegExp]> = [
   ['frontend (requests before history)', /service\/frontend/],
   ['search-attribute and namespace refreshes', /searchattribute\.\(\*managerImpl\)|nsregistry/],
   ['garbage collector', /runtime\.gcBgMarkWorker|runtime\.gcDrain|runtime\.bgsweep|runtime\.bgscavenge/],
+  // Last: what every call costs before (or after) the server knows which work it is.
+  ['gRPC transport (framing, dispatching calls)', /google\.golang\.org\/grpc|golang\.org\/x\/net\/http2/],
+  ['goroutine stack growth (unattributed)', /runtime\.newstack|runtime\.morestack/],
 ];
 
 /** Layers, inclusive: a sample counts for each one its stack passes through. */

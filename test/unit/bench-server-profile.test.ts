@@ -37,5 +37,12 @@ it('counts each stack once by the first area of work it shows, and in every laye
 it('reads stacks that follow a header line, and says nothing for no samples', async () => {
   const withHeaders = ['temporal 123 [000] 1.0: cycles:', ...stack('go.temporal.io/server/service/matching.(*x).y')];
   expect((await summarisePerfScript(withHeaders)).byWork).toEqual({ 'matching (task queues)': 100 });
+  const transportOnly = stack(
+    'golang.org/x/net/http2.(*Framer).ReadFrame',
+    'google.golang.org/grpc.(*Server).serveStreams',
+  );
+  expect((await summarisePerfScript(transportOnly)).byWork).toEqual({
+    'gRPC transport (framing, dispatching calls)': 100,
+  });
   expect(await summarisePerfScript([])).toEqual({ samples: 0, byWork: {}, byLayer: {} });
 });
