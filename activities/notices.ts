@@ -12,7 +12,8 @@
  * - `reportKingdeeOutage`: one alert when Kingdee has been unreachable for a while, one when it is back (the poller
  *   decides when; docs/failure-policy.md).
  * - `sendNotice` records, acknowledged, that its request is about to leave (`markRequestSent`) before making it, so
- *   the outbox can send again what a killed worker never sent and still never double-posts.
+ *   the outbox can send again what a killed worker never sent and still never double-posts; for a custom robot also
+ *   that DingTalk took it (`markDelivered`), so a result lost after that is not reported as uncertain.
  */
 import { createHash } from 'node:crypto';
 import { ApplicationFailure, Context } from '@temporalio/activity';
@@ -256,8 +257,9 @@ function keepMarking(client: Client, details: string): () => Promise<void> {
 
 /**
  * Record, acknowledged, that DingTalk took the message: a worker killed between here and Temporal recording the
- * activity's result leaves a send the outbox knows was delivered (not uncertain). Best effort: if it cannot be
- * recorded, the result itself still tells.
+ * activity's result leaves a send the outbox knows was delivered (not uncertain, which for a custom robot means an
+ * ops report instead of a resend). Best effort: if it cannot be recorded, the result itself still tells. Only where
+ * an uncertain send is not sent again (sendNotice).
  */
 async function markDelivered(client: Client): Promise<void> {
   try {
@@ -302,7 +304,9 @@ export function createNoticeActivities(deps: NoticeActivityDeps) {
         return asFailure(err);
       }
       await stopBeating();
-      await markDelivered(deps.outbox.client);
+      // Where a resend cannot double-post (work notices, cards: noticePacing's resendUncertain), a send lost after
+      // DingTalk took it is simply sent again, so the mark would buy nothing: one call to Temporal less per notice.
+      if (!noticePacing(channel).resendUncertain) await markDelivered(deps.outbox.client);
       deps.logger.info(
         { channel, key: message.key, notices: message.noticeIds.length, attempt: message.attempts },
         'notice sent',

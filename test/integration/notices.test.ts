@@ -253,6 +253,10 @@ interface NoticeWorld {
   outbox: OutboxDeps;
   /** Robot posts DingTalk got: [robot, title, text]. */
   posts: Array<[string, string, string]>;
+  /** Work notices DingTalk got: [recipients, title]. */
+  workNotices: Array<[string[], string]>;
+  /** The details of every heartbeat the notice activities recorded through the client (their marks). */
+  marks: unknown[];
   stop(): Promise<void>;
 }
 
@@ -270,10 +274,22 @@ async function startNoticeWorld(options: {
   const workflows = await startTestWorker(options.activities ?? {});
   const outbox: OutboxDeps = { client: temporal.client, taskQueue: workflows.taskQueue, minuteMs: 3_000 };
   const posts: Array<[string, string, string]> = [];
+  const workNotices: Array<[string[], string]> = [];
+  const marks: unknown[] = [];
+  const heartbeat = temporal.client.activity.heartbeat.bind(temporal.client.activity);
+  // The notice activities heartbeat by task token (activities/notices.ts); record their details on the way.
+  temporal.client.activity.heartbeat = ((taskToken: Uint8Array, details?: unknown) => {
+    marks.push(details);
+    return heartbeat(taskToken, details);
+  }) as typeof temporal.client.activity.heartbeat;
   const dingtalk = {
     async sendRobotMessageOnce(robot: string, message: { markdown: { title: string; text: string } }) {
       await options.beforePost?.();
       posts.push([robot, message.markdown.title, message.markdown.text]);
+    },
+    async sendWorkNotification(input: { userIds: string[]; msg: { markdown: { title: string } } }) {
+      await Promise.resolve();
+      workNotices.push([input.userIds, input.msg.markdown.title]);
     },
   } as unknown as DingTalkClient;
   const activities = createNoticeActivities({
@@ -301,6 +317,8 @@ async function startNoticeWorld(options: {
     workflows,
     outbox,
     posts,
+    workNotices,
+    marks,
     async stop() {
       noticeWorker.shutdown();
       await run.catch(() => undefined);
@@ -411,6 +429,46 @@ describe('a send that never finished', () => {
     expect(await status()).toMatchObject({ pending: 0, retrying: 0, inFlight: 0 });
     expect(postsOf('cashier', 'FYBX304002')).toEqual([]); // the hung request is the only one there ever was
   }, 120_000);
+});
+
+/**
+ * What a send records with Temporal besides its result: a custom robot's post marks both that its request is leaving
+ * and that DingTalk took it (a post whose result is lost is then not reported as uncertain); a work notice only the
+ * first — one whose result is lost is sent again unchanged, and DingTalk drops the repeat — one call to Temporal less.
+ */
+describe('the marks a send records', () => {
+  let world: NoticeWorld;
+  beforeAll(async () => {
+    world = await startNoticeWorld({});
+  });
+  afterAll(async () => {
+    await world?.stop();
+  });
+  const notice = (billNo: string, userIds?: string[]): QueuedNotice => ({
+    id: `m-${billNo}`,
+    title: `已审批通过：${billNo}`,
+    text: `已审批通过：${billNo}`,
+    summary: billNo,
+    origin: 'test',
+    ...(userIds ? { userIds } : {}),
+  });
+
+  it('are request-sent and delivered for a robot post, request-sent alone for a work notice', async () => {
+    await enqueueNotices(world.outbox, { kind: 'robot', robot: 'cashier' }, [notice('FYBX305001')]);
+    await eventually(() => world.posts.some(([, title]) => title.includes('FYBX305001')), 30_000, 'the post');
+    await eventually(() => world.marks.length === 2, 10_000, 'the robot send’s marks');
+    expect(world.marks).toEqual(['request-sent', 'delivered']);
+
+    world.marks.length = 0;
+    await enqueueNotices(world.outbox, { kind: 'workNotice' }, [notice('FYBX305002', ['zhangsan'])]);
+    await eventually(() => world.workNotices.length === 1, 30_000, 'the work notice');
+    const outbox = world.temporal.client.workflow.getHandle(
+      outboxWorkflowId(world.workflows.taskQueue, { kind: 'workNotice' }),
+    );
+    await eventually(async () => (await outbox.query(outboxStatusQuery)).totals.messages === 1, 10_000, 'counted');
+    expect(world.workNotices).toEqual([[['zhangsan'], '已审批通过：FYBX305002']]);
+    expect(world.marks).toEqual(['request-sent']);
+  }, 90_000);
 });
 
 /**
