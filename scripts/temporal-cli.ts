@@ -235,6 +235,8 @@ export interface DevServerOptions {
   dbFilename?: string;
   namespace?: string;
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  /** Serve the server's Prometheus metrics on this port (otherwise the CLI picks one nobody is told of). */
+  metricsPort?: number;
   env?: NodeJS.ProcessEnv;
   log?: (line: string) => void;
 }
@@ -285,6 +287,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   // adds: it keeps the CLI's setting.
   const freshDatabase = !options.dbFilename || !existsSync(options.dbFilename);
   if (freshDatabase) args.push('--dynamic-config-value', 'system.forceSearchAttributesCacheRefreshOnRead=false');
+  if (options.metricsPort) args.push('--metrics-port', String(options.metricsPort));
   if (ui && uiPort) args.push('--ui-port', String(uiPort));
   else args.push('--headless');
   if (options.dbFilename) {

@@ -16,9 +16,9 @@
  * under --out: approvals/s; submit → first card and last click → audited (p50/p95/p99); follow-up notices after
  * their audit; activity schedule-to-start p99 per activity type (the worker's Prometheus metrics); CPU and peak RSS
  * per process, and the machine's busy, idle and stolen CPU (time the hypervisor gave others: a run's noise);
- * Temporal actions, Kingdee calls and DingTalk calls per approval; the month's DingTalk projection against the
- * standard edition's quota; and each target met or missed. It never fails: exit code 0 unless it could
- * not run at all. `--no-click` leaves the approvals waiting (e.g. `--documents 10000 --no-quotas --no-click` for the
+ * Temporal actions and calls (the server's request counters, by operation), Kingdee calls and DingTalk calls per
+ * approval; the month's DingTalk projection against the standard edition's quota; and each target met or missed.
+ * It never fails: exit code 0 unless it could not run at all. `--no-click` leaves the approvals waiting (e.g. `--documents 10000 --no-quotas --no-click` for the
  * worker's memory with 10,000 approvals waiting).
  *
  * The worker's settings come from this process's environment (e.g. `WORKER_MAX_CACHED_WORKFLOWS=100 npm run bench`).
@@ -42,6 +42,8 @@ import {
   summariseProfiles,
   histogramQuantiles,
   parsePrometheus,
+  frontendRequests,
+  requestsPerApproval,
   ProcessWatch,
   type MachineSample,
   readHistories,
@@ -215,6 +217,16 @@ async function run(world: BenchWorld): Promise<Record<string, unknown>> {
   const bills = new Map<string, Bill>();
   const kingdeeBefore = { ...kingdee.stats().byOperation };
   dingtalk.resetStats({ month: true });
+  const temporalRequests = async () =>
+    frontendRequests(
+      parsePrometheus(
+        await axios
+          .get<string>(world.temporalMetricsUrl, { responseType: 'text', timeout: 5_000 })
+          .then((r) => r.data)
+          .catch(() => ''),
+      ),
+    );
+  const requestsAtStart = await temporalRequests();
   const watch = new ProcessWatch(world.pids);
   watch.begin();
   const serverProfile =
@@ -343,6 +355,7 @@ async function run(world: BenchWorld): Promise<Record<string, unknown>> {
   const processes = watch.end();
   const machine = watch.machine();
   const temporalProfile = await serverProfile?.stop();
+  const requestsAtEnd = await temporalRequests();
   log('collecting metrics and histories');
 
   // Latencies.
@@ -609,6 +622,13 @@ async function run(world: BenchWorld): Promise<Record<string, unknown>> {
     ...(temporalProfile ? { temporalProfile } : {}),
     workerAsOwnProcess: world.separateWorker,
     temporalActionsPerApproval: round(perApprovalActions, 1),
+    // Every call the bridge made to Temporal during the burst (the server's counters; heartbeats and polls too).
+    temporalCallsPerApproval: Object.fromEntries(
+      requestsPerApproval(requestsAtStart, requestsAtEnd, audited.length).map(([operation, perApproval]) => [
+        operation,
+        round(perApproval, 2),
+      ]),
+    ),
     temporalActions: {
       approvalsSampled: { runs: approvalsSeen.runs, actions: approvalsSeen.actions, events: approvalsSeen.events },
       pollersAndOutboxes: { runs: othersSeen.runs, actions: othersSeen.actions, events: othersSeen.events },
@@ -690,6 +710,7 @@ function printReport(
       workerPrometheusP99: { activities: Record<string, { quantileMs?: number }> };
     };
     temporalActionsPerApproval: number;
+    temporalCallsPerApproval: Record<string, number>;
     kingdeeCallsPerApproval: Record<string, number>;
     dingtalk: {
       callsPerApproval: Record<string, { perApproval: number; refused: number }>;
@@ -754,6 +775,12 @@ function printReport(
   }
   lines.push('');
   row('Temporal actions per approval', String(r.temporalActionsPerApproval));
+  const calls = Object.entries(r.temporalCallsPerApproval);
+  if (calls.length > 0) {
+    const total = calls.reduce((sum, [, n]) => sum + n, 0);
+    row('Temporal calls per approval (its counters)', `${round(total, 1)}, of them:`);
+    for (const [operation, n] of calls.slice(0, 12)) row(`    ${operation}`, String(n));
+  }
   row(
     'Kingdee calls per approval',
     Object.entries(r.kingdeeCallsPerApproval)

@@ -192,6 +192,32 @@ export function parsePrometheus(text: string): Array<{ name: string; labels: Rec
 }
 
 /**
+ * The calls our processes made to Temporal, by operation: the frontend's `service_requests` counters (the dev server
+ * runs every service in one process; only the frontend's are calls from outside).
+ */
+export function frontendRequests(samples: ReturnType<typeof parsePrometheus>): Map<string, number> {
+  const byOperation = new Map<string, number>();
+  for (const { name, labels, value } of samples) {
+    if (name !== 'service_requests' || labels.service_name !== 'frontend' || !labels.operation) continue;
+    byOperation.set(labels.operation, (byOperation.get(labels.operation) ?? 0) + value);
+  }
+  return byOperation;
+}
+
+/** Per approval, the calls made between two readings of frontendRequests, largest first (none: 0 approvals). */
+export function requestsPerApproval(
+  before: Map<string, number>,
+  after: Map<string, number>,
+  approvals: number,
+): Array<[operation: string, perApproval: number]> {
+  if (approvals <= 0) return [];
+  return [...after.entries()]
+    .map(([operation, count]): [string, number] => [operation, (count - (before.get(operation) ?? 0)) / approvals])
+    .filter(([, perApproval]) => perApproval > 0)
+    .sort((a, b) => b[1] - a[1]);
+}
+
+/**
  * A histogram's quantile per value of `by` (e.g. activity_type), from its cumulative buckets summed over every other
  * label, in milliseconds: the upper bound of the bucket the quantile falls in (as `histogram_quantile` would bound it).
  */

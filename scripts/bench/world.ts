@@ -51,6 +51,8 @@ export interface BenchWorld {
   taskQueue: string;
   apiUrl: string;
   workerMetricsUrl: string;
+  /** The Temporal server's own Prometheus metrics (its request counters by operation). */
+  temporalMetricsUrl: string;
   /** Processes to watch by name (pid). */
   pids: Map<string, number>;
   /** True when the worker runs as its own process. */
@@ -100,7 +102,8 @@ export async function startBenchWorld(options: BenchOptions, log: (line: string)
   try {
     mkdirSync(options.dir, { recursive: true });
     log('starting a Temporal dev server (in memory)');
-    const temporal = await startDevServer({ ui: false, logLevel: 'error' });
+    const temporalMetricsPort = await freePort();
+    const temporal = await startDevServer({ ui: false, logLevel: 'error', metricsPort: temporalMetricsPort });
     stack.push(() => temporal.stop());
 
     // Applicants: employees in Kingdee who are DingTalk users (the same mobile), so notices find them.
@@ -245,6 +248,7 @@ export async function startBenchWorld(options: BenchOptions, log: (line: string)
       taskQueue,
       apiUrl,
       workerMetricsUrl,
+      temporalMetricsUrl: `http://127.0.0.1:${temporalMetricsPort}/metrics`,
       pids,
       separateWorker: !options.inProcess,
       applicants,
