@@ -18,8 +18,8 @@
  * per process, and the machine's busy, idle and stolen CPU (time the hypervisor gave others: a run's noise);
  * Temporal actions and calls (the server's request counters, by operation), Kingdee calls and DingTalk calls per
  * approval; the month's DingTalk projection against the standard edition's quota; and each target met or missed.
- * It never fails: exit code 0 unless it could not run at all. `--no-click` leaves the approvals waiting (e.g. `--documents 10000 --no-quotas --no-click` for the
- * worker's memory with 10,000 approvals waiting).
+ * It never fails: exit code 0 unless it could not run at all. `--no-click` leaves the approvals waiting (e.g.
+ * `--documents 10000 --no-quotas --no-click` for the worker's memory with 10,000 approvals waiting).
  *
  * The worker's settings come from this process's environment (e.g. `WORKER_MAX_CACHED_WORKFLOWS=100 npm run bench`).
  */

@@ -73,16 +73,8 @@ export function parseMachineLine(line: string): MachineSample | undefined {
   const [label, ...fields] = line.trim().split(/\s+/);
   const ticks = fields.slice(0, 8).map(Number);
   if (label !== 'cpu' || ticks.length < 8 || ticks.some((t) => !Number.isFinite(t))) return undefined;
-  const [user, nice, system, idle, iowait, irq, softirq, steal] = ticks as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
+  // Eight finite numbers, checked above; the defaults only satisfy the type checker.
+  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = ticks;
   return {
     busySeconds: (user + nice + system + irq + softirq) / clockTicks,
     idleSeconds: (idle + iowait) / clockTicks,

@@ -287,9 +287,9 @@ async function startNoticeWorld(options: {
       await options.beforePost?.();
       posts.push([robot, message.markdown.title, message.markdown.text]);
     },
-    async sendWorkNotification(input: { userIds: string[]; msg: { markdown: { title: string } } }) {
-      await Promise.resolve();
+    sendWorkNotification(input: { userIds: string[]; msg: { markdown: { title: string } } }) {
       workNotices.push([input.userIds, input.msg.markdown.title]);
+      return Promise.resolve();
     },
   } as unknown as DingTalkClient;
   const activities = createNoticeActivities({
