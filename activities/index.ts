@@ -11,7 +11,7 @@
 import type { Logger } from '../common/logger';
 import type { ApprovalPlan } from '../workflows/contract';
 import { createDingTalkActivities, type DingTalkActivityDeps } from './dingtalk';
-import { classifyErrors } from './failures';
+import { classifyErrors, currentContext } from './failures';
 import { createPollActivity, type IngestionDeps } from './ingestion';
 import { createKingdeeActivities, type KingdeeActivityDeps } from './kingdee';
 import { OwnWriteBacks } from './own-write-backs';
@@ -47,8 +47,17 @@ export function createActivities(deps: ActivityDeps) {
   const ownWriteBacks = new OwnWriteBacks();
   const kingdee = createKingdeeActivities(deps, people, ownWriteBacks);
   const peopleActivities = createPeopleActivities(deps, people);
+  /** Planning an approval began here: the polls' planning window frees its place without asking Temporal. */
+  const reportPlanning = () => {
+    const run = currentContext()?.info.workflowExecution;
+    if (run) deps.approvals.planningBegun(run);
+  };
   return classifyErrors({
     ...kingdee,
+    async planApproval(input: Parameters<typeof kingdee.planApproval>[0]): Promise<ApprovalPlan> {
+      reportPlanning();
+      return kingdee.planApproval(input);
+    },
     ...peopleActivities,
     /**
      * planApproval and, when it plans, resolveApprovers for the first step — in one local activity, so a new
@@ -56,6 +65,7 @@ export function createActivities(deps: ActivityDeps) {
      * back without them and the step resolves them itself (and fails there, with the reason it always gave).
      */
     async planApprovalWithApprovers(input: Parameters<typeof kingdee.planApproval>[0]): Promise<ApprovalPlan> {
+      reportPlanning();
       const planned = await kingdee.planApproval(input);
       const first = planned.applicable === true ? planned.plan.steps[0] : undefined;
       if (planned.applicable !== true || !first) return planned;

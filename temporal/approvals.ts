@@ -289,8 +289,8 @@ export class ApprovalService {
     // Usually the document is new: one call. Only when a run of this id exists (Temporal refuses the start) is it
     // looked at — a month-end burst's thousand documents cost a thousand calls, not two thousand.
     try {
-      const runId = await this.startRun(workflowId, ref, options, 'REJECT_DUPLICATE');
-      return { workflowId, started: true, run: { workflowId, runId } };
+      const run = await this.startRun(workflowId, ref, options, 'REJECT_DUPLICATE');
+      return { workflowId, started: true, run };
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
     }
@@ -305,12 +305,22 @@ export class ApprovalService {
       if (!isNotFound(err)) throw err; // gone meanwhile (retention): start anew
     }
     try {
-      const runId = await this.startRun(workflowId, ref, options, 'ALLOW_DUPLICATE');
-      return { workflowId, started: true, run: { workflowId, runId } };
+      const run = await this.startRun(workflowId, ref, options, 'ALLOW_DUPLICATE');
+      return { workflowId, started: true, run };
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) return { workflowId, started: false, reason: 'running' };
       throw err;
     }
+  }
+
+  /** How the planning window saw the runs it paced begin planning (none without a window). */
+  planningSeen(): { eager: number; reported: number; probed: number } {
+    return { eager: 0, reported: 0, probed: 0, ...this.window?.seen };
+  }
+
+  /** This process's worker began planning a run (its planning activity started): the planning window is told. */
+  planningBegun(run: { workflowId: string; runId: string }): void {
+    this.window?.begun(run);
   }
 
   /**
@@ -335,13 +345,17 @@ export class ApprovalService {
     );
   }
 
-  /** A new run; never a second one beside a running one (conflict policy FAIL). */
+  /**
+   * A new run; never a second one beside a running one (conflict policy FAIL). Started eagerly (this process's
+   * worker had a free slot and Temporal handed it the first workflow task in the start's answer), its planning has
+   * begun already: the planning window need not probe it.
+   */
   private async startRun(
     workflowId: string,
     ref: DocumentRef,
     options: { modifyDate: string; summary?: string },
     workflowIdReusePolicy: 'REJECT_DUPLICATE' | 'ALLOW_DUPLICATE',
-  ): Promise<string> {
+  ): Promise<StartedRun> {
     const args: [ApprovalWorkflowInput] = [{ document: ref }];
     const starter = this.options.eagerStarter;
     const handle = await (starter ?? this.client).workflow.start(workflowTypes.approval, {
@@ -354,7 +368,7 @@ export class ApprovalService {
       workflowIdReusePolicy,
       workflowIdConflictPolicy: 'FAIL',
     });
-    return handle.firstExecutionRunId;
+    return { workflowId, runId: handle.firstExecutionRunId, ...(handle.eagerlyStarted ? { planningBegun: true } : {}) };
   }
 
   /**

@@ -6,13 +6,19 @@
  * DingTalk's 20 a second anyway. Through the window, the documents wait in Kingdee's order in the poll instead, and a
  * workflow task is picked up as soon as it is scheduled.
  *
- * Whether a run has begun planning is probed (a describe: its first workflow task started, or none pending). The
+ * How a run is seen to have begun planning, cheapest first: its start says so (eager start: the first task came back
+ * with it, to this process's worker); this process's worker reports it (`begun`: the planning activity started —
+ * any run it holds leaves at once, not only the oldest, and no call to Temporal is made); or a probe of the oldest
+ * finds it (a describe: its first workflow task started, or none pending) — at once where nothing reports, and only
+ * after `probeAfterMs` where this process's worker does (the run may be planned by another process's worker). The
  * window never stops ingestion: when nothing it holds makes progress for `stallMs` (no worker running, Temporal
- * overloaded), it opens — starts go through unpaced, as without it — and closes again once a probe sees progress.
+ * overloaded), it opens — starts go through unpaced, as without it — and closes again once a run is seen to begin.
  */
 export interface StartedRun {
   workflowId: string;
   runId: string;
+  /** Its first workflow task was already picked up when it started (eager start): it holds no place. */
+  planningBegun?: true;
 }
 
 export interface PlanningWindowOptions {
@@ -20,6 +26,11 @@ export interface PlanningWindowOptions {
   size?: number;
   /** How often the oldest is probed while the window is full (default 100 ms). */
   probeEveryMs?: number;
+  /**
+   * Where this process's worker reports planning (`begun`), the oldest is probed only once it has waited this long
+   * without a report (default 0: nothing reports, probe at once).
+   */
+  probeAfterMs?: number;
   /** No progress for this long opens the window (default 10 s). */
   stallMs?: number;
   /** Told when the window opens for a stall (true) and closes again (false): for the log. */
@@ -28,12 +39,24 @@ export interface PlanningWindowOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
+/** Reports kept for starts not answered yet: far more than the starts in flight at once (at most `size`). */
+const earlyReportsKept = 1_000;
+
+/** A place in the window: the run it holds once its start answered, and since when. */
+interface Place {
+  run?: StartedRun;
+  since?: number;
+}
+
 export class PlanningWindow {
   /** Runs started (or being started: no run yet) through the window whose planning was not seen to begin, oldest
    * first. */
-  private readonly waiting: Array<{ run?: StartedRun }> = [];
+  private readonly waiting: Place[] = [];
+  /** Runs reported begun while a start was still waiting for its answer (the report can come first). */
+  private readonly begunEarly = new Set<string>();
   private readonly size: number;
   private readonly probeEveryMs: number;
+  private readonly probeAfterMs: number;
   private readonly stallMs: number;
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
@@ -42,6 +65,10 @@ export class PlanningWindow {
   private lastProgressAt: number;
   private lastProbeAt = 0;
   private open = false;
+  /** How the runs that left the window were seen to begin planning (README "Capacity"; the tests). */
+  readonly seen = { eager: 0, reported: 0, probed: 0 };
+  /** Ends the admission's nap between probes early: a report freed a place. */
+  private wake?: () => void;
 
   constructor(
     private readonly hasBegunPlanning: (run: StartedRun) => Promise<boolean>,
@@ -49,6 +76,7 @@ export class PlanningWindow {
   ) {
     this.size = Math.max(1, options.size ?? 10);
     this.probeEveryMs = options.probeEveryMs ?? 100;
+    this.probeAfterMs = options.probeAfterMs ?? 0;
     this.stallMs = options.stallMs ?? 10_000;
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
@@ -72,30 +100,71 @@ export class PlanningWindow {
     const place = await admitted;
     try {
       const result = await start();
-      place.run = result.run;
+      const run = result.run;
+      if (run?.planningBegun) {
+        this.seen.eager++;
+        this.progressed();
+      } else if (run && this.begunEarly.delete(run.runId)) {
+        this.seen.reported++;
+        this.progressed();
+      } else if (run) {
+        place.run = run;
+        place.since = this.now();
+      }
       return result;
     } finally {
       if (!place.run) this.waiting.splice(this.waiting.indexOf(place), 1);
     }
   }
 
+  /**
+   * This process's worker began planning a run (its planning activity started): if the window holds it, its place
+   * is free at once. A report for a run whose start has not answered yet is kept until it does; others (runs started
+   * elsewhere) are ignored.
+   */
+  begun(run: { workflowId: string; runId: string }): void {
+    const index = this.waiting.findIndex((place) => place.run?.runId === run.runId);
+    if (index >= 0) {
+      this.waiting.splice(index, 1);
+      this.seen.reported++;
+      this.progressed();
+      this.wake?.();
+      return;
+    }
+    if (!this.waiting.some((place) => !place.run)) return;
+    this.begunEarly.add(run.runId);
+    // Bounded: reports no start claims (runs started elsewhere while one here was in flight) go, oldest first.
+    for (const runId of this.begunEarly) {
+      if (this.begunEarly.size <= earlyReportsKept) break;
+      this.begunEarly.delete(runId);
+    }
+  }
+
+  private progressed(): void {
+    this.lastProgressAt = this.now();
+    this.setOpen(false);
+  }
+
   /** Waits for room (or a stall), then holds a place: taken in the same step, so the next admission counts it. */
-  private async admit(waitUntil = Infinity): Promise<{ run?: StartedRun }> {
-    const place: { run?: StartedRun } = {};
+  private async admit(waitUntil = Infinity): Promise<Place> {
+    const place: Place = {};
     for (;;) {
       if (this.waiting.length < this.size) {
         this.lastProgressAt = this.now(); // a stall is measured from when the window filled, not from the last burst
         break;
       }
       if (this.now() >= waitUntil) break;
-      const oldest = this.waiting[0]!.run;
+      const oldest = this.waiting[0]!;
       if (this.open && this.now() - this.lastProbeAt < this.probeEveryMs) break;
-      if (oldest) {
+      if (oldest.run && this.now() - (oldest.since ?? 0) >= this.probeAfterMs) {
         this.lastProbeAt = this.now();
-        if (await this.probe(oldest)) {
-          this.waiting.shift();
-          this.lastProgressAt = this.now();
-          this.setOpen(false);
+        if (await this.probe(oldest.run)) {
+          const index = this.waiting.indexOf(oldest);
+          if (index >= 0) {
+            this.waiting.splice(index, 1); // unless a report freed it meanwhile
+            this.seen.probed++;
+          }
+          this.progressed();
           continue;
         }
       }
@@ -104,10 +173,20 @@ export class PlanningWindow {
         break;
       }
       if (this.open) break;
-      await this.sleep(this.probeEveryMs);
+      await this.nap();
     }
     this.waiting.push(place);
     return place;
+  }
+
+  /** Waits `probeEveryMs`, or less when a report frees a place. */
+  private nap(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.wake = resolve;
+      void this.sleep(this.probeEveryMs).then(resolve);
+    }).finally(() => {
+      this.wake = undefined;
+    });
   }
 
   private setOpen(open: boolean): void {

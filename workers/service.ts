@@ -175,8 +175,12 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     const approvals = new ApprovalService(client, {
       ...(workerConnection ? { eagerStarter: new Client({ connection: workerConnection, namespace }) } : {}),
       taskQueue,
+      // With a worker here, its planning activity reports the runs it begins (activities/index.ts): the window asks
+      // Temporal only about a run nothing reported for a second (planned by another process's worker).
       planningWindow:
-        settings.temporal.worker.planningWindow > 0 ? { size: settings.temporal.worker.planningWindow } : false,
+        settings.temporal.worker.planningWindow > 0
+          ? { size: settings.temporal.worker.planningWindow, ...(workerConnection ? { probeAfterMs: 1_000 } : {}) }
+          : false,
       logger,
       // Decisions Temporal cannot take in time wait here, fsync'd, until it can (temporal/decision-journal.ts).
       journalFile: decisionJournalFile(settings.dataDir, namespace, taskQueue),

@@ -115,6 +115,9 @@ it('pages, starts, approves, audits and notifies each of 40 documents exactly on
 
   // The poller started them no faster than the worker began planning them.
   expect(mostWaitingForPlanning(await Promise.all(histories))).toBeLessThanOrEqual(planningWindow);
+  // It learnt that from its own worker, not by asking Temporal (a describe) about each.
+  const seen = world.service.approvals.planningSeen();
+  expect(seen.reported + seen.eager).toBeGreaterThan(seen.probed);
 
   // Kingdee: audited once each; one View per approval (the write-back checks the status with a query instead).
   const kingdee = world.kingdee.stats();

@@ -1,13 +1,14 @@
 /**
  * The planning window (temporal/planning-window.ts): starts wait while `size` runs wait for their first workflow
  * task, a start that started nothing gives its place back, and the window opens when nothing progresses (never
- * holding ingestion up for good) and closes again on progress. Temporal is replaced by a probe the test answers, and
+ * holding ingestion up for good) and closes again on progress. A run this process's worker reports begun, or whose
+ * start says so (eager), frees its place without a probe. Temporal is replaced by a probe the test answers, and
  * time by a clock the test moves; test/integration/burst.test.ts covers the real server.
  */
 import { PlanningWindow, type StartedRun } from '../../temporal/planning-window';
 
 /** A window over a fake clock whose probe answers from `begun`; sleeping advances the clock. */
-function harness(options: { size: number; stallMs?: number }) {
+function harness(options: { size: number; stallMs?: number; probeAfterMs?: number }) {
   let now = 0;
   const begun = new Set<string>();
   const probed: string[] = [];
@@ -23,6 +24,7 @@ function harness(options: { size: number; stallMs?: number }) {
     {
       size: options.size,
       probeEveryMs: 100,
+      ...(options.probeAfterMs ? { probeAfterMs: options.probeAfterMs } : {}),
       stallMs: options.stallMs ?? 10_000,
       onStall: (stalled) => stalls.push(stalled),
       now: () => now,
@@ -40,9 +42,22 @@ function harness(options: { size: number; stallMs?: number }) {
       const run: StartedRun | undefined = startsNothing ? undefined : { workflowId: id, runId: `run-${id}` };
       return { id, ...(run ? { run } : {}) };
     }, waitUntil);
+  /** A start whose answer the test gives (`answer`), optionally saying its planning began already (eager start). */
+  const startHeld = (id: string, eager = false) => {
+    let answer!: () => void;
+    const answered = new Promise<void>((resolve) => (answer = resolve));
+    const done = window.through(async () => {
+      started.push(id);
+      await answered;
+      return { id, run: { workflowId: id, runId: `run-${id}`, ...(eager ? { planningBegun: true as const } : {}) } };
+    });
+    return { done, answer };
+  };
   return {
     window,
     stalls,
+    startHeld,
+    now: () => now,
     begun,
     probed,
     started,
@@ -164,4 +179,49 @@ it('stops waiting at the caller’s deadline: a poll about to time out starts th
   await waiting; // the clock moves while it waits; at 5 s it goes
   expect(h.started).toEqual(['a', 'b']);
   expect(h.window.stalled).toBe(false);
+});
+
+it('frees the place of any run this process reports begun, at once and without asking Temporal', async () => {
+  const h = harness({ size: 2, stallMs: 5_000, probeAfterMs: 1_000 }); // a lost report fails, not hangs
+  await Promise.all(['a', 'b'].map((id) => h.start(id)));
+  const third = h.start('c');
+  await settle();
+  expect(h.started).toEqual(['a', 'b']);
+  h.window.begun({ workflowId: 'b', runId: 'run-b' }); // not the oldest
+  await third;
+  expect(h.started).toEqual(['a', 'b', 'c']);
+  expect(h.probed).toEqual([]);
+  expect(h.now()).toBeLessThan(1_000);
+});
+
+it('holds no place for a run whose start says its planning began (eager start)', async () => {
+  const h = harness({ size: 1, stallMs: Infinity });
+  const eager = h.startHeld('a', true);
+  eager.answer();
+  await eager.done;
+  await h.start('b');
+  expect(h.started).toEqual(['a', 'b']);
+  expect(h.probed).toEqual([]);
+});
+
+it('keeps a report that comes before its start answered (the worker can be quicker than the answer)', async () => {
+  const h = harness({ size: 1, stallMs: 5_000, probeAfterMs: 1_000 }); // a lost report fails, not hangs
+  const held = h.startHeld('a');
+  await settle();
+  h.window.begun({ workflowId: 'a', runId: 'run-a' });
+  h.window.begun({ workflowId: 'elsewhere', runId: 'run-elsewhere' }); // started by another process: ignored
+  held.answer();
+  await held.done;
+  await h.start('b');
+  expect(h.started).toEqual(['a', 'b']);
+  expect(h.probed).toEqual([]);
+});
+
+it('asks Temporal about a run nothing reported only after probeAfterMs (another process may plan it)', async () => {
+  const h = harness({ size: 1, stallMs: Infinity, probeAfterMs: 1_000 });
+  await h.start('a');
+  h.begun.add('a'); // planned, by a worker elsewhere: no report comes
+  await h.start('b');
+  expect(h.probed).toEqual(['a']);
+  expect(h.now()).toBeGreaterThanOrEqual(1_000);
 });
