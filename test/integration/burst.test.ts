@@ -27,7 +27,9 @@ beforeAll(async () => {
     robotMinuteMs: minuteMs,
     dingtalkQuotas: { robot: { perMinute: 20, minuteMs, throttleMs: 10 * minuteMs } },
     pollPageSize: 15,
-    env: { WORKER_PLANNING_WINDOW: String(planningWindow) },
+    // Four fixed workflow-task pollers, as docker-compose runs the worker: autoscaling pollers reserve the worker's
+    // slots while they poll (8 here), and a start is eager only when one is free.
+    env: { WORKER_PLANNING_WINDOW: String(planningWindow), WORKER_WORKFLOW_TASK_POLLERS: '4' },
   });
 });
 afterAll(async () => {
@@ -115,9 +117,11 @@ it('pages, starts, approves, audits and notifies each of 40 documents exactly on
 
   // The poller started them no faster than the worker began planning them.
   expect(mostWaitingForPlanning(await Promise.all(histories))).toBeLessThanOrEqual(planningWindow);
-  // It learnt that from its own worker, not by asking Temporal (a describe) about each.
+  // It learnt that from its own worker, not by asking Temporal (a describe) about each: the planning activity told it,
+  // or the start came back with the first workflow task (eager start: the burst's first starts, on an idle worker).
   const seen = world.service.approvals.planningSeen();
   expect(seen.reported + seen.eager).toBeGreaterThan(seen.probed);
+  expect(seen.eager).toBeGreaterThan(0);
 
   // Kingdee: audited once each; one View per approval (the write-back checks the status with a query instead).
   const kingdee = world.kingdee.stats();
