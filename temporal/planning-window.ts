@@ -101,13 +101,9 @@ export class PlanningWindow {
     try {
       const result = await start();
       const run = result.run;
-      if (run?.planningBegun) {
-        this.seen.eager++;
-        this.progressed();
-      } else if (run && this.begunEarly.delete(run.runId)) {
-        this.seen.reported++;
-        this.progressed();
-      } else if (run) {
+      if (run?.planningBegun) this.sawBegin('eager');
+      else if (run && this.begunEarly.delete(run.runId)) this.sawBegin('reported');
+      else if (run) {
         place.run = run;
         place.since = this.now();
       }
@@ -126,8 +122,7 @@ export class PlanningWindow {
     const index = this.waiting.findIndex((place) => place.run?.runId === run.runId);
     if (index >= 0) {
       this.waiting.splice(index, 1);
-      this.seen.reported++;
-      this.progressed();
+      this.sawBegin('reported');
       this.wake?.();
       return;
     }
@@ -140,7 +135,9 @@ export class PlanningWindow {
     }
   }
 
-  private progressed(): void {
+  /** A run was seen to begin planning: counted by how, and the window made progress (a stall ends). */
+  private sawBegin(how: keyof PlanningWindow['seen']): void {
+    this.seen[how]++;
     this.lastProgressAt = this.now();
     this.setOpen(false);
   }
@@ -160,11 +157,11 @@ export class PlanningWindow {
         this.lastProbeAt = this.now();
         if (await this.probe(oldest.run)) {
           const index = this.waiting.indexOf(oldest);
+          // Unless a report freed it meanwhile (and counted it).
           if (index >= 0) {
-            this.waiting.splice(index, 1); // unless a report freed it meanwhile
-            this.seen.probed++;
+            this.waiting.splice(index, 1);
+            this.sawBegin('probed');
           }
-          this.progressed();
           continue;
         }
       }
