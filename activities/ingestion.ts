@@ -1,6 +1,7 @@
 /**
  * One poll of one Kingdee form (the poller workflow calls it every few seconds): find documents modified since the
- * cursor (minus an overlap that absorbs clock skew and late commits), start approvals for those awaiting one, tell
+ * cursor (minus an overlap that absorbs clock skew and late commits; a poll a push asked for between the interval's
+ * reads from the cursor itself), start approvals for those awaiting one, tell
  * running approvals about status changes, and fire the notification-only rules. Every action is idempotent, so a
  * retried poll or an overlapping window never starts or notifies twice.
  *
@@ -81,8 +82,13 @@ export function createPollActivity(deps: IngestionDeps & { kingdee: KingdeeClien
     const offset = deps.rules.calendar.offsetMinutes;
     const pageSize = input.pageSize ?? pollPageSize;
     const from = input.cursor ? kingdeeLocalToMs(input.cursor, offset) - input.overlapMs : Date.now() - input.overlapMs;
-    // A new window, or the rest of the one a full page left off (its bounds stay those of its first page).
-    const window = input.page ?? { since: msToKingdeeLocal(from, offset), includeAwaiting: !input.cursor };
+    // A new window, or the rest of the one a full page left off (its bounds stay those of its first page). A push's
+    // poll starts at the cursor as Kingdee wrote it (to the millisecond, as `seen` is cut: versions at or after it).
+    const window =
+      input.page ??
+      (input.readFromCursor && input.cursor
+        ? { since: kingdeeText(input.cursor), includeAwaiting: false }
+        : { since: msToKingdeeLocal(from, offset), includeAwaiting: !input.cursor });
     const rules = deps.rules.notifications.filter((rule) => rule.form === input.formId);
     const thresholdFields = rules.flatMap((rule) => (rule.trigger.kind === 'threshold' ? [rule.trigger.field] : []));
     // Enough of the head to name the approval in the Temporal Web UI: "费用报销单 FYBX000123 · ¥12,800.00 · 张三",

@@ -279,6 +279,11 @@ export interface PollerInput {
   lastStatus?: Record<string, string>;
   /** Reading a window page by page (a burst): where the previous page ended. Absent: a new window. */
   page?: PollPage;
+  /**
+   * This poll's window starts at the cursor itself, not the overlap before it, and `seen` holds only the versions
+   * saved at or after the cursor: a poll a push asked for between interval polls (workflows/poller.ts).
+   */
+  readFromCursor?: true;
   /** Rows per ExecuteBillQuery page (default 500, activities/ingestion.ts). */
   pageSize?: number;
   /** A Kingdee outage still going on when the previous run continued as new (workflows/poller.ts outageWatch). */

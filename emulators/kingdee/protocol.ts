@@ -96,7 +96,10 @@ export class KingdeeProtocol {
       return;
     }
     try {
-      res.json(this.operations.operate(operation as Operation, args, session.userName));
+      const answer = this.operations.operate(operation as Operation, args, session.userName);
+      if (Array.isArray(answer))
+        this.state.rowsRead.set(operation, (this.state.rowsRead.get(operation) ?? 0) + answer.length);
+      res.json(answer);
     } catch (err) {
       const errors =
         err instanceof KingdeeFault ? err.errors : [`服务端异常：${err instanceof Error ? err.message : String(err)}`];

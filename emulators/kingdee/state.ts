@@ -87,6 +87,8 @@ export class KingdeeState {
   readonly sessions = new Map<string, { acctId: string; userName: string }>();
   /** Calls per operation (protocol.ts counts them). */
   readonly calls = new Map<string, number>();
+  /** Rows answered per query operation (protocol.ts counts them): what a poll re-reads shows here. */
+  readonly rowsRead = new Map<string, number>();
   private readonly perDocument = new Map<string, Record<string, number>>();
   /** The id the next created document gets. */
   nextId = 900_000;
@@ -228,9 +230,17 @@ export class KingdeeState {
     if (doc) this.removeDocument(doc);
   }
 
-  /** Calls per operation, and per document: calls and effective state changes. */
-  stats(): { byOperation: Record<string, number>; byDocument: Record<string, Record<string, number>> } {
-    return { byOperation: Object.fromEntries(this.calls), byDocument: Object.fromEntries(this.perDocument) };
+  /** Calls per operation, rows the queries answered, and per document: calls and effective state changes. */
+  stats(): {
+    byOperation: Record<string, number>;
+    rowsRead: Record<string, number>;
+    byDocument: Record<string, Record<string, number>>;
+  } {
+    return {
+      byOperation: Object.fromEntries(this.calls),
+      rowsRead: Object.fromEntries(this.rowsRead),
+      byDocument: Object.fromEntries(this.perDocument),
+    };
   }
 
   expireSessions(): void {

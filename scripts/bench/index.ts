@@ -216,6 +216,7 @@ async function run(world: BenchWorld): Promise<Record<string, unknown>> {
   const { kingdee, dingtalk } = world;
   const bills = new Map<string, Bill>();
   const kingdeeBefore = { ...kingdee.stats().byOperation };
+  const rowsBefore = { ...kingdee.stats().rowsRead };
   dingtalk.resetStats({ month: true });
   const temporalRequests = async () =>
     frontendRequests(
@@ -441,13 +442,12 @@ async function run(world: BenchWorld): Promise<Record<string, unknown>> {
   };
 
   // Calls per approval.
-  const kingdeeAfter = kingdee.stats().byOperation;
-  const kingdeeCalls = Object.fromEntries(
-    Object.keys(kingdeeAfter).map((op) => [
-      op,
-      round(((kingdeeAfter[op] ?? 0) - (kingdeeBefore[op] ?? 0)) / documents, 3),
-    ]),
-  );
+  const perDocumentSince = (before: Record<string, number>, after: Record<string, number>) =>
+    Object.fromEntries(
+      Object.keys(after).map((op) => [op, round(((after[op] ?? 0) - (before[op] ?? 0)) / documents, 3)]),
+    );
+  const kingdeeCalls = perDocumentSince(kingdeeBefore, kingdee.stats().byOperation);
+  const kingdeeRows = perDocumentSince(rowsBefore, kingdee.stats().rowsRead);
   const stats = dingtalk.stats();
   const dingtalkCalls = Object.fromEntries(
     Object.entries(stats.byApi).map(([api, usage]) => [
@@ -634,6 +634,7 @@ async function run(world: BenchWorld): Promise<Record<string, unknown>> {
       pollersAndOutboxes: { runs: othersSeen.runs, actions: othersSeen.actions, events: othersSeen.events },
     },
     kingdeeCallsPerApproval: kingdeeCalls,
+    kingdeeRowsReadPerApproval: kingdeeRows,
     dingtalk: {
       callsPerApproval: dingtalkCalls,
       outboundPerApproval: round(outboundPerApproval, 3),
@@ -712,6 +713,7 @@ function printReport(
     temporalActionsPerApproval: number;
     temporalCallsPerApproval: Record<string, number>;
     kingdeeCallsPerApproval: Record<string, number>;
+    kingdeeRowsReadPerApproval: Record<string, number>;
     dingtalk: {
       callsPerApproval: Record<string, { perApproval: number; refused: number }>;
       outboundPerApproval: number;
@@ -781,12 +783,12 @@ function printReport(
     row('Temporal calls per approval (its counters)', `${round(total, 1)}, of them:`);
     for (const [operation, n] of calls.slice(0, 12)) row(`    ${operation}`, String(n));
   }
-  row(
-    'Kingdee calls per approval',
-    Object.entries(r.kingdeeCallsPerApproval)
+  const perOperation = (counts: Record<string, number>) =>
+    Object.entries(counts)
       .map(([k, v]) => `${k} ${v}`)
-      .join(', '),
-  );
+      .join(', ');
+  row('Kingdee calls per approval', perOperation(r.kingdeeCallsPerApproval));
+  row('Kingdee rows read per approval', perOperation(r.kingdeeRowsReadPerApproval));
   row('DingTalk calls per approval (outbound)', String(r.dingtalk.outboundPerApproval));
   for (const [api, v] of Object.entries(r.dingtalk.callsPerApproval))
     row(`    ${api}`, `${v.perApproval}${v.refused ? ` (${v.refused} refused for quota)` : ''}`);

@@ -4,7 +4,13 @@
  * nothing starts twice.
  */
 import { defaultPayloadConverter } from '@temporalio/common';
-import { approvalWorkflowId, pollerWorkflowId, statusQuery, type PollerInput } from '../../workflows/contract';
+import {
+  approvalWorkflowId,
+  pollerWorkflowId,
+  pollNowSignal,
+  statusQuery,
+  type PollerInput,
+} from '../../workflows/contract';
 import type { Activities } from '../../activities';
 import { eventually } from '../helpers/eventually';
 import { testRules } from '../helpers/rules';
@@ -192,4 +198,39 @@ it('polls every interval counted from each poll’s start: a slow poll is follow
   );
   // The 1 s interval less the ≥ 600 ms the poll took (before: a whole second after every poll).
   for (const waitMs of waits) expect(waitMs).toBeLessThan(500);
+});
+
+it('finds a change saved late (an earlier FModifyDate) at the next interval’s poll while pushes keep asking for polls', async () => {
+  const poller = world.service.client.workflow.getHandle(pollerWorkflowId(world.acctId, 'ER_ExpReimbursement'));
+  world.submitExpense('FYBX000403', 99, '推送之间');
+  await card('FYBX000403');
+  // Committed now, stamped 30 s ago (a long transaction, a clock behind): before the cursor, inside the overlap.
+  world.kingdee.createDocument({
+    formId: 'ER_ExpReimbursement',
+    billNo: 'FYBX000404',
+    status: 'B',
+    fields: {
+      FModifyDate: world.kingdee.localTime(world.kingdee.now() - 30_000),
+      FProposerID: { id: 2001, number: 'EMP001', name: '张三' },
+      FReqReimbAmountSum: 77,
+      FCurrencyID: { id: 1, number: 'PRE001', name: '人民币' },
+      FCausa: '迟到的提交',
+    },
+  });
+  // Pushes all the while: their polls read from the cursor, past the late one; the interval's still reads the overlap.
+  await eventually(
+    async () => {
+      await poller.signal(pollNowSignal, { reason: 'test: a push' });
+      return world.dingtalk.cardsFor('lisi').some((c) => c.cardParamMap.billNo === 'FYBX000404');
+    },
+    15_000,
+    'the late document’s card',
+  );
+  const inputs = ((await poller.fetchHistory()).events ?? []).flatMap((event) =>
+    (event.activityTaskScheduledEventAttributes?.input?.payloads ?? []).map((payload) =>
+      defaultPayloadConverter.fromPayload<PollerInput>(payload),
+    ),
+  );
+  expect(inputs.some((input) => input.readFromCursor)).toBe(true);
+  expect(await runsOf('FYBX000404')).toHaveLength(1);
 });

@@ -1,7 +1,8 @@
 /**
  * Every recorded history (test/fixtures/histories: JSON from `temporal workflow show --output json`, recorded with
- * RECORD_HISTORIES=<scenario>) replays against the current workflow code without nondeterminism, so a change that
- * would break running approvals fails here. The replay runs in its own process (scripts/replay-histories.ts).
+ * RECORD_HISTORIES=<scenario>; the two `poller-*` ones with `temporal workflow show` after ingestion.test and
+ * push-hints.test, before a push's poll read from the cursor) replays against the current workflow code without
+ * nondeterminism, so a change that would break running approvals or pollers fails here. The replay runs in its own process (scripts/replay-histories.ts).
  */
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
