@@ -1,7 +1,7 @@
 /**
  * One poll of one Kingdee form (the poller workflow calls it every few seconds): find documents modified since the
  * cursor (minus an overlap that absorbs clock skew and late commits; a poll a push asked for between the interval's
- * reads from the cursor itself), start approvals for those awaiting one, tell
+ * reads from the cursor itself, and the pushed bills by number), start approvals for those awaiting one, tell
  * running approvals about status changes, and fire the notification-only rules. Every action is idempotent, so a
  * retried poll or an overlapping window never starts or notifies twice.
  *
@@ -105,9 +105,14 @@ export function createPollActivity(deps: IngestionDeps & { kingdee: KingdeeClien
     const fieldKeys = [
       ...new Set(['FID', 'FBillNo', 'FDocumentStatus', 'FModifyDate', ...summaryFields, ...thresholdFields]),
     ];
-    const windowFilter = window.includeAwaiting
-      ? `(FModifyDate >= '${window.since}' OR FDocumentStatus = 'B')`
-      : `FModifyDate >= '${window.since}'`;
+    // Pushed bills are read whatever their date: a transaction that committed late is stamped before the cursor.
+    const pushed = (input.pushedBills ?? []).map((billNo) => `'${billNo.replace(/'/g, "''")}'`);
+    const windowParts = [
+      `FModifyDate >= '${window.since}'`,
+      ...(window.includeAwaiting ? [`FDocumentStatus = 'B'`] : []),
+      ...(pushed.length > 0 ? [`FBillNo IN (${pushed.join(',')})`] : []),
+    ];
+    const windowFilter = windowParts.length > 1 ? `(${windowParts.join(' OR ')})` : windowParts[0]!;
     const after = input.page?.after;
     const filterString = after
       ? `${windowFilter} AND (FModifyDate > '${kingdeeText(after.modifyDate)}' OR (FModifyDate = '${kingdeeText(after.modifyDate)}' AND FID > ${idLiteral(after.billId)}))`

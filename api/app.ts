@@ -54,7 +54,7 @@ export interface ApiDeps {
    * Tell the poller of a form to poll now, starting it if it is not running (signal-with-start): the push webhook
    * feeds the polling path, and is never refused because a poller is between runs.
    */
-  pollNow: (acctId: string, formId: string, reason: string) => Promise<void>;
+  pollNow: (acctId: string, formId: string, reason: string, billNo?: string) => Promise<void>;
   /** The account and forms the pollers watch: a push for anything else is a 422. */
   pushTargets: PushTargets;
   /** What was already received (durable: replays are refused across restarts); default in memory. */
@@ -150,7 +150,7 @@ export function createApiApp(deps: ApiDeps): express.Express {
       }
       // A hint only, whatever its event says: the poller reads Kingdee now and decides (api/kingdee-push.ts).
       try {
-        await deps.pollNow(event.acctId, event.formId, `push:${event.event}:${event.billNo}`);
+        await deps.pollNow(event.acctId, event.formId, `push:${event.event}:${event.billNo}`, event.billNo);
       } catch (err) {
         deps.logger.error({ err: String(err), formId: event.formId }, 'push could not reach the poller');
         throw new HttpError(

@@ -52,6 +52,7 @@ import {
   pollNowSignal,
   workflowTypes,
   type NoticeChannel,
+  type PollNow,
 } from '../workflows/contract';
 import { channelForRobot } from '../activities/notices';
 import type { pollerWorkflow } from '../workflows/poller';
@@ -338,15 +339,17 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     // when it is not running (between runs, or not started yet): never refused for that. Pushes that arrive while a
     // signal to the form's poller is on its way share the next one (group commit): a month-end burst's thousand
     // pushes are a few dozen signals, and each push is answered once a signal sent after it arrived is acknowledged.
-    const pollNowSignals = new GroupCommit<string>(async (formId, reasons) => {
-      const reason = reasons.length > 1 ? `${reasons[0]!} (+${reasons.length - 1})` : reasons[0]!;
-      await client.workflow.signalWithStart<typeof pollerWorkflow, [{ reason: string }]>(workflowTypes.poller, {
+    const pollNowSignals = new GroupCommit<PollNow>(async (formId, hints) => {
+      const reason = hints.length > 1 ? `${hints[0]!.reason} (+${hints.length - 1})` : hints[0]!.reason;
+      const billNos = [...new Set(hints.flatMap((hint) => hint.billNos ?? []))];
+      await client.workflow.signalWithStart<typeof pollerWorkflow, [PollNow]>(workflowTypes.poller, {
         ...pollerStart(formId),
         signal: pollNowSignal,
-        signalArgs: [{ reason }],
+        signalArgs: [{ reason, ...(billNos.length > 0 ? { billNos } : {}) }],
       });
     });
-    const pollNow = (_acctId: string, formId: string, reason: string) => pollNowSignals.submit(formId, reason);
+    const pollNow = (_acctId: string, formId: string, reason: string, billNo?: string) =>
+      pollNowSignals.submit(formId, { reason, ...(billNo ? { billNos: [billNo] } : {}) });
     for (const formId of options.pollers === false || !runsWorker ? [] : rules.ingestion.forms) {
       await client.workflow.start<typeof pollerWorkflow>(workflowTypes.poller, {
         ...pollerStart(formId),

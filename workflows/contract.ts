@@ -284,6 +284,11 @@ export interface PollerInput {
    * saved at or after the cursor: a poll a push asked for between interval polls (workflows/poller.ts).
    */
   readFromCursor?: true;
+  /**
+   * Bills Kingdee pushed since the last read: read too, whatever their FModifyDate. Transactions commit out of order,
+   * so a bill can become visible stamped before the cursor; its own push still finds it at once.
+   */
+  pushedBills?: string[];
   /** Rows per ExecuteBillQuery page (default 500, activities/ingestion.ts). */
   pageSize?: number;
   /** A Kingdee outage still going on when the previous run continued as new (workflows/poller.ts outageWatch). */
@@ -322,7 +327,12 @@ export interface PollResult {
 }
 
 /** Kingdee pushed "something changed" (the webhook): the poller polls at once instead of waiting. */
-export const pollNowSignal = defineSignal<[{ reason: string }]>('pollNow');
+export const pollNowSignal = defineSignal<[PollNow]>('pollNow');
+export interface PollNow {
+  reason: string;
+  /** The bills Kingdee pushed: the poll reads them whatever their FModifyDate (PollerInput.pushedBills). */
+  billNos?: string[];
+}
 
 // ── The notices outbox (workflows/outbox.ts) ───────────────────────────────────────────────────────────────────
 

@@ -72,12 +72,20 @@ function versionDate(version: string): string {
   return version.split('|')[1] ?? '';
 }
 
+/** Pushed bills one read asks for by number (the rest wait for the next read, at once); and at most kept. */
+const pushedBillsPerRead = 200;
+const pushedBillsKept = 2_000;
+
 export async function pollerWorkflow(input: PollerInput): Promise<void> {
   let kicked = false;
-  setHandler(pollNowSignal, () => {
+  const { page: carriedPage, outage: carriedOutage, pushedBills: carriedPushes, ...base } = input;
+  // Bills Kingdee pushed, not read yet: the next read asks for them by number too. Beyond the bound a push only
+  // makes the poll happen now (the overlap read finds its bill, as without pushes).
+  const pushed = new Set(carriedPushes ?? []);
+  setHandler(pollNowSignal, (hint) => {
     kicked = true;
+    for (const billNo of hint?.billNos ?? []) if (pushed.size < pushedBillsKept) pushed.add(billNo);
   });
-  const { page: carriedPage, outage: carriedOutage, ...base } = input;
   let { cursor, seen = [], lastStatus = {} } = base;
   let page: PollPage | undefined = carriedPage;
   const outage = outageWatch(input, carriedOutage);
@@ -85,17 +93,27 @@ export async function pollerWorkflow(input: PollerInput): Promise<void> {
   // after it: under a steady stream each one re-read the whole overlap (two minutes of documents, up to 500 rows a
   // page) and carried every version in it in and out (npm run bench -- --rate 15 --ingest push: 285 such polls). The
   // overlap is still read once per interval, so a change saved late with an earlier FModifyDate is found as soon as
-  // without pushes. Only the activity's input changes (no new command): no patch needed.
+  // without pushes — and sooner when pushed: a read asks for the pushed bills by number too, whatever their date.
+  // Only the activity's input changes (no new command): no patch needed.
   let lastOverlapReadAt = Number.NEGATIVE_INFINITY;
   /** The window being read (its pages too) starts at this cursor; undefined: it reads the overlap. */
   let readFrom: string | undefined;
+  /** The pushed bills the window being read asks for by number (its pages too). */
+  let asked: string[] = [];
   for (let poll = 0; poll < pollsPerRun;) {
     kicked = false;
     const startedAt = Date.now();
-    if (!page) readFrom = cursor !== undefined && startedAt - lastOverlapReadAt < input.intervalMs ? cursor : undefined;
+    if (!page) {
+      readFrom = cursor !== undefined && startedAt - lastOverlapReadAt < input.intervalMs ? cursor : undefined;
+      asked = [...pushed].slice(0, pushedBillsPerRead);
+    }
     const from = readFrom;
-    const held = from === undefined ? [] : seen.filter((version) => versionDate(version) < from);
-    const carried = from === undefined ? seen : seen.filter((version) => versionDate(version) >= from);
+    const askedSet = new Set(asked);
+    // What this read can meet: versions from the cursor on, and the asked bills' (read again whatever their date).
+    const meets = (version: string) =>
+      from === undefined || versionDate(version) >= from || askedSet.has(version.split('|')[0]!);
+    const held = seen.filter((version) => !meets(version));
+    const carried = seen.filter(meets);
     let result: PollResult;
     try {
       result = await pollForm({
@@ -105,6 +123,7 @@ export async function pollerWorkflow(input: PollerInput): Promise<void> {
         lastStatus,
         ...(page ? { page } : {}),
         ...(from === undefined ? {} : { readFromCursor: true as const }),
+        ...(asked.length > 0 ? { pushedBills: asked } : {}),
       });
     } catch (err) {
       // Kingdee cannot be read (retries of this poll are over): try again after a growing pause, tell ops once
@@ -123,6 +142,8 @@ export async function pollerWorkflow(input: PollerInput): Promise<void> {
     seen = [...held, ...result.seen];
     page = result.next;
     if (page) continue; // a full page: read the rest of the window now
+    for (const billNo of asked) pushed.delete(billNo);
+    if (pushed.size > 0) kicked = true; // more pushed bills than one read asks for: the next read at once
     if (workflowInfo().continueAsNewSuggested && patched(continueWhenSuggestedPatch)) break;
     // From the last overlap read's start: a push's poll in between does not put the next overlap read off.
     const intervalFrom = Number.isFinite(lastOverlapReadAt) ? lastOverlapReadAt : startedAt;
@@ -138,6 +159,7 @@ export async function pollerWorkflow(input: PollerInput): Promise<void> {
     seen,
     lastStatus,
     ...(page ? { page } : {}),
+    ...(pushed.size > 0 ? { pushedBills: [...pushed] } : {}),
     ...(ongoing ? { outage: ongoing } : {}),
   });
 }
