@@ -40,8 +40,11 @@ export interface World {
   kingdee: KingdeeEmulator;
   dingtalk: DingTalkEmulator;
   service: RunningService;
-  /** A new expense reimbursement by 张三, already submitted (status B), as if entered in Kingdee. */
-  submitExpense(billNo: string, amount: number, purpose: string): void;
+  /**
+   * A new expense reimbursement by 张三, already submitted (status B), as if entered in Kingdee; `stampedMsAgo`: its
+   * FModifyDate that long before now, as a transaction that commits late leaves it.
+   */
+  submitExpense(billNo: string, amount: number, purpose: string, options?: { stampedMsAgo?: number }): void;
   /** Start the approval of a seeded (or created) document, as ingestion would. */
   startApproval(formId: string, billNo: string): Promise<string>;
   status(workflowId: string): Promise<ApprovalState>;
@@ -192,12 +195,15 @@ export async function startWorld(options: {
       return result.workflowId;
     },
     status,
-    submitExpense(billNo, amount, purpose) {
+    submitExpense(billNo, amount, purpose, options = {}) {
       kingdee.createDocument({
         formId: 'ER_ExpReimbursement',
         billNo,
         status: 'B',
         fields: {
+          ...(options.stampedMsAgo === undefined
+            ? {}
+            : { FModifyDate: kingdee.localTime(kingdee.now() - options.stampedMsAgo) }),
           FProposerID: { id: 2001, number: 'EMP001', name: '张三' },
           FReqReimbAmountSum: amount,
           FCurrencyID: { id: 1, number: 'PRE001', name: '人民币' },

@@ -205,18 +205,7 @@ it('finds a change saved late (an earlier FModifyDate) at the next interval’s 
   world.submitExpense('FYBX000403', 99, '推送之间');
   await card('FYBX000403');
   // Committed now, stamped 30 s ago (a long transaction, a clock behind): before the cursor, inside the overlap.
-  world.kingdee.createDocument({
-    formId: 'ER_ExpReimbursement',
-    billNo: 'FYBX000404',
-    status: 'B',
-    fields: {
-      FModifyDate: world.kingdee.localTime(world.kingdee.now() - 30_000),
-      FProposerID: { id: 2001, number: 'EMP001', name: '张三' },
-      FReqReimbAmountSum: 77,
-      FCurrencyID: { id: 1, number: 'PRE001', name: '人民币' },
-      FCausa: '迟到的提交',
-    },
-  });
+  world.submitExpense('FYBX000404', 77, '迟到的提交', { stampedMsAgo: 30_000 });
   // Pushes all the while: their polls read from the cursor, past the late one; the interval's still reads the overlap.
   await eventually(
     async () => {

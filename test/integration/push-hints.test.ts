@@ -202,18 +202,7 @@ it('a push’s poll reads from the last change seen, not the two minutes before 
 it('a push finds its own bill though it was saved stamped before the last change seen (a late commit)', async () => {
   await pushed(['FYBX810021'], 350); // the cursor: now
   // Committed now, stamped 30 s ago: a cursor read alone would pass it by, and the overlap is read every 5 minutes.
-  world.kingdee.createDocument({
-    formId: form,
-    billNo: 'FYBX810022',
-    status: 'B',
-    fields: {
-      FModifyDate: world.kingdee.localTime(world.kingdee.now() - 30_000),
-      FProposerID: { id: 2001, number: 'EMP001', name: '张三' },
-      FReqReimbAmountSum: 360,
-      FCurrencyID: { id: 1, number: 'PRE001', name: '人民币' },
-      FCausa: '迟到的提交',
-    },
-  });
+  world.submitExpense('FYBX810022', 360, '迟到的提交', { stampedMsAgo: 30_000 });
   expect((await push({ acctId: world.acctId, formId: form, billNo: 'FYBX810022', event: 'submit' })).status).toBe(202);
   await world.waitForStage(`approval:${world.acctId}:${form}:FYBX810022`, 'awaiting-approval', 15_000);
   // Asked for by number in one read, then no more: the next push's poll asks for its own bill only.
