@@ -67,9 +67,10 @@ const continueWhenSuggestedPatch = 'poller-continue-when-suggested';
  */
 const intervalFromStartPatch = 'poller-interval-from-start';
 
-/** The date in a `seen` version (`${billNo}|${modifyDate}|${status}`, activities/ingestion.ts). */
-function versionDate(version: string): string {
-  return version.split('|')[1] ?? '';
+/** The bill and date of a `seen` version (`${billNo}|${modifyDate}|${status}`, activities/ingestion.ts). */
+function versionOf(version: string): { billNo: string; date: string } {
+  const [billNo = '', date = ''] = version.split('|');
+  return { billNo, date };
 }
 
 /** Pushed bills one read asks for by number (the rest wait for the next read, at once); and at most kept. */
@@ -110,8 +111,10 @@ export async function pollerWorkflow(input: PollerInput): Promise<void> {
     const from = readFrom;
     const askedSet = new Set(asked);
     // What this read can meet: versions from the cursor on, and the asked bills' (read again whatever their date).
-    const meets = (version: string) =>
-      from === undefined || versionDate(version) >= from || askedSet.has(version.split('|')[0]!);
+    const meets = (version: string) => {
+      const { billNo, date } = versionOf(version);
+      return from === undefined || date >= from || askedSet.has(billNo);
+    };
     const held = seen.filter((version) => !meets(version));
     const carried = seen.filter(meets);
     let result: PollResult;

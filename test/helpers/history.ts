@@ -1,7 +1,8 @@
 /**
- * Reading markers out of a workflow history: local activities (Core's `core_local_activity`, with the activity's
- * type and the attempt that succeeded) and patches (`core_patch`, with the patch id).
+ * Reading a workflow history: markers of local activities (Core's `core_local_activity`, with the activity's type and
+ * the attempt that succeeded) and patches (`core_patch`, with the patch id), and the inputs activities were given.
  */
+import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
@@ -34,4 +35,13 @@ export function patchMarkers(events: readonly HistoryEvent[]): string[] {
     const data = markerData(event, 'core_patch', 'patch-data') as { id: string } | undefined;
     return data ? [data.id] : [];
   });
+}
+
+/** The first argument of every activity the history scheduled, in order (a poller's: its polls' inputs). */
+export function activityInputs<T>(events: readonly HistoryEvent[]): T[] {
+  return events.flatMap((event) =>
+    (event.activityTaskScheduledEventAttributes?.input?.payloads ?? [])
+      .slice(0, 1)
+      .map((payload) => defaultPayloadConverter.fromPayload<T>(payload)),
+  );
 }

@@ -3,7 +3,6 @@
  * about changes; with the worker (and so the poller) stopped mid-flight and restarted, nothing is missed and
  * nothing starts twice.
  */
-import { defaultPayloadConverter } from '@temporalio/common';
 import {
   approvalWorkflowId,
   pollerWorkflowId,
@@ -13,6 +12,7 @@ import {
 } from '../../workflows/contract';
 import type { Activities } from '../../activities';
 import { eventually } from '../helpers/eventually';
+import { activityInputs } from '../helpers/history';
 import { testRules } from '../helpers/rules';
 import { startWorld, type World } from '../helpers/world';
 
@@ -120,10 +120,7 @@ it('picks up documents awaiting approval, survives a worker restart, and starts 
   const pollerHistory = await world.service.client.workflow
     .getHandle(pollerWorkflowId(world.acctId, 'ER_ExpReimbursement'))
     .fetchHistory();
-  const lastPoll = (pollerHistory.events ?? [])
-    .flatMap((event) => event.activityTaskScheduledEventAttributes?.input?.payloads ?? [])
-    .at(-1);
-  const carried = defaultPayloadConverter.fromPayload<PollerInput>(lastPoll!).lastStatus ?? {};
+  const carried = activityInputs<PollerInput>(pollerHistory.events ?? []).at(-1)!.lastStatus ?? {};
   expect(carried.FYBX000123).toBe('C');
   expect(Object.entries(carried).filter(([, status]) => status !== 'C')).toEqual([]);
   const described = await first.describe();
@@ -215,11 +212,7 @@ it('finds a change saved late (an earlier FModifyDate) at the next interval’s 
     15_000,
     'the late document’s card',
   );
-  const inputs = ((await poller.fetchHistory()).events ?? []).flatMap((event) =>
-    (event.activityTaskScheduledEventAttributes?.input?.payloads ?? []).map((payload) =>
-      defaultPayloadConverter.fromPayload<PollerInput>(payload),
-    ),
-  );
+  const inputs = activityInputs<PollerInput>((await poller.fetchHistory()).events ?? []);
   expect(inputs.some((input) => input.readFromCursor)).toBe(true);
   expect(await runsOf('FYBX000404')).toHaveLength(1);
 });

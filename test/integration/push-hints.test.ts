@@ -5,10 +5,10 @@
  * nothing behind.
  */
 import axios from 'axios';
-import { defaultPayloadConverter } from '@temporalio/common';
 import { signPush } from '../../api/kingdee-push';
 import { pollerWorkflowId, type PollerInput } from '../../workflows/contract';
 import { eventually } from '../helpers/eventually';
+import { activityInputs } from '../helpers/history';
 import { singleStepRules, testRules } from '../helpers/rules';
 import { pushSecret, startWorld, type World } from '../helpers/world';
 
@@ -73,12 +73,7 @@ async function pushed(billNos: string[], amount: number): Promise<void> {
 
 /** The inputs of the polls of the poller's current run. */
 async function pollInputs(): Promise<PollerInput[]> {
-  const history = await poller().fetchHistory();
-  return (history.events ?? []).flatMap((event) =>
-    (event.activityTaskScheduledEventAttributes?.input?.payloads ?? []).map((payload) =>
-      defaultPayloadConverter.fromPayload<PollerInput>(payload),
-    ),
-  );
+  return activityInputs<PollerInput>((await poller().fetchHistory()).events ?? []);
 }
 
 it('starts the poller of a polled form that is not running, and a "delete" push changes nothing while Kingdee shows B', async () => {
